@@ -1,0 +1,91 @@
+/**
+ * The registry port: every registry adapter (embedded SQLite, MLflow) implements this.
+ * Versions are numbered 1, 2, 3 … per model; aliases (`champion`, `challenger`) point at one
+ * version each and move atomically; artifacts are stored by content hash and verified on read.
+ */
+import type { GateResult } from '../evaluate/gate-result.js';
+
+export type VersionStatus = 'candidate' | 'rejected' | 'champion' | 'archived';
+export const ALIASES = ['champion', 'challenger'] as const;
+export type Alias = (typeof ALIASES)[number] | (string & {});
+
+export interface Lineage {
+  dataVersion: string;
+  definitionHash: string;
+  /** e.g. `builtin:logistic_regression` or `command:python train.py`. */
+  trainer: string;
+  /** The project's code version (git commit or package version) that trained it. */
+  codeVersion: string;
+  workflowId: string;
+  runId: string;
+  /** The champion this version was compared against, if any. */
+  parentVersion?: number;
+  trigger?: string;
+}
+
+export interface NewModelVersion {
+  model: string;
+  /** Registering again with the same key returns the existing version (safe activity retries). */
+  idempotencyKey: string;
+  status: 'candidate' | 'rejected';
+  /** Path of the artifact file (a file or a directory packed by the adapter) to store. */
+  artifactPath: string;
+  metrics: Record<string, number>;
+  gates: GateResult[];
+  lineage: Lineage;
+  rejectionReasons?: string[];
+  /** Aliases to point at the new version in the same transaction (e.g. `challenger`). */
+  aliases?: Alias[];
+  description?: string;
+}
+
+export interface ModelVersion {
+  model: string;
+  version: number;
+  status: VersionStatus;
+  artifactSha256: string;
+  artifactSize: number;
+  metrics: Record<string, number>;
+  gates: GateResult[];
+  lineage: Lineage;
+  rejectionReasons: string[];
+  aliases: string[];
+  idempotencyKey: string;
+  createdAt: string;
+  updatedAt: string;
+  description?: string;
+}
+
+export interface RegisteredModel {
+  name: string;
+  createdAt: string;
+  latestVersion: number;
+  aliases: Record<string, number>;
+}
+
+export interface ModelRegistry {
+  /** Creates the version (or returns the one registered with the same idempotency key). */
+  registerVersion(input: NewModelVersion): Promise<ModelVersion>;
+  getVersion(model: string, version: number): Promise<ModelVersion | undefined>;
+  getVersionByAlias(model: string, alias: Alias): Promise<ModelVersion | undefined>;
+  findVersionByIdempotencyKey(model: string, key: string): Promise<ModelVersion | undefined>;
+  listModels(): Promise<RegisteredModel[]>;
+  listVersions(model: string): Promise<ModelVersion[]>;
+  /** Points the alias at the version (removing it from any other version) atomically. */
+  setAlias(model: string, alias: Alias, version: number): Promise<void>;
+  removeAlias(model: string, alias: Alias): Promise<void>;
+  setStatus(model: string, version: number, status: VersionStatus, reason?: string): Promise<ModelVersion>;
+  /** Writes the version's artifact to `destination` after checking its sha256. */
+  downloadArtifact(model: string, version: number, destination: string): Promise<{ path: string; sha256: string }>;
+  close(): Promise<void>;
+}
+
+/** Thrown for a model or version that does not exist. */
+export class ModelNotFoundError extends Error {
+  override readonly name = 'ModelNotFoundError';
+}
+
+/** Thrown when stored artifact bytes no longer match their recorded sha256. */
+export class ArtifactIntegrityError extends Error {
+  override readonly name = 'ArtifactIntegrityError';
+}

@@ -1,0 +1,180 @@
+/**
+ * The pipeline definition: one YAML file per model. This zod schema is the single source of
+ * the definition's TypeScript types and of its defaults. It is pure (no I/O) so the workflow
+ * bundle can use it to check what a human typed into the Temporal UI.
+ */
+import { z } from 'zod';
+import { Duration } from './duration.js';
+
+const show = (value: unknown): string => (value === undefined ? 'nothing' : JSON.stringify(value));
+
+/** A number in [min, max] whose error reads `expected a number between 0 and 1, got "high"`. */
+export function numberBetween(min: number, max: number, what = 'a number') {
+  const expected = `expected ${what} between ${min} and ${max}`;
+  return z
+    .number({ error: (issue) => `${expected}, got ${show(issue.input)}` })
+    .check((ctx) => {
+      if (!Number.isFinite(ctx.value) || ctx.value < min || ctx.value > max) {
+        ctx.issues.push({ code: 'custom', input: ctx.value, message: `${expected}, got ${show(ctx.value)}` });
+      }
+    });
+}
+
+const positiveInt = (what: string) =>
+  z.number({ error: (issue) => `expected ${what}, got ${show(issue.input)}` }).int({ error: `expected ${what} (a whole number)` }).positive({ error: `expected ${what} greater than 0` });
+
+/** Lower-case names usable in workflow IDs, file paths and registry keys. */
+export const ModelName = z
+  .string({ error: (issue) => `expected a model name, got ${show(issue.input)}` })
+  .regex(/^[a-z0-9][a-z0-9_.-]{0,62}$/, { error: (issue) => `expected lower-case letters, digits, '-', '_' or '.', starting with a letter or digit (max 63), got ${show(issue.input)}` });
+
+// ---------------------------------------------------------------- data and its contract
+
+export const ColumnType = z.enum(['number', 'integer', 'string', 'boolean']);
+
+export const ColumnContract = z.strictObject({
+  type: ColumnType,
+  /** A missing required column is a violation; an optional one is checked only when present. */
+  required: z.boolean().default(true),
+  min: z.number().optional(),
+  max: z.number().optional(),
+  /** Allowed values (categories); anything else is a violation. */
+  allowed: z.array(z.union([z.string(), z.number(), z.boolean()])).min(1).optional(),
+  /** Largest share of null (missing) values tolerated, 0..1 ("mostly" in Great Expectations). */
+  maxNullShare: numberBetween(0, 1).default(0),
+  unique: z.boolean().default(false),
+});
+
+export const DataContract = z.strictObject({
+  minRows: z.number().int().nonnegative().default(1),
+  maxRows: z.number().int().positive().optional(),
+  columns: z.record(z.string(), ColumnContract).default({}),
+});
+
+export const DataSection = z.strictObject({
+  /** A file path (relative to the definition file) to a CSV or Parquet file. */
+  source: z.string().min(1, { error: 'expected a path to a CSV or Parquet file' }),
+  format: z.enum(['csv', 'parquet']).optional(),
+  /** The label column: 0/1 (or true/false) for the built-in binary classifier. */
+  target: z.string().min(1),
+  /** Feature columns; by default every column except the target and `exclude`. */
+  features: z.array(z.string().min(1)).min(1).optional(),
+  exclude: z.array(z.string()).default([]),
+  contract: DataContract.optional(),
+});
+
+// ---------------------------------------------------------------- training
+
+export const BuiltinTrain = z.strictObject({
+  runtime: z.literal('builtin'),
+  algorithm: z.literal('logistic_regression').default('logistic_regression'),
+  params: z
+    .strictObject({
+      /** L2 penalty strength, as scikit-learn's 1/C applied to the summed log loss. */
+      l2: z.number().nonnegative().default(1),
+      maxIterations: positiveInt('a maximum iteration count').default(200),
+      tolerance: z.number().positive().default(1e-6),
+      /** Categories seen fewer times than this fold into an "other" bucket. */
+      minCategoryCount: z.number().int().nonnegative().default(1),
+    })
+    .prefault({}),
+  timeout: Duration.default('30m'),
+});
+
+export const CommandTrain = z.strictObject({
+  runtime: z.literal('command'),
+  /** argv; `{train}`, `{holdout}` and `{output}` are replaced with paths (also passed as env vars). */
+  command: z.array(z.string()).min(1, { error: 'expected the command as a list, e.g. ["python", "train.py"]' }),
+  workingDirectory: z.string().optional(),
+  env: z.record(z.string(), z.string()).default({}),
+  timeout: Duration.default('30m'),
+});
+
+export const TrainSection = z.discriminatedUnion('runtime', [BuiltinTrain, CommandTrain], {
+  error: (issue) => `expected runtime "builtin" or "command", got ${show((issue.input as { runtime?: unknown } | undefined)?.runtime)}`,
+});
+
+// ---------------------------------------------------------------- evaluation gates
+
+export const METRIC_NAMES = ['accuracy', 'precision', 'recall', 'f1', 'roc_auc', 'log_loss'] as const;
+export const MetricName = z.enum(METRIC_NAMES);
+/** Metrics where a larger value is better; log loss is the exception. */
+export const HIGHER_IS_BETTER: Record<MetricName, boolean> = {
+  accuracy: true, precision: true, recall: true, f1: true, roc_auc: true, log_loss: false,
+};
+
+const Bound01 = z.strictObject({ min: numberBetween(0, 1).optional(), max: numberBetween(0, 1).optional() });
+const BoundNonNegative = z.strictObject({ min: numberBetween(0, 1e9).optional(), max: numberBetween(0, 1e9).optional() });
+
+export const FairnessGate = z.strictObject({
+  /** The sensitive attribute (a column of the dataset), e.g. `region`. */
+  attribute: z.string().min(1),
+  demographic_parity_difference: z.strictObject({ max: numberBetween(0, 1) }).optional(),
+  demographic_parity_ratio: z.strictObject({ min: numberBetween(0, 1) }).optional(),
+  equalized_odds_difference: z.strictObject({ max: numberBetween(0, 1) }).optional(),
+});
+
+export const ChampionGate = z.strictObject({
+  metric: MetricName.default('roc_auc'),
+  /** How much worse than the champion (absolute, on the same hold-out) the challenger may be. */
+  maxRegression: numberBetween(0, 1).default(0),
+});
+
+export const Gates = z.strictObject({
+  accuracy: Bound01.optional(),
+  precision: Bound01.optional(),
+  recall: Bound01.optional(),
+  f1: Bound01.optional(),
+  roc_auc: Bound01.optional(),
+  log_loss: BoundNonNegative.optional(),
+  fairness: FairnessGate.optional(),
+  champion: ChampionGate.optional(),
+});
+
+export const EvaluateSection = z.strictObject({
+  /** Share of rows held out for evaluation, split with `seed`. */
+  holdout: numberBetween(0.01, 0.9, 'a share').default(0.2),
+  seed: z.number().int().default(42),
+  /** Score at or above which a prediction counts as positive. */
+  threshold: numberBetween(0, 1).default(0.5),
+  gates: Gates.default({}),
+});
+
+// ---------------------------------------------------------------- registry
+
+export const EmbeddedRegistry = z.strictObject({
+  kind: z.literal('embedded'),
+  /** SQLite file; default `.data/registry/registry.db` under the working directory. */
+  path: z.string().optional(),
+});
+
+export const RegistrySection = z.discriminatedUnion('kind', [EmbeddedRegistry], {
+  error: (issue) => `expected kind "embedded", got ${show((issue.input as { kind?: unknown } | undefined)?.kind)}`,
+});
+
+// ---------------------------------------------------------------- the whole definition
+
+export const PipelineDefinition = z.strictObject({
+  model: ModelName,
+  description: z.string().optional(),
+  data: DataSection,
+  train: TrainSection.prefault({ runtime: 'builtin' }),
+  evaluate: EvaluateSection.prefault({}),
+  registry: RegistrySection.default({ kind: 'embedded' }),
+});
+
+export type PipelineDefinition = z.infer<typeof PipelineDefinition>;
+export type PipelineDefinitionInput = z.input<typeof PipelineDefinition>;
+export type DataSection = z.infer<typeof DataSection>;
+export type DataContract = z.infer<typeof DataContract>;
+export type ColumnContract = z.infer<typeof ColumnContract>;
+export type ColumnType = z.infer<typeof ColumnType>;
+export type TrainSection = z.infer<typeof TrainSection>;
+export type BuiltinTrain = z.infer<typeof BuiltinTrain>;
+export type CommandTrain = z.infer<typeof CommandTrain>;
+export type EvaluateSection = z.infer<typeof EvaluateSection>;
+export type Gates = z.infer<typeof Gates>;
+export type FairnessGate = z.infer<typeof FairnessGate>;
+export type ChampionGate = z.infer<typeof ChampionGate>;
+export type MetricName = z.infer<typeof MetricName>;
+export type RegistrySection = z.infer<typeof RegistrySection>;
