@@ -86,6 +86,8 @@ export const CommandTrain = z.strictObject({
   /** argv; `{train}`, `{holdout}` and `{output}` are replaced with paths (also passed as env vars). */
   command: z.array(z.string()).min(1, { error: 'expected the command as a list, e.g. ["python", "train.py"]' }),
   workingDirectory: z.string().optional(),
+  /** File format of the train and hold-out splits handed to the command. */
+  dataFormat: z.enum(['csv', 'parquet']).default('csv'),
   env: z.record(z.string(), z.string()).default({}),
   timeout: Duration.default('30m'),
 });
