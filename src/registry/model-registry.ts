@@ -28,7 +28,7 @@ export interface NewModelVersion {
   /** Registering again with the same key returns the existing version (safe activity retries). */
   idempotencyKey: string;
   status: 'candidate' | 'rejected';
-  /** Path of the artifact file (a file or a directory packed by the adapter) to store. */
+  /** Path of the artifact to store: one file (pack a directory into one file, e.g. a tar, first). */
   artifactPath: string;
   metrics: Record<string, number>;
   gates: GateResult[];
@@ -72,8 +72,8 @@ export interface ModelRegistry {
   listModels(): Promise<RegisteredModel[]>;
   listVersions(model: string): Promise<ModelVersion[]>;
   /** Points the alias at the version (removing it from any other version) atomically. */
-  setAlias(model: string, alias: Alias, version: number): Promise<void>;
-  removeAlias(model: string, alias: Alias): Promise<void>;
+  setAlias(model: string, alias: Alias, version: number, reason?: string): Promise<void>;
+  removeAlias(model: string, alias: Alias, reason?: string): Promise<void>;
   setStatus(model: string, version: number, status: VersionStatus, reason?: string): Promise<ModelVersion>;
   /** Writes the version's artifact to `destination` after checking its sha256. */
   downloadArtifact(model: string, version: number, destination: string): Promise<{ path: string; sha256: string }>;
@@ -88,4 +88,14 @@ export class ModelNotFoundError extends Error {
 /** Thrown when stored artifact bytes no longer match their recorded sha256. */
 export class ArtifactIntegrityError extends Error {
   override readonly name = 'ArtifactIntegrityError';
+}
+
+/** Thrown for a malformed model name, version number, status, alias or new-version record. */
+export class InvalidRegistryInputError extends Error {
+  override readonly name = 'InvalidRegistryInputError';
+}
+
+/** Thrown when a change would break the status rules, e.g. a rejected version taking `champion`. */
+export class StatusTransitionError extends Error {
+  override readonly name = 'StatusTransitionError';
 }

@@ -1,0 +1,165 @@
+/**
+ * The activities of `modelPipeline`: thin, idempotent wrappers over the ports in src/.
+ * Errors retrying cannot fix become non-retryable ApplicationFailures with a type name.
+ */
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import type { ParsedPipelineRunInput } from '../src/spec/run-input.js';
+import type { PipelineDefinition } from '../src/spec/schema.js';
+import { loadDefinitionFile, parseDefinitionObject, parseDefinitionText } from '../src/spec/load.js';
+import { SpecError } from '../src/spec/spec-error.js';
+import { snapshotDataset, type DataSnapshot } from '../src/data/snapshot.js';
+import { loadDataset, DatasetError } from '../src/data/load-dataset.js';
+import { checkDataContract as checkContract, DataContractViolation } from '../src/data/contract.js';
+import type { GateResult } from '../src/evaluate/gate-result.js';
+import { openRegistry } from '../src/registry/open-registry.js';
+import { runTrainingJob, type TrainedModel } from '../src/train/training-job.js';
+import { runEvaluationJob, type Evaluation } from '../src/evaluate/evaluation-job.js';
+
+export interface ActivityDependencies {
+  /** Root of everything the embedded defaults store: snapshots, runs, registry. */
+  dataDir: string;
+  /** The code version recorded in each model version's lineage (git commit). */
+  codeVersion: string;
+}
+
+export interface LoadedPipeline {
+  definition: PipelineDefinition;
+  definitionHash: string;
+}
+
+export interface ContractSummary {
+  rowCount: number;
+  checks: number;
+}
+
+export interface RegisterInput {
+  definition: PipelineDefinition;
+  definitionHash: string;
+  snapshot: DataSnapshot;
+  model: TrainedModel;
+  evaluation: Evaluation;
+  trigger: string;
+  workflowId: string;
+  runId: string;
+}
+
+export interface RegisteredVersion {
+  version: number;
+  status: 'candidate' | 'rejected';
+}
+
+export type { DataSnapshot, TrainedModel, Evaluation, GateResult };
+
+export function createPipelineActivities(deps: ActivityDependencies) {
+  return {
+    async loadPipelineDefinition(input: ParsedPipelineRunInput): Promise<LoadedPipeline> {
+      return nonRetryableOn([SpecError], async () => {
+        const loaded =
+          input.pipelineFile !== undefined
+            ? await loadDefinitionFile(path.resolve(input.pipelineFile))
+            : typeof input.pipeline === 'string'
+              ? parseDefinitionText(input.pipeline)
+              : parseDefinitionObject(input.pipeline);
+        return { definition: loaded.definition, definitionHash: loaded.definitionHash };
+      });
+    },
+
+    async snapshotData(args: { definition: PipelineDefinition; expectedDataVersion?: string }): Promise<DataSnapshot> {
+      return nonRetryableOn([DatasetError, DataVersionMismatch], async () => {
+        const snapshot = await snapshotDataset(args.definition.data.source, deps.dataDir);
+        if (args.expectedDataVersion && !snapshot.sha256.startsWith(args.expectedDataVersion)) {
+          throw new DataVersionMismatch(
+            `the data at ${args.definition.data.source} changed after the run was started: expected version ${args.expectedDataVersion}, found ${snapshot.dataVersion}`,
+          );
+        }
+        return snapshot;
+      });
+    },
+
+    async checkDataContract(args: { definition: PipelineDefinition; snapshot: DataSnapshot }): Promise<ContractSummary> {
+      return nonRetryableOn([DatasetError, DataContractViolation], async () => {
+        const { data } = args.definition;
+        const table = await loadDataset(args.snapshot.path, { format: args.snapshot.format });
+        const contract = data.contract ?? { minRows: 1, columns: {} };
+        const report = checkContract(table, contract);
+        if (!report.passed) throw new DataContractViolation(report);
+        return { rowCount: report.rowCount, checks: report.checks.length };
+      });
+    },
+
+    async trainModel(args: { definition: PipelineDefinition; snapshot: DataSnapshot }): Promise<TrainedModel> {
+      const { info } = Context.current();
+      const execution = info.workflowExecution ?? { workflowId: 'standalone', runId: info.activityId };
+      const runDir = path.join(deps.dataDir, 'runs', safeName(execution.workflowId), execution.runId);
+      await mkdir(runDir, { recursive: true });
+      return nonRetryableOn([DatasetError], () => runTrainingJob({ ...args, runDir, heartbeat: (details) => Context.current().heartbeat(details), signal: Context.current().cancellationSignal }));
+    },
+
+    async evaluateModel(args: { definition: PipelineDefinition; snapshot: DataSnapshot; model: TrainedModel }): Promise<Evaluation> {
+      const registry = await openRegistry(args.definition.registry, { dataDir: deps.dataDir });
+      try {
+        return await nonRetryableOn([DatasetError], () => runEvaluationJob({ ...args, registry, dataDir: deps.dataDir }));
+      } finally {
+        await registry.close();
+      }
+    },
+
+    async registerModelVersion(args: RegisterInput): Promise<RegisteredVersion> {
+      const registry = await openRegistry(args.definition.registry, { dataDir: deps.dataDir });
+      try {
+        const passed = args.evaluation.reasons.length === 0;
+        const version = await registry.registerVersion({
+          model: args.definition.model,
+          // One version per run, even when this activity is retried after a crash.
+          idempotencyKey: `${args.workflowId}/${args.runId}`,
+          status: passed ? 'candidate' : 'rejected',
+          artifactPath: args.model.artifactPath,
+          metrics: args.evaluation.metrics,
+          gates: args.evaluation.gates,
+          rejectionReasons: args.evaluation.reasons,
+          aliases: passed ? ['challenger'] : [],
+          description: args.definition.description,
+          lineage: {
+            dataVersion: args.snapshot.sha256,
+            definitionHash: args.definitionHash,
+            trainer: args.model.trainer,
+            codeVersion: deps.codeVersion,
+            workflowId: args.workflowId,
+            runId: args.runId,
+            parentVersion: args.evaluation.championVersion,
+            trigger: args.trigger,
+          },
+        });
+        return { version: version.version, status: version.status === 'rejected' ? 'rejected' : 'candidate' };
+      } finally {
+        await registry.close();
+      }
+    },
+  };
+}
+
+export type PipelineActivities = ReturnType<typeof createPipelineActivities>;
+
+/** The data changed between starting the run and taking the snapshot. */
+export class DataVersionMismatch extends Error {
+  override readonly name = 'DataVersionMismatch';
+}
+
+type ErrorClass = new (...args: never[]) => Error;
+
+/** Turns the given input errors into non-retryable failures typed by the error's name. */
+async function nonRetryableOn<T>(classes: ErrorClass[], run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    const match = classes.find((c) => err instanceof c);
+    if (match) throw ApplicationFailure.nonRetryable((err as Error).message, (err as Error).name);
+    throw err;
+  }
+}
+
+function safeName(id: string): string {
+  return id.replace(/[^A-Za-z0-9._-]+/g, '_');
+}

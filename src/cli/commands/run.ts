@@ -1,0 +1,81 @@
+/**
+ * `mlops run <pipeline.yaml>`: starts `modelPipeline` under its business key and follows it,
+ * printing each step with its timing, then the outcome, the version and the Web UI link.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { loadDefinitionFile } from '../../spec/load.js';
+import { SpecError } from '../../spec/spec-error.js';
+import { startPipeline } from '../../temporal/start-pipeline.js';
+import { settingsFromEnv, webUiLink } from '../../temporal/settings.js';
+import type { PipelineResult, PipelineStatus } from '../../../workflows/pipeline-status.js';
+import { pipelineStatusQuery } from '../../../workflows/messages.js';
+import { connectClient } from '../temporal-client.js';
+
+export interface RunOptions {
+  follow: boolean;
+  trigger: 'cli' | 'api';
+}
+
+export async function runCommand(file: string, options: RunOptions): Promise<number> {
+  const settings = settingsFromEnv();
+  try {
+    await loadDefinitionFile(file);
+  } catch (err) {
+    if (err instanceof SpecError) {
+      console.error(err.message);
+      return 1;
+    }
+    throw err;
+  }
+  const client = await connectClient(settings);
+  const started = await startPipeline(client, settings, file, options.trigger);
+  const handle = started.handle as WorkflowHandle;
+  console.log(started.existing ? `${started.workflowId} already exists for this data; following that run (change the data to train again)` : `started ${started.workflowId}`);
+  const description = await handle.describe();
+  console.log(`Web UI: ${webUiLink(settings, started.workflowId, description.runId)}`);
+  if (!options.follow) return 0;
+  return follow(handle);
+}
+
+async function follow(handle: WorkflowHandle): Promise<number> {
+  let printed = 0;
+  const printSteps = (status: PipelineStatus | undefined) => {
+    for (const step of status?.steps.slice(printed) ?? []) {
+      if (!step.finishedAt) break;
+      const mark = step.error ? '✗' : '✓';
+      console.log(`  ${mark} ${step.step.padEnd(16)} ${`${step.seconds?.toFixed(1)}s`.padStart(7)}  ${step.error ? step.error.split('\n')[0] : (step.summary ?? '')}`);
+      printed++;
+    }
+  };
+  const resultPromise = handle.result() as Promise<PipelineResult>;
+  let done = false;
+  resultPromise.then(() => (done = true), () => (done = true));
+  while (!done) {
+    printSteps(await handle.query(pipelineStatusQuery).catch(() => undefined));
+    await Promise.race([sleep(500), resultPromise.catch(() => undefined)]);
+  }
+  try {
+    const result = await resultPromise;
+    printSteps({ trigger: '', steps: result.steps });
+    for (const gate of result.gates) console.log(`    ${gate.passed ? 'pass' : 'FAIL'}  ${gate.detail}`);
+    if (result.outcome === 'registered') {
+      console.log(`outcome: registered ${result.model} v${result.version} as challenger (${formatMetrics(result.metrics)})`);
+      return 0;
+    }
+    console.log(`outcome: rejected ${result.model} v${result.version}: ${result.reasons.join('; ')}`);
+    return 2;
+  } catch (err) {
+    printSteps(await handle.query(pipelineStatusQuery).catch(() => undefined));
+    const cause = err instanceof WorkflowFailedError ? err.cause : err;
+    console.error(`outcome: failed: ${(cause as Error).message}`);
+    return 1;
+  }
+}
+
+function formatMetrics(metrics: Record<string, number>): string {
+  return ['roc_auc', 'accuracy', 'f1', 'log_loss']
+    .filter((m) => metrics[m] !== undefined)
+    .map((m) => `${m} ${metrics[m]!.toFixed(4)}`)
+    .join(', ');
+}

@@ -1,0 +1,40 @@
+import type { PipelineDefinition } from '../spec/schema.js';
+
+/** The one-screen summary `mlops validate` prints for a valid definition. */
+export function summariseDefinition(definition: PipelineDefinition, definitionHash: string): string {
+  const { data, train, evaluate, registry } = definition;
+  const contract = data.contract;
+  const gates = Object.entries(evaluate.gates).map(([name, gate]) => {
+    if (name === 'fairness') {
+      const f = gate as NonNullable<typeof evaluate.gates.fairness>;
+      const bounds = [
+        f.demographic_parity_difference && `demographic_parity_difference ≤ ${f.demographic_parity_difference.max}`,
+        f.demographic_parity_ratio && `demographic_parity_ratio ≥ ${f.demographic_parity_ratio.min}`,
+        f.equalized_odds_difference && `equalized_odds_difference ≤ ${f.equalized_odds_difference.max}`,
+      ].filter(Boolean);
+      return `fairness over "${f.attribute}": ${bounds.join(', ') || '(no bounds)'}`;
+    }
+    if (name === 'champion') {
+      const c = gate as NonNullable<typeof evaluate.gates.champion>;
+      return `champion: ${c.metric} may regress by at most ${c.maxRegression}`;
+    }
+    const b = gate as { min?: number; max?: number };
+    return `${name}${b.min !== undefined ? ` ≥ ${b.min}` : ''}${b.max !== undefined ? ` ≤ ${b.max}` : ''}`;
+  });
+  const lines = [
+    `✓ ${definition.model}: valid pipeline definition (hash ${definitionHash.slice(0, 12)})`,
+    definition.description ? `  ${definition.description}` : undefined,
+    `  data      ${data.source} (${data.format ?? 'format from extension'}), target "${data.target}"`,
+    `  features  ${data.features ? data.features.join(', ') : `all columns except the target${data.exclude.length ? ` and ${data.exclude.join(', ')}` : ''}`}`,
+    contract
+      ? `  contract  ${Object.keys(contract.columns).length} column checks, at least ${contract.minRows} rows${contract.maxRows ? `, at most ${contract.maxRows}` : ''}`
+      : '  contract  none (only the target column is checked)',
+    train.runtime === 'builtin'
+      ? `  train     built-in ${train.algorithm} (l2 ${train.params.l2}, ≤ ${train.params.maxIterations} iterations), timeout ${train.timeout}`
+      : `  train     command: ${train.command.join(' ')} (${train.dataFormat} splits), timeout ${train.timeout}`,
+    `  evaluate  hold-out ${evaluate.holdout} (seed ${evaluate.seed}), threshold ${evaluate.threshold}`,
+    ...(gates.length ? gates.map((g, i) => `  ${i === 0 ? 'gates   ' : '        '}  ${g}`) : ['  gates     none (every trained model becomes a challenger)']),
+    `  registry  ${registry.kind}${registry.kind === 'embedded' && registry.path ? ` at ${registry.path}` : ''}`,
+  ];
+  return lines.filter((l) => l !== undefined).join('\n');
+}

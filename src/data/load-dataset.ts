@@ -1,0 +1,160 @@
+/**
+ * Loads a CSV or Parquet file into a columnar Table with DuckDB: DuckDB parses and
+ * dictionary-encodes in native code, and JS only copies finished column memory.
+ */
+import { stat } from 'node:fs/promises';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { DatasetError } from './dataset-error.js';
+import { inferDatasetFormat, type DatasetFormat } from './dataset-format.js';
+import { withDuckDB } from './duckdb-connection.js';
+import { readColumnsInto } from './duckdb-typed-arrays.js';
+import { quoteIdentifier, quoteString } from './sql-literals.js';
+import type { CategoricalColumn, Column, NumericColumn, Table } from './table.js';
+
+export { DatasetError } from './dataset-error.js';
+
+export interface LoadDatasetOptions {
+  /** Default: from the file extension. */
+  format?: DatasetFormat;
+  /** Load only these columns (kept in file order). Default: all. */
+  columns?: string[];
+}
+
+interface SourceColumn {
+  name: string;
+  /** DuckDB's type name as the file declared it (BIGINT, DOUBLE, VARCHAR, DECIMAL(10,2), DATE, ...). */
+  sourceType: string;
+  kind: Column['kind'];
+}
+
+// Every type DuckDB can cast to DOUBLE without losing the meaning; anything else (dates,
+// timestamps, UUIDs, lists) is read as its text form and becomes a categorical column.
+const NUMERIC_SOURCE_TYPE = /^(BOOLEAN|TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT|FLOAT|DOUBLE|DECIMAL(\(\d+,\s*\d+\))?)$/;
+
+const LOADED_TABLE = 'dataset';
+
+export async function loadDataset(path: string, options: LoadDatasetOptions = {}): Promise<Table> {
+  const format = options.format ?? inferDatasetFormat(path);
+  await assertReadableFile(path);
+  return withDuckDB(async (connection) => {
+    const available = await describeSource(connection, path, format);
+    const columns = pickColumns(available, options.columns, path);
+    await copyIntoTemporaryTable(connection, path, format, columns);
+    const rowCount = await countRows(connection);
+    const numeric = await readNumericColumns(connection, columns.filter((c) => c.kind === 'numeric'), rowCount);
+    const loaded = new Map<string, Column>(numeric.map((column) => [column.name, column]));
+    for (const column of columns.filter((c) => c.kind === 'categorical')) {
+      loaded.set(column.name, await readCategoricalColumn(connection, column, rowCount));
+    }
+    return { rowCount, columns: columns.map((column) => loaded.get(column.name)!) };
+  });
+}
+
+async function assertReadableFile(path: string): Promise<void> {
+  let size: number;
+  try {
+    const stats = await stat(path);
+    if (!stats.isFile()) throw new DatasetError(path, 'unreadable', 'is not a regular file');
+    size = stats.size;
+  } catch (error) {
+    if (error instanceof DatasetError) throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new DatasetError(path, 'not_found', 'file not found');
+    throw new DatasetError(path, 'unreadable', `cannot open the file (${code ?? String(error)})`);
+  }
+  if (size === 0) throw new DatasetError(path, 'unreadable', 'file is empty');
+}
+
+function sourceSql(path: string, format: DatasetFormat): string {
+  // A header row is required: without it DuckDB would guess, and an all-text file would lose its column names.
+  return format === 'csv' ? `read_csv(${quoteString(path)}, header = true)` : `read_parquet(${quoteString(path)})`;
+}
+
+/** Wraps DuckDB's parse errors so the caller learns which file failed, and why, in one line. */
+async function readingFile<T>(path: string, format: DatasetFormat, step: () => Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (error) {
+    const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
+    throw new DatasetError(path, 'unreadable', `cannot read as ${format}: ${message}`);
+  }
+}
+
+async function describeSource(connection: DuckDBConnection, path: string, format: DatasetFormat): Promise<SourceColumn[]> {
+  const reader = await readingFile(path, format, () => connection.runAndReadAll(`DESCRIBE SELECT * FROM ${sourceSql(path, format)}`));
+  return reader.getRowObjectsJS().map((row) => {
+    const sourceType = String(row['column_type']);
+    return { name: String(row['column_name']), sourceType, kind: NUMERIC_SOURCE_TYPE.test(sourceType) ? 'numeric' : 'categorical' };
+  });
+}
+
+function pickColumns(available: SourceColumn[], requested: string[] | undefined, path: string): SourceColumn[] {
+  if (!requested) return available;
+  const known = new Set(available.map((c) => c.name));
+  const unknown = requested.filter((name) => !known.has(name));
+  if (unknown.length > 0) {
+    const list = unknown.map((name) => `"${name}"`).join(', ');
+    throw new DatasetError(path, 'unknown_column', `no column ${list}; the file has: ${available.map((c) => c.name).join(', ')}`);
+  }
+  const wanted = new Set(requested);
+  return available.filter((c) => wanted.has(c.name));
+}
+
+/** Parses the file once; numeric and categorical columns are then read from DuckDB memory. */
+async function copyIntoTemporaryTable(connection: DuckDBConnection, path: string, format: DatasetFormat, columns: SourceColumn[]): Promise<void> {
+  const projection = columns
+    .map((c) => (c.kind === 'categorical' && c.sourceType !== 'VARCHAR' ? `CAST(${quoteIdentifier(c.name)} AS VARCHAR) AS ${quoteIdentifier(c.name)}` : quoteIdentifier(c.name)))
+    .join(', ');
+  await readingFile(path, format, () =>
+    connection.run(`CREATE TEMP TABLE ${LOADED_TABLE} AS SELECT ${projection || '1 AS no_columns'} FROM ${sourceSql(path, format)}`),
+  );
+}
+
+async function countRows(connection: DuckDBConnection): Promise<number> {
+  const reader = await connection.runAndReadAll(`SELECT count(*)::DOUBLE FROM ${LOADED_TABLE}`);
+  return Number(reader.getRows()[0]![0]);
+}
+
+async function readNumericColumns(connection: DuckDBConnection, columns: SourceColumn[], rowCount: number): Promise<NumericColumn[]> {
+  if (columns.length === 0) return [];
+  const values = columns.map(() => new Float64Array(rowCount));
+  // NULL becomes NaN in SQL so the copied memory needs no validity mask.
+  const projection = columns.map((c) => `coalesce(CAST(${quoteIdentifier(c.name)} AS DOUBLE), 'NaN'::DOUBLE)`).join(', ');
+  await readColumnsInto(connection, `SELECT ${projection} FROM ${LOADED_TABLE}`, values);
+  return columns.map((c, index) => ({ name: c.name, kind: 'numeric', sourceType: c.sourceType, values: values[index]! }));
+}
+
+/**
+ * Dictionary in sorted (byte) order, so the same data gives the same codes whatever the row
+ * order or file format. Codes come from a join with the dictionary: faster than an ENUM cast
+ * for high-cardinality columns such as IDs (an ENUM of 1M values took over 2 s).
+ */
+async function readCategoricalColumn(connection: DuckDBConnection, column: SourceColumn, rowCount: number): Promise<CategoricalColumn> {
+  const name = quoteIdentifier(column.name);
+  const dictionaryTable = 'dictionary';
+  await connection.run(`DROP TABLE IF EXISTS ${dictionaryTable}`);
+  await connection.run(
+    `CREATE TEMP TABLE ${dictionaryTable} AS SELECT value, (row_number() OVER (ORDER BY value) - 1)::INTEGER AS code ` +
+      `FROM (SELECT DISTINCT ${name} AS value FROM ${LOADED_TABLE} WHERE ${name} IS NOT NULL)`,
+  );
+  const dictionary = await readDictionary(connection, dictionaryTable);
+  const codes = new Int32Array(rowCount);
+  await readColumnsInto(
+    connection,
+    `SELECT coalesce(d.code, -1) FROM ${LOADED_TABLE} t LEFT JOIN ${dictionaryTable} d ON t.${name} = d.value ORDER BY t.rowid`,
+    [codes],
+  );
+  return { name: column.name, kind: 'categorical', sourceType: column.sourceType, codes, dictionary };
+}
+
+/** One string joined with NUL and split in JS: a million dictionary entries in ~0.2 s instead of ~1.4 s row by row. */
+async function readDictionary(connection: DuckDBConnection, dictionaryTable: string): Promise<string[]> {
+  const reader = await connection.runAndReadAll(`SELECT count(*)::DOUBLE, string_agg(value, chr(0) ORDER BY code) FROM ${dictionaryTable}`);
+  const [count, joined] = reader.getRowsJS()[0] as [number, string | null];
+  if (count === 0) return [];
+  const entries = (joined ?? '').split('\0');
+  if (entries.length === count) return entries;
+  // Some value contains NUL itself: fall back to reading the entries one by one.
+  const rows = await connection.runAndReadAll(`SELECT value FROM ${dictionaryTable} ORDER BY code`);
+  return rows.getRowsJS().map((row) => String(row[0]));
+}

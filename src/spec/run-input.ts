@@ -1,0 +1,29 @@
+/**
+ * What starts a `modelPipeline` run: from the CLI, a webhook, a schedule, or a human typing JSON
+ * into the Temporal UI's Start Workflow form. Pure, so the workflow checks it before any step.
+ */
+import { z } from 'zod';
+
+export const TRIGGERS = ['cli', 'ui', 'webhook', 'schedule', 'drift', 'api'] as const;
+
+export const PipelineRunInput = z
+  .strictObject({
+    /** Path of the YAML definition, as the worker sees it (relative to the worker's directory). */
+    pipelineFile: z.string().min(1).optional(),
+    /** The definition itself: YAML text or an object. */
+    pipeline: z.union([z.string().min(1), z.record(z.string(), z.unknown())]).optional(),
+    /** Who started the run; runs started by hand in the Web UI default to `ui`. */
+    trigger: z.enum(TRIGGERS).default('ui'),
+    /** Data version the starter saw; the run fails if the snapshot differs (the data changed). */
+    expectedDataVersion: z.string().regex(/^[0-9a-f]{16,64}$/).optional(),
+  })
+  .refine((input) => (input.pipelineFile === undefined) !== (input.pipeline === undefined), {
+    error: 'expected exactly one of "pipelineFile" (a path) or "pipeline" (the definition itself)',
+  });
+
+export type PipelineRunInput = z.input<typeof PipelineRunInput>;
+export type ParsedPipelineRunInput = z.output<typeof PipelineRunInput>;
+
+export function pipelineWorkflowId(model: string, dataVersion: string): string {
+  return `pipeline/${model}/${dataVersion}`;
+}

@@ -1,0 +1,45 @@
+/**
+ * Starts `modelPipeline` under its business key `pipeline/<model>/<data-version>`: the same
+ * model on the same data is one run. A running run is attached to; a finished one is returned
+ * instead of training twice.
+ */
+import path from 'node:path';
+import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
+import { loadDefinitionFile } from '../spec/load.js';
+import { pipelineWorkflowId, type PipelineRunInput } from '../spec/run-input.js';
+import { sha256File } from '../data/content-hash.js';
+import { MODEL, TRIGGER } from '../../workflows/search-attributes.js';
+import type { PipelineResult } from '../../workflows/pipeline-status.js';
+import type { Settings } from './settings.js';
+
+export interface StartedPipeline {
+  handle: WorkflowHandle<(input: PipelineRunInput) => Promise<PipelineResult>>;
+  workflowId: string;
+  dataVersion: string;
+  /** True when a run with this business key existed already (running or finished). */
+  existing: boolean;
+}
+
+export async function startPipeline(client: Client, settings: Settings, file: string, trigger: NonNullable<PipelineRunInput['trigger']>): Promise<StartedPipeline> {
+  const { definition } = await loadDefinitionFile(file);
+  const dataVersion = (await sha256File(definition.data.source)).slice(0, 16);
+  const workflowId = pipelineWorkflowId(definition.model, dataVersion);
+  try {
+    const handle = await client.workflow.start('modelPipeline', {
+      taskQueue: settings.taskQueue,
+      workflowId,
+      args: [{ pipelineFile: path.resolve(file), trigger, expectedDataVersion: dataVersion }],
+      workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+      typedSearchAttributes: [{ key: MODEL, value: definition.model }, { key: TRIGGER, value: trigger }],
+      staticSummary: `Train, validate and register ${definition.model} on data ${dataVersion}`,
+    });
+    // USE_EXISTING answers with the running run's id; a new run has the id we just got.
+    const existing = handle.firstExecutionRunId !== (await handle.describe()).runId;
+    return { handle, workflowId, dataVersion, existing } as StartedPipeline;
+  } catch (err) {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    return { handle: client.workflow.getHandle(workflowId), workflowId, dataVersion, existing: true } as StartedPipeline;
+  }
+}

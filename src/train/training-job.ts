@@ -1,0 +1,120 @@
+/**
+ * Trains the model a definition asks for and leaves its artifact in the run directory.
+ * The built-in trainer runs in a worker thread; a command trainer runs as a child process.
+ */
+import { Worker } from 'node:worker_threads';
+import path from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import type { PipelineDefinition } from '../spec/schema.js';
+import { durationToMs } from '../spec/duration.js';
+import type { DataSnapshot } from '../data/snapshot.js';
+import { loadDataset, DatasetError } from '../data/load-dataset.js';
+import { holdoutSplit } from '../data/split.js';
+import { writeRows } from '../data/write-rows.js';
+import { runCommandTrainer } from './command-trainer.js';
+import { readArtifact } from './artifact-file.js';
+import { targetLabels } from './target-labels.js';
+import type { TrainingThreadInput, TrainingThreadMessage } from './training-thread.js';
+
+export interface TrainedModel {
+  artifactPath: string;
+  sha256: string;
+  sizeBytes: number;
+  /** `builtin:logistic_regression` or `command:<argv0>`. */
+  trainer: string;
+  summary: string;
+  trainerMetrics: Record<string, number>;
+  trainRows: number;
+  holdoutRows: number;
+}
+
+export interface TrainingJob {
+  definition: PipelineDefinition;
+  snapshot: DataSnapshot;
+  runDir: string;
+  heartbeat: (details: unknown) => void;
+  signal: AbortSignal;
+}
+
+const HEARTBEAT_EVERY_MS = 2_000;
+
+export async function runTrainingJob(job: TrainingJob): Promise<TrainedModel> {
+  return job.definition.train.runtime === 'builtin' ? trainBuiltin(job) : trainWithCommand(job);
+}
+
+async function trainBuiltin(job: TrainingJob): Promise<TrainedModel> {
+  const entry = new URL('./training-thread.ts', import.meta.url).href;
+  const input: TrainingThreadInput = { entry, definition: job.definition, snapshotPath: job.snapshot.path, format: job.snapshot.format, runDir: job.runDir };
+  const thread = new Worker(new URL('./training-thread-boot.mjs', import.meta.url), { workerData: input });
+  let phase = 'starting';
+  const started = Date.now();
+  const beat = () => job.heartbeat({ phase, seconds: Math.round((Date.now() - started) / 1000) });
+  const timer = setInterval(beat, HEARTBEAT_EVERY_MS);
+  const onAbort = () => void thread.terminate();
+  job.signal.addEventListener('abort', onAbort);
+  try {
+    return await new Promise<TrainedModel>((resolve, reject) => {
+      thread.on('message', (message: TrainingThreadMessage) => {
+        if (message.type === 'progress') {
+          phase = message.phase;
+          beat();
+        } else if (message.type === 'done') {
+          const { type: _type, ...result } = message;
+          resolve({ ...result, trainer: 'builtin:logistic_regression' });
+        } else {
+          const err = message.name === 'DatasetError' ? new DatasetError(message.message) : Object.assign(new Error(message.message), { name: message.name });
+          reject(err);
+        }
+      });
+      thread.on('error', reject);
+      thread.on('exit', (code) => reject(new Error(job.signal.aborted ? 'training cancelled' : `training thread exited with code ${code}`)));
+    });
+  } finally {
+    clearInterval(timer);
+    job.signal.removeEventListener('abort', onAbort);
+    await thread.terminate();
+  }
+}
+
+async function trainWithCommand(job: TrainingJob): Promise<TrainedModel> {
+  const train = job.definition.train;
+  if (train.runtime !== 'command') throw new Error('not a command trainer');
+  const { definition, snapshot } = job;
+  job.heartbeat({ phase: 'writing splits' });
+  const table = await loadDataset(snapshot.path, { format: snapshot.format });
+  const labels = targetLabels(table, definition.data.target);
+  const split = holdoutSplit(labels, definition.evaluate.holdout, definition.evaluate.seed);
+  const splitsDir = path.join(job.runDir, 'splits');
+  await mkdir(splitsDir, { recursive: true });
+  const ext = train.dataFormat;
+  const trainPath = path.join(splitsDir, `train.${ext}`);
+  const holdoutPath = path.join(splitsDir, `holdout.${ext}`);
+  await writeRows(table, split.train, trainPath, ext);
+  await writeRows(table, split.holdout, holdoutPath, ext);
+  let lastLines: string[] = [];
+  const result = await runCommandTrainer({
+    command: train.command,
+    workingDirectory: train.workingDirectory,
+    env: train.env,
+    timeoutMs: durationToMs(train.timeout),
+    trainPath,
+    holdoutPath,
+    outputDir: path.join(job.runDir, 'output'),
+    signal: job.signal,
+    onOutput: (line) => {
+      lastLines = [...lastLines.slice(-4), line];
+      job.heartbeat({ phase: 'command running', output: lastLines });
+    },
+  });
+  const { sha256, sizeBytes } = await readArtifact(result.artifactPath);
+  return {
+    artifactPath: result.artifactPath,
+    sha256,
+    sizeBytes,
+    trainer: `command:${train.command.join(' ')}`,
+    summary: `exit ${result.exitCode} after ${result.seconds.toFixed(1)} s`,
+    trainerMetrics: result.trainerMetrics,
+    trainRows: split.train.length,
+    holdoutRows: split.holdout.length,
+  };
+}

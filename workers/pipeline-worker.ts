@@ -1,0 +1,32 @@
+/**
+ * Builds the worker that runs our workflows and activities. Used by the worker process and by
+ * tests, which pass a pre-built workflow bundle so the code is bundled once per test run.
+ */
+import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
+import { createPipelineActivities } from '../activities/pipeline-activities.js';
+import type { Settings } from '../src/temporal/settings.js';
+
+export interface PipelineWorkerOptions {
+  settings: Settings;
+  codeVersion: string;
+  connection?: NativeConnection;
+  workflowBundle?: WorkflowBundleOption;
+  identity?: string;
+}
+
+export const WORKFLOWS_PATH = new URL('../workflows/index.ts', import.meta.url).pathname;
+
+export async function createPipelineWorker(options: PipelineWorkerOptions): Promise<Worker> {
+  const { settings } = options;
+  const connection = options.connection ?? (await NativeConnection.connect({ address: settings.temporalAddress }));
+  return Worker.create({
+    connection,
+    namespace: settings.namespace,
+    taskQueue: settings.taskQueue,
+    identity: options.identity,
+    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+    activities: createPipelineActivities({ dataDir: settings.dataDir, codeVersion: options.codeVersion }),
+    // Training is CPU-heavy; two at once on a 2-core machine is plenty.
+    maxConcurrentActivityTaskExecutions: 4,
+  });
+}

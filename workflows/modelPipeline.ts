@@ -1,0 +1,120 @@
+/**
+ * modelPipeline: load the definition → snapshot data → check the data contract → train →
+ * evaluate the gates → register (challenger if every gate passed, rejected otherwise).
+ * Deterministic: all I/O happens in activities; this file reads like the runbook.
+ */
+import {
+  ApplicationFailure,
+  ActivityFailure,
+  proxyActivities,
+  setHandler,
+  upsertMemo,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { PipelineActivities } from '../activities/pipeline-activities.js';
+import { PipelineRunInput, type PipelineRunInput as PipelineRunInputType } from '../src/spec/run-input.js';
+import { problemsFromZod, formatProblems } from '../src/spec/problems.js';
+import { pipelineStatusQuery } from './messages.js';
+import type { PipelineOutcome, PipelineResult, PipelineStatus, PipelineStepName } from './pipeline-status.js';
+import { DATA_VERSION, MODEL, MODEL_VERSION, OUTCOME, TRIGGER } from './search-attributes.js';
+
+/** Quick steps: seconds of work, retried a few times for transient I/O errors. */
+const quick = proxyActivities<PipelineActivities>({
+  startToCloseTimeout: '5 minutes',
+  heartbeatTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 5 },
+});
+
+export async function modelPipeline(rawInput: PipelineRunInputType): Promise<PipelineResult> {
+  const status: PipelineStatus = { trigger: 'ui', steps: [] };
+  setHandler(pipelineStatusQuery, () => status);
+
+  const parsed = PipelineRunInput.safeParse(rawInput ?? {}, { reportInput: true });
+  if (!parsed.success) {
+    return fail(status, 'invalid-definition', formatProblems(problemsFromZod(parsed.error), 'workflow input'), 'InvalidPipelineInput');
+  }
+  const input = parsed.data;
+  status.trigger = input.trigger;
+  upsertSearchAttributes([{ key: TRIGGER, value: input.trigger }]);
+
+  const { definition, definitionHash } = await step(status, 'load-definition', () => quick.loadPipelineDefinition(input), (d) => `model ${d.definition.model}, definition ${d.definitionHash.slice(0, 12)}`);
+  status.model = definition.model;
+  upsertSearchAttributes([{ key: MODEL, value: definition.model }]);
+
+  const snapshot = await step(status, 'snapshot-data', () => quick.snapshotData({ definition, expectedDataVersion: input.expectedDataVersion }), (s) => `data version ${s.dataVersion} (${s.format}, ${s.sizeBytes} bytes)`);
+  status.dataVersion = snapshot.dataVersion;
+  upsertSearchAttributes([{ key: DATA_VERSION, value: snapshot.dataVersion }]);
+
+  await step(status, 'check-contract', () => quick.checkDataContract({ definition, snapshot }), (c) => `${c.checks} checks passed on ${c.rowCount} rows`);
+
+  const { train: trainSpec } = definition;
+  const long = proxyActivities<PipelineActivities>({
+    startToCloseTimeout: trainSpec.timeout,
+    heartbeatTimeout: '15 seconds',
+    retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 3 },
+  });
+  const model = await step(status, 'train', () => long.trainModel({ definition, snapshot }), (m) => `${m.trainer}: ${m.summary}`);
+
+  const evaluation = await step(status, 'evaluate', () => long.evaluateModel({ definition, snapshot, model }), (e) => `${e.gates.filter((g) => g.passed).length}/${e.gates.length} gates passed${e.championVersion ? `, champion v${e.championVersion}` : ''}`);
+  status.metrics = evaluation.metrics;
+  status.gates = evaluation.gates;
+
+  const { workflowId, runId } = workflowInfo();
+  const registered = await step(status, 'register', () =>
+    quick.registerModelVersion({ definition, definitionHash, snapshot, model, evaluation, trigger: input.trigger, workflowId, runId }),
+    (r) => `version ${r.version} (${r.status})`);
+
+  const outcome = registered.status === 'rejected' ? 'rejected' : 'registered';
+  status.version = registered.version;
+  status.outcome = outcome;
+  status.reasons = evaluation.reasons;
+  upsertSearchAttributes([{ key: MODEL_VERSION, value: registered.version }, { key: OUTCOME, value: outcome }]);
+  upsertMemo({ summary: `${definition.model} v${registered.version} ${outcome}${evaluation.reasons.length ? `: ${evaluation.reasons.join('; ')}` : ''}` });
+
+  return {
+    model: definition.model,
+    outcome,
+    version: registered.version,
+    status: registered.status,
+    dataVersion: snapshot.dataVersion,
+    metrics: evaluation.metrics,
+    gates: evaluation.gates,
+    reasons: evaluation.reasons,
+    steps: status.steps,
+  };
+}
+
+/** Runs one step, records it in the status with its timing, and turns a failure into a readable outcome. */
+async function step<T>(status: PipelineStatus, name: PipelineStepName, run: () => Promise<T>, summarise: (result: T) => string): Promise<T> {
+  const record: PipelineStatus['steps'][number] = { step: name, startedAt: new Date().toISOString() };
+  status.currentStep = name;
+  status.steps.push(record);
+  try {
+    const result = await run();
+    finishRecord(record);
+    record.summary = summarise(result);
+    return result;
+  } catch (err) {
+    finishRecord(record);
+    const cause = err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause : undefined;
+    record.error = cause?.message ?? (err as Error).message;
+    const outcome: PipelineOutcome =
+      cause?.type === 'SpecError' ? 'invalid-definition' : cause?.type === 'DataContractViolation' ? 'contract-violation' : 'failed';
+    return fail(status, outcome, record.error, cause?.type ?? 'PipelineStepFailed');
+  }
+}
+
+function finishRecord(record: PipelineStatus['steps'][number]): void {
+  record.finishedAt = new Date().toISOString();
+  record.seconds = (Date.parse(record.finishedAt) - Date.parse(record.startedAt)) / 1000;
+}
+
+/** Ends the run as failed, non-retryable, with the message a person needs to fix the input. */
+function fail(status: PipelineStatus, outcome: PipelineOutcome, message: string, type: string): never {
+  status.outcome = outcome;
+  status.currentStep = undefined;
+  upsertSearchAttributes([{ key: OUTCOME, value: outcome }]);
+  upsertMemo({ summary: `${status.model ?? 'pipeline'} ${outcome}: ${message.split('\n')[0]}` });
+  throw ApplicationFailure.nonRetryable(message, type);
+}
