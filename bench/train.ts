@@ -5,6 +5,7 @@
  *   npx tsx bench/train.ts [rows]
  */
 import os from 'node:os';
+import { pathToFileURL } from 'node:url';
 import type { CategoricalColumn, NumericColumn, Table } from '../src/data/table.js';
 import { trainLogisticRegression } from '../src/train/logistic-regression.js';
 import { buildDesignMatrix, fitFeatureEncodings } from '../src/train/preprocess.js';
@@ -83,4 +84,5 @@ async function main(): Promise<void> {
   console.log(`| ${rowCount.toLocaleString('en')} | ${features.length} | ${design.width} | ${t.iterations} | ${t.converged ? 'yes' : 'no'} | ${preprocessSeconds.toFixed(2)} | ${totalSeconds.toFixed(2)} | ${peakRssMb.toFixed(0)} |`);
 }
 
-await main();
+// Run only as a script, so the synthetic table can be imported by other measurements.
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await main();

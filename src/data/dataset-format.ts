@@ -13,7 +13,7 @@ export function inferDatasetFormat(path: string): DatasetFormat {
   for (const [pattern, format] of FORMAT_BY_EXTENSION) {
     if (pattern.test(path)) return format;
   }
-  throw new DatasetError(path, 'unsupported_format', 'cannot tell the format from the file extension; expected .csv or .parquet, or pass format: csv | parquet');
+  throw DatasetError.about(path, 'unsupported_format', 'cannot tell the format from the file extension; expected .csv or .parquet, or pass format: csv | parquet');
 }
 
 /** The extension to keep when copying the file: `.csv.gz` stays `.csv.gz` so readers still detect the compression. */

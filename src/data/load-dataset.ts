@@ -8,6 +8,7 @@ import { DatasetError } from './dataset-error.js';
 import { inferDatasetFormat, type DatasetFormat } from './dataset-format.js';
 import { withDuckDB } from './duckdb-connection.js';
 import { readColumnsInto } from './duckdb-typed-arrays.js';
+import { isNumericSourceType } from './source-types.js';
 import { quoteIdentifier, quoteString } from './sql-literals.js';
 import type { CategoricalColumn, Column, NumericColumn, Table } from './table.js';
 
@@ -26,10 +27,6 @@ interface SourceColumn {
   sourceType: string;
   kind: Column['kind'];
 }
-
-// Every type DuckDB can cast to DOUBLE without losing the meaning; anything else (dates,
-// timestamps, UUIDs, lists) is read as its text form and becomes a categorical column.
-const NUMERIC_SOURCE_TYPE = /^(BOOLEAN|TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT|FLOAT|DOUBLE|DECIMAL(\(\d+,\s*\d+\))?)$/;
 
 const LOADED_TABLE = 'dataset';
 
@@ -54,15 +51,15 @@ async function assertReadableFile(path: string): Promise<void> {
   let size: number;
   try {
     const stats = await stat(path);
-    if (!stats.isFile()) throw new DatasetError(path, 'unreadable', 'is not a regular file');
+    if (!stats.isFile()) throw DatasetError.about(path, 'unreadable', 'is not a regular file');
     size = stats.size;
   } catch (error) {
     if (error instanceof DatasetError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new DatasetError(path, 'not_found', 'file not found');
-    throw new DatasetError(path, 'unreadable', `cannot open the file (${code ?? String(error)})`);
+    if (code === 'ENOENT') throw DatasetError.about(path, 'not_found', 'file not found');
+    throw DatasetError.about(path, 'unreadable', `cannot open the file (${code ?? String(error)})`);
   }
-  if (size === 0) throw new DatasetError(path, 'unreadable', 'file is empty');
+  if (size === 0) throw DatasetError.about(path, 'unreadable', 'file is empty');
 }
 
 function sourceSql(path: string, format: DatasetFormat): string {
@@ -76,15 +73,16 @@ async function readingFile<T>(path: string, format: DatasetFormat, step: () => P
     return await step();
   } catch (error) {
     const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
-    throw new DatasetError(path, 'unreadable', `cannot read as ${format}: ${message}`);
+    throw DatasetError.about(path, 'unreadable', `cannot read as ${format}: ${message}`);
   }
 }
 
+/** Numbers, integers and booleans load as numeric; anything else (dates, timestamps, UUIDs, lists) as its text form, categorical. */
 async function describeSource(connection: DuckDBConnection, path: string, format: DatasetFormat): Promise<SourceColumn[]> {
   const reader = await readingFile(path, format, () => connection.runAndReadAll(`DESCRIBE SELECT * FROM ${sourceSql(path, format)}`));
   return reader.getRowObjectsJS().map((row) => {
     const sourceType = String(row['column_type']);
-    return { name: String(row['column_name']), sourceType, kind: NUMERIC_SOURCE_TYPE.test(sourceType) ? 'numeric' : 'categorical' };
+    return { name: String(row['column_name']), sourceType, kind: isNumericSourceType(sourceType) ? 'numeric' : 'categorical' };
   });
 }
 
@@ -94,7 +92,7 @@ function pickColumns(available: SourceColumn[], requested: string[] | undefined,
   const unknown = requested.filter((name) => !known.has(name));
   if (unknown.length > 0) {
     const list = unknown.map((name) => `"${name}"`).join(', ');
-    throw new DatasetError(path, 'unknown_column', `no column ${list}; the file has: ${available.map((c) => c.name).join(', ')}`);
+    throw DatasetError.about(path, 'unknown_column', `no column ${list}; the file has: ${available.map((c) => c.name).join(', ')}`);
   }
   const wanted = new Set(requested);
   return available.filter((c) => wanted.has(c.name));

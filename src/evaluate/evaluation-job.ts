@@ -17,6 +17,7 @@ import type { TrainedModel } from '../train/training-job.js';
 import type { GateResult } from './gate-result.js';
 import { classificationMetrics } from './metrics.js';
 import { fairnessMetrics } from './fairness.js';
+import type { SensitiveGroups } from './sensitive-groups.js';
 import { evaluateGates, summariseGateFailures } from './gates.js';
 
 export interface Evaluation {
@@ -53,11 +54,11 @@ export async function runEvaluationJob(job: EvaluationJob): Promise<Evaluation> 
   const fairness = fairnessGate ? fairnessMetrics(holdoutLabels, scores, groupsOf(table, fairnessGate.attribute, holdout), evaluate.threshold) : undefined;
 
   const champion = await championOnHoldout(job, table, holdout, holdoutLabels);
-  const gates = evaluateGates(evaluate.gates, { metrics, fairness, championMetrics: champion?.metrics });
-  if (champion?.error && evaluate.gates.champion) {
-    gates.push({ gate: `champion:${evaluate.gates.champion.metric}`, value: null, passed: false, detail: champion.error });
-  }
-  const fairnessNumbers = fairness
+  const gates = evaluateGates(evaluate.gates, { metrics, fairness, championMetrics: champion?.metrics }).map((gate) =>
+    // A champion that exists but cannot be scored must not read as "no champion yet".
+    champion?.error && gate.gate.startsWith('champion:') ? { ...gate, value: null, passed: false, detail: champion.error } : gate,
+  );
+  const fairnessNumbers: Record<string, number> = fairness
     ? {
         demographic_parity_difference: fairness.demographic_parity_difference,
         demographic_parity_ratio: fairness.demographic_parity_ratio,
@@ -74,13 +75,13 @@ export async function runEvaluationJob(job: EvaluationJob): Promise<Evaluation> 
   };
 }
 
-function groupsOf(table: Table, attribute: string, rows: Uint32Array): { codes: Int32Array; names: string[] } {
+function groupsOf(table: Table, attribute: string, rows: Uint32Array): SensitiveGroups {
   const column = getColumn(table, attribute);
   if (!column) throw new DatasetError(`sensitive attribute "${attribute}" (evaluate.gates.fairness.attribute) is not in the dataset`);
-  if (column.kind === 'categorical') return { codes: Int32Array.from(rows, (r) => column.codes[r]!), names: column.dictionary };
+  if (column.kind === 'categorical') return { attribute, codes: Int32Array.from(rows, (r) => column.codes[r]!), names: column.dictionary };
   const distinct = [...new Set(Array.from(rows, (r) => column.values[r]!).filter((v) => !Number.isNaN(v)))].sort((a, b) => a - b);
   const index = new Map(distinct.map((v, i) => [v, i]));
-  return { codes: Int32Array.from(rows, (r) => index.get(column.values[r]!) ?? -1), names: distinct.map(String) };
+  return { attribute, codes: Int32Array.from(rows, (r) => index.get(column.values[r]!) ?? -1), names: distinct.map(String) };
 }
 
 /** The champion scored on the same hold-out rows, so the comparison is like for like. */

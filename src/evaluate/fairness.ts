@@ -104,5 +104,11 @@ function ratesPerGroup(labels: ArrayLike<number>, scores: ArrayLike<number>, gro
 }
 
 function range(values: readonly number[]): [min: number, max: number] {
-  return [Math.min(...values), Math.max(...values)];
+  let min = Infinity;
+  let max = -Infinity;
+  for (const value of values) {
+    if (value < min) min = value;
+    if (value > max) max = value;
+  }
+  return [min, max];
 }

@@ -26,6 +26,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { ArtifactStore } from './artifact-store.js';
 import type { AuditChange, AuditEvent } from './audit-event.js';
+import { toAuditEvent, toModelVersion, type EventRow, type VersionRow } from './embedded-registry-rows.js';
 import { migrateRegistrySchema } from './embedded-registry-schema.js';
 import {
   ModelNotFoundError,
@@ -49,37 +50,6 @@ export interface EmbeddedRegistryOptions {
 const CHAMPION = 'champion';
 const CHALLENGER = 'challenger';
 const DEFAULT_BUSY_TIMEOUT_MS = 15_000;
-
-interface VersionRow {
-  name: string;
-  model_id: number;
-  version: number;
-  status: VersionStatus;
-  idempotency_key: string;
-  artifact_sha256: string;
-  artifact_size: number;
-  artifact_name: string;
-  metrics: string;
-  gates: string;
-  lineage: string;
-  rejection_reasons: string;
-  description: string | null;
-  created_at: string;
-  updated_at: string;
-}
-
-interface EventRow {
-  name: string;
-  version: number;
-  at: string;
-  actor: string;
-  reason: string | null;
-  kind: AuditChange['kind'];
-  from_status: VersionStatus | null;
-  to_status: VersionStatus | null;
-  alias: string | null;
-  previous_version: number | null;
-}
 
 /** A version inside a write transaction: its model's row id, name and number. */
 interface VersionRef {
@@ -169,7 +139,7 @@ export class EmbeddedRegistry implements ModelRegistry {
   async findVersionByIdempotencyKey(model: string, key: string): Promise<ModelVersion | undefined> {
     checkModelName(model);
     const row = this.db.prepare(`${SELECT_VERSION} WHERE m.name = ? AND v.idempotency_key = ?`).get(model, key) as VersionRow | undefined;
-    return row === undefined ? undefined : this.toModelVersion(row, this.aliasesOf(row.model_id).get(row.version) ?? []);
+    return row === undefined ? undefined : toModelVersion(row, this.aliasesOf(row.model_id).get(row.version) ?? []);
   }
 
   async listModels(): Promise<RegisteredModel[]> {
@@ -192,7 +162,7 @@ export class EmbeddedRegistry implements ModelRegistry {
     const modelId = this.requireModel(model);
     const aliases = this.aliasesOf(modelId);
     const rows = this.db.prepare(`${SELECT_VERSION} WHERE v.model_id = ? ORDER BY v.version`).all(modelId) as VersionRow[];
-    return rows.map((row) => this.toModelVersion(row, aliases.get(row.version) ?? []));
+    return rows.map((row) => toModelVersion(row, aliases.get(row.version) ?? []));
   }
 
   async setAlias(model: string, alias: Alias, version: number, reason?: string): Promise<void> {
@@ -364,43 +334,8 @@ export class EmbeddedRegistry implements ModelRegistry {
 
   private readVersion(model: string, version: number): ModelVersion | undefined {
     const row = this.db.prepare(`${SELECT_VERSION} WHERE m.name = ? AND v.version = ?`).get(model, version) as VersionRow | undefined;
-    return row === undefined ? undefined : this.toModelVersion(row, this.aliasesOf(row.model_id).get(version) ?? []);
+    return row === undefined ? undefined : toModelVersion(row, this.aliasesOf(row.model_id).get(version) ?? []);
   }
-
-  private toModelVersion(row: VersionRow, aliases: string[]): ModelVersion {
-    return {
-      model: row.name,
-      version: row.version,
-      status: row.status,
-      artifactSha256: row.artifact_sha256,
-      artifactSize: row.artifact_size,
-      metrics: JSON.parse(row.metrics) as ModelVersion['metrics'],
-      gates: JSON.parse(row.gates) as ModelVersion['gates'],
-      lineage: JSON.parse(row.lineage) as ModelVersion['lineage'],
-      rejectionReasons: JSON.parse(row.rejection_reasons) as string[],
-      aliases,
-      idempotencyKey: row.idempotency_key,
-      createdAt: row.created_at,
-      updatedAt: row.updated_at,
-      ...(row.description === null ? {} : { description: row.description }),
-    };
-  }
-}
-
-function toAuditEvent(row: EventRow): AuditEvent {
-  const change: AuditChange =
-    row.kind === 'registered' ? { kind: 'registered', status: row.to_status! }
-    : row.kind === 'status' ? { kind: 'status', from: row.from_status!, to: row.to_status! }
-    : row.kind === 'alias-set' ? { kind: 'alias-set', alias: row.alias!, ...(row.previous_version === null ? {} : { previousVersion: row.previous_version }) }
-    : { kind: 'alias-removed', alias: row.alias! };
-  return {
-    model: row.name,
-    version: row.version,
-    at: row.at,
-    actor: row.actor,
-    ...(row.reason === null ? {} : { reason: row.reason }),
-    change,
-  };
 }
 
 function defaultActor(): string {

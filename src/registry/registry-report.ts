@@ -100,15 +100,14 @@ export function renderVersionDetail(version: ModelVersion, events: readonly Audi
 
   if (version.rejectionReasons.length > 0) {
     lines.push('', 'Rejection reasons');
-    for (const reason of version.rejectionReasons) lines.push(...wrap(reason, REPORT_WIDTH - 4).map((line, index) => `${index === 0 ? '  - ' : '    '}${line}`));
+    for (const reason of version.rejectionReasons) lines.push(...indent(wrap(reason, REPORT_WIDTH - 4), '  - ', '    '));
   }
 
   if (events.length > 0) {
     lines.push('', 'History');
     for (const event of events) {
-      const head = `  ${event.at}  ${describeAuditChange(event.change)}  by ${event.actor}`;
-      lines.push(...wrap(head, REPORT_WIDTH).map((line, index) => (index === 0 ? line : `      ${line}`)));
-      if (event.reason !== undefined) lines.push(...wrap(`why: ${event.reason}`, REPORT_WIDTH - 6).map((line) => `      ${line}`));
+      lines.push(...indent(wrap(`${event.at}  ${describeAuditChange(event.change)}  by ${event.actor}`, REPORT_WIDTH - 2), '  ', '      '));
+      if (event.reason !== undefined) lines.push(...indent(wrap(`why: ${event.reason}`, REPORT_WIDTH - 6), '      '));
     }
   }
   return lines.join('\n');
@@ -118,9 +117,9 @@ export function renderVersionDetail(version: ModelVersion, events: readonly Audi
 
 function renderGate(gate: GateResult): string[] {
   const bounds = [gate.min === undefined ? undefined : `min ${gate.min}`, gate.max === undefined ? undefined : `max ${gate.max}`].filter(Boolean).join(', ');
-  const head = `  ${gate.passed ? 'PASS' : 'FAIL'}  ${gate.gate} = ${gate.value === null ? 'n/a' : formatMetric(gate.value)}${bounds ? ` (${bounds})` : ''}`;
-  const detail = gate.detail ? wrap(gate.detail, REPORT_WIDTH - 8).map((line) => `        ${line}`) : [];
-  return [...wrap(head, REPORT_WIDTH), ...detail];
+  const head = `${gate.passed ? 'PASS' : 'FAIL'}  ${gate.gate} = ${gate.value === null ? 'n/a' : formatMetric(gate.value)}${bounds ? ` (${bounds})` : ''}`;
+  const detail = gate.detail ? indent(wrap(gate.detail, REPORT_WIDTH - 8), '        ') : [];
+  return [...indent(wrap(head, REPORT_WIDTH - 2), '  ', '        '), ...detail];
 }
 
 function primaryMetrics(versions: readonly ModelVersion[]): string[] {
@@ -147,8 +146,12 @@ function shortTime(iso: string): string {
 }
 
 function labelled(label: string, value: string): string[] {
-  const indent = ' '.repeat(2 + LABEL_WIDTH);
-  return wrap(value, REPORT_WIDTH - indent.length).map((line, index) => (index === 0 ? `  ${label.padEnd(LABEL_WIDTH)}${line}` : `${indent}${line}`));
+  return indent(wrap(value, REPORT_WIDTH - 2 - LABEL_WIDTH), `  ${label.padEnd(LABEL_WIDTH)}`, ' '.repeat(2 + LABEL_WIDTH));
+}
+
+/** Prefixes the first line with `first` and the rest with `rest` (default: as wide, blank). */
+function indent(lines: readonly string[], first: string, rest = ' '.repeat(first.length)): string[] {
+  return lines.map((line, index) => `${index === 0 ? first : rest}${line}`);
 }
 
 /** Breaks text at spaces into lines of at most `width`; a longer word is cut. */

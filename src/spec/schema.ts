@@ -146,7 +146,7 @@ export const EvaluateSection = z.strictObject({
 
 export const EmbeddedRegistry = z.strictObject({
   kind: z.literal('embedded'),
-  /** SQLite file; default `.data/registry/registry.db` under the working directory. */
+  /** Registry directory (registry.db + artifacts/); default `<data dir>/registry`. */
   path: z.string().optional(),
 });
 

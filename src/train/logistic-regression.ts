@@ -76,25 +76,27 @@ export function trainLogisticRegression(table: Table, options: LogisticRegressio
  */
 export function logisticObjective(design: DesignMatrix, labels: Float64Array, l2: number): Objective {
   const { rowCount, width, numeric, numericCount, numericColumn, hot, categoricalCount } = design;
-  const gradient = new Float64Array(width + 1);
+  // Weights and their gradient with one extra slot at `width`: the always-zero weight that
+  // all-zero one-hot rows point at (see DesignMatrix.hot).
+  const weights = new Float64Array(width + 1);
+  const weightGradient = new Float64Array(width + 1);
   const numericWeights = new Float64Array(numericCount);
   const numericGradient = new Float64Array(numericCount);
+  const gradient = new Float64Array(width + 1);
 
   return (parameters) => {
+    weights.set(parameters.subarray(0, width));
     // Numeric weights gathered into a dense array so the inner loops read contiguous memory.
-    for (let j = 0; j < numericCount; j++) numericWeights[j] = parameters[numericColumn[j]!]!;
+    for (let j = 0; j < numericCount; j++) numericWeights[j] = weights[numericColumn[j]!]!;
     numericGradient.fill(0);
-    gradient.fill(0);
+    weightGradient.fill(0);
     const intercept = parameters[width]!;
     let lossSum = 0;
     let interceptGradient = 0;
     for (let i = 0, base = 0, hotBase = 0; i < rowCount; i++, base += numericCount, hotBase += categoricalCount) {
       let margin = intercept;
       for (let j = 0; j < numericCount; j++) margin += numeric[base + j]! * numericWeights[j]!;
-      for (let k = 0; k < categoricalCount; k++) {
-        const column = hot[hotBase + k]!;
-        if (column >= 0) margin += parameters[column]!;
-      }
+      for (let k = 0; k < categoricalCount; k++) margin += weights[hot[hotBase + k]!]!;
       // log(1 + e^m) and sigmoid(m) from one exp of −|m|: neither overflows for any margin.
       const small = Math.exp(-Math.abs(margin));
       const label = labels[i]!;
@@ -105,15 +107,15 @@ export function logisticObjective(design: DesignMatrix, labels: Float64Array, l2
       for (let j = 0; j < numericCount; j++) numericGradient[j] = numericGradient[j]! + residual * numeric[base + j]!;
       for (let k = 0; k < categoricalCount; k++) {
         const column = hot[hotBase + k]!;
-        if (column >= 0) gradient[column] = gradient[column]! + residual;
+        weightGradient[column] = weightGradient[column]! + residual;
       }
     }
-    for (let j = 0; j < numericCount; j++) gradient[numericColumn[j]!] = numericGradient[j]!;
+    for (let j = 0; j < numericCount; j++) weightGradient[numericColumn[j]!] = numericGradient[j]!;
     let penalty = 0;
     for (let c = 0; c < width; c++) {
-      const weight = parameters[c]!;
+      const weight = weights[c]!;
       penalty += weight * weight;
-      gradient[c] = (gradient[c]! + l2 * weight) / rowCount;
+      gradient[c] = (weightGradient[c]! + l2 * weight) / rowCount;
     }
     gradient[width] = interceptGradient / rowCount;
     return { value: (lossSum + 0.5 * l2 * penalty) / rowCount, gradient };

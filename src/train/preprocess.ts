@@ -77,7 +77,11 @@ export interface DesignMatrix {
   numericCount: number;
   /** The encoded column (weight index) of each numeric feature. */
   numericColumn: Int32Array;
-  /** Row-major: for row i and categorical feature k, the hot encoded column, or -1 for all zeros. */
+  /**
+   * Row-major: for row i and categorical feature k, the hot encoded column, or `width` when the
+   * row encodes as all zeros (missing, unseen or rare) — a slot whose weight is always 0, so the
+   * training loop needs no branch.
+   */
   hot: Int32Array;
   categoricalCount: number;
 }
@@ -90,6 +94,7 @@ export function buildDesignMatrix(table: Table, encodings: readonly FeatureEncod
   const numeric = new Float64Array(rowCount * numericCount);
   const hot = new Int32Array(rowCount * categoricalCount);
   const numericColumn = new Int32Array(numericCount);
+  const width = encodedWidth(encodings);
   let encodedColumn = 0;
   let numericIndex = 0;
   let categoricalIndex = 0;
@@ -107,13 +112,14 @@ export function buildDesignMatrix(table: Table, encodings: readonly FeatureEncod
       const { codes, lookup } = categoryLookup(column, encoding.categories, encodedColumn);
       for (let i = 0, out = categoricalIndex; i < rowCount; i++, out += categoricalCount) {
         const code = codes[rows[i]!]!;
-        hot[out] = code >= 0 ? lookup[code]! : -1;
+        const column = code >= 0 ? lookup[code]! : -1;
+        hot[out] = column >= 0 ? column : width;
       }
       categoricalIndex++;
       encodedColumn += encoding.categories.length;
     }
   }
-  return { rowCount, width: encodedColumn, numeric, numericCount, numericColumn, hot, categoricalCount };
+  return { rowCount, width, numeric, numericCount, numericColumn, hot, categoricalCount };
 }
 
 export function requireColumn(table: Table, name: string): Column {

@@ -1,0 +1,14 @@
+import { syntheticTable } from './train.js';
+import { buildDesignMatrix, fitFeatureEncodings } from '../src/train/preprocess.js';
+import { logisticObjective } from '../src/train/logistic-regression.js';
+import { readBinaryTarget } from '../src/train/binary-target.js';
+import { minimizeLbfgs } from '../src/train/lbfgs.js';
+const n=1_000_000; const t=syntheticTable(n,42);
+const rows=new Uint32Array(n).map((_,i)=>i);
+const enc=fitFeatureEncodings(t,t.columns.map(c=>c.name).filter(x=>x!=='label'),rows,1);
+const d=buildDesignMatrix(t,enc,rows); const y=readBinaryTarget(t,'label',rows);
+const f=logisticObjective(d,y,1);
+let s=performance.now();
+const r=minimizeLbfgs(f,new Float64Array(d.width+1),{maxIterations:200,gradientTolerance:1e-6});
+const sec=(performance.now()-s)/1000;
+console.log(r.iterations,r.evaluations,r.reason,sec.toFixed(2),'s', (sec*1000/r.evaluations).toFixed(1),'ms/eval');

@@ -1,0 +1,101 @@
+/**
+ * Data snapshots: the dataset is copied, under its content hash, into the data directory so
+ * every later step of a run (contract, training, evaluation) reads the same immutable bytes,
+ * and the hash names the data version.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { access, chmod, mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { DatasetError } from './dataset-error.js';
+import { datasetExtension, inferDatasetFormat, type DatasetFormat } from './dataset-format.js';
+
+export interface DataSnapshot {
+  /** sha256 of the file bytes, hex. */
+  sha256: string;
+  /** First 16 hex characters of sha256: short enough for workflow IDs, long enough not to collide. */
+  dataVersion: string;
+  /** Absolute path of the immutable copy: `<dataDir>/snapshots/<sha256>.<ext>`. */
+  path: string;
+  format: DatasetFormat;
+  sizeBytes: number;
+}
+
+const DATA_VERSION_LENGTH = 16;
+
+/** Idempotent: snapshotting the same bytes again returns the same snapshot without copying. */
+export async function snapshotDataset(source: string, dataDir: string, options: { format?: DatasetFormat } = {}): Promise<DataSnapshot> {
+  const format = options.format ?? inferDatasetFormat(source);
+  await assertSourceFile(source);
+  const extension = datasetExtension(source, format);
+  const directory = join(resolve(dataDir), 'snapshots');
+  const snapshotPath = (sha256: string) => join(directory, `${sha256}.${extension}`);
+
+  let { sha256, sizeBytes } = await hashFile(source);
+  if (!(await fileExists(snapshotPath(sha256)))) {
+    await mkdir(directory, { recursive: true });
+    // Hash the bytes actually copied: if the source changed since the first read, the copy is still named by its content.
+    ({ sha256, sizeBytes } = await copyAtomically(source, directory, snapshotPath));
+  }
+  return { sha256, dataVersion: sha256.slice(0, DATA_VERSION_LENGTH), path: snapshotPath(sha256), format, sizeBytes };
+}
+
+async function assertSourceFile(source: string): Promise<void> {
+  try {
+    if (!(await stat(source)).isFile()) throw DatasetError.about(source, 'unreadable', 'is not a regular file');
+  } catch (error) {
+    if (error instanceof DatasetError) throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw DatasetError.about(source, 'not_found', 'data source file not found');
+    throw DatasetError.about(source, 'unreadable', `cannot open the data source (${code ?? String(error)})`);
+  }
+}
+
+async function fileExists(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function hashingPassThrough(): { stream: Transform; result: () => { sha256: string; sizeBytes: number } } {
+  const hash = createHash('sha256');
+  let sizeBytes = 0;
+  const stream = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      hash.update(chunk);
+      sizeBytes += chunk.length;
+      callback(null, chunk);
+    },
+  });
+  return { stream, result: () => ({ sha256: hash.digest('hex'), sizeBytes }) };
+}
+
+async function hashFile(path: string): Promise<{ sha256: string; sizeBytes: number }> {
+  const hashing = hashingPassThrough();
+  await pipeline(createReadStream(path), hashing.stream, async function discard(chunks: AsyncIterable<Buffer>) {
+    for await (const _chunk of chunks);
+  });
+  return hashing.result();
+}
+
+/** Temp file + fsync + rename: a crash leaves either no snapshot or a complete one, never a partial file. */
+async function copyAtomically(source: string, directory: string, snapshotPath: (sha256: string) => string): Promise<{ sha256: string; sizeBytes: number }> {
+  const temporaryPath = join(directory, `.incoming-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}`);
+  try {
+    const hashing = hashingPassThrough();
+    await pipeline(createReadStream(source), hashing.stream, createWriteStream(temporaryPath, { flags: 'wx' }));
+    const copied = hashing.result();
+    const handle = await open(temporaryPath, 'r');
+    await handle.sync().finally(() => handle.close());
+    await chmod(temporaryPath, 0o444); // snapshots are never edited in place
+    await rename(temporaryPath, snapshotPath(copied.sha256));
+    return copied;
+  } finally {
+    await rm(temporaryPath, { force: true });
+  }
+}
