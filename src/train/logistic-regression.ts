@@ -45,6 +45,7 @@ export function trainLogisticRegression(table: Table, options: LogisticRegressio
   const result = minimizeLbfgs(objective, new Float64Array(design.width + 1), {
     maxIterations: params.maxIterations,
     gradientTolerance: params.tolerance,
+    relativeLossTolerance: 0,
   });
 
   const { x } = result;

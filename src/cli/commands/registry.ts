@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { settingsFromEnv } from '../../temporal/settings.js';
 import { openRegistry } from '../../registry/open-registry.js';
+import { EmbeddedRegistry } from '../../registry/embedded-registry.js';
 import { renderModelList, renderModelVersions, renderVersionDetail } from '../../registry/registry-report.js';
 
 function open(opts: { registryDir?: string }) {
@@ -30,7 +31,8 @@ export async function registryShowCommand(model: string, version: string | undef
       console.error(`no version ${version} of model "${model}"`);
       return 1;
     }
-    console.log(renderVersionDetail(found));
+    const events = registry instanceof EmbeddedRegistry ? await registry.listEvents(model, found.version) : undefined;
+    console.log(renderVersionDetail(found, events));
     return 0;
   } finally {
     await registry.close();
