@@ -23,7 +23,7 @@ export async function createPipelineWorker(options: PipelineWorkerOptions): Prom
     connection,
     namespace: settings.namespace,
     taskQueue: settings.taskQueue,
-    identity: options.identity,
+    ...(options.identity ? { identity: options.identity } : {}),
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     activities: createPipelineActivities({ dataDir: settings.dataDir, codeVersion: options.codeVersion }),
     // Training is CPU-heavy; two at once on a 2-core machine is plenty.

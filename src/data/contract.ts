@@ -125,6 +125,12 @@ const TEXT_READS_AS: Record<Exclude<ColumnType, 'string'>, (text: string) => boo
 };
 
 const TYPE_NOUN: Record<ColumnType, string> = { number: 'numbers', integer: 'integers', boolean: 'booleans (true/false or 0/1)', string: 'strings' };
+const TYPE_NOUN_SINGULAR: Record<ColumnType, string> = { number: 'a number', integer: 'an integer', boolean: 'a boolean (true/false or 0/1)', string: 'a string' };
+
+/** `2 values are not integers` / `1 value is not an integer` */
+function notOfType(count: number, type: ColumnType): string {
+  return count === 1 ? `1 value is not ${TYPE_NOUN_SINGULAR[type]}` : `${count} values are not ${TYPE_NOUN[type]}`;
+}
 
 function checkType(column: Column, type: ColumnType, rowCount: number): ContractCheck {
   const name = column.name;
@@ -142,7 +148,7 @@ function checkType(column: Column, type: ColumnType, rowCount: number): Contract
   const values = column.values;
   const isWrong = type === 'integer' ? (v: number) => !Number.isInteger(v) : (v: number) => v !== 0 && v !== 1;
   const failing = findFailingRows(rowCount, (row) => !Number.isNaN(values[row]!) && isWrong(values[row]!));
-  return result('type', name, failing, `${name}: ${plural(failing.count, 'value is', 'values are')} not ${TYPE_NOUN[type]}${rowsNote(failing.examples)}`, `${name}: ${TYPE_NOUN[type]} (${column.sourceType} values)`);
+  return result('type', name, failing, `${name}: ${notOfType(failing.count, type)}${rowsNote(failing.examples)}`, `${name}: ${TYPE_NOUN[type]} (${column.sourceType} values)`);
 }
 
 /** A text column where numbers were expected: point at the rows that do not read as such (e.g. "N/A"). */
@@ -152,7 +158,7 @@ function checkTextAgainstType(column: CategoricalColumn, type: Exclude<ColumnTyp
   const failing = findFailingRows(rowCount, (row) => codes[row]! >= 0 && !readsAsType[codes[row]!]);
   const detail =
     failing.count > 0
-      ? `${column.name}: ${plural(failing.count, 'value is', 'values are')} not ${TYPE_NOUN[type]}${rowsNote(failing.examples)}`
+      ? `${column.name}: ${notOfType(failing.count, type)}${rowsNote(failing.examples)}`
       : `${column.name}: expected ${TYPE_NOUN[type]}, but the file stores the column as text (${column.sourceType})`;
   return { check: 'type', column: column.name, passed: false, failingRows: failing.count, exampleRows: failing.examples, detail };
 }

@@ -30,14 +30,14 @@ export async function startPipeline(client: Client, settings: Settings, file: st
       taskQueue: settings.taskQueue,
       workflowId,
       args: [{ pipelineFile: path.resolve(file), trigger, expectedDataVersion: dataVersion }],
-      workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+      // A running or finished run with this key answers "already started": we attach to it.
+      // (USE_EXISTING would attach too, but the SDK would not tell us that it did.)
+      workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
       workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
       typedSearchAttributes: [{ key: MODEL, value: definition.model }, { key: TRIGGER, value: trigger }],
       staticSummary: `Train, validate and register ${definition.model} on data ${dataVersion}`,
     });
-    // USE_EXISTING answers with the running run's id; a new run has the id we just got.
-    const existing = handle.firstExecutionRunId !== (await handle.describe()).runId;
-    return { handle, workflowId, dataVersion, existing } as StartedPipeline;
+    return { handle, workflowId, dataVersion, existing: false } as StartedPipeline;
   } catch (err) {
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
     return { handle: client.workflow.getHandle(workflowId), workflowId, dataVersion, existing: true } as StartedPipeline;

@@ -18,14 +18,14 @@ export interface WorkflowTestEnvironment {
   client: Client;
   settings: Settings;
   worker: Worker;
-  /** Runs the worker until `fn` settles. */
+  /** Awaits `fn` while the worker runs; fails fast if the worker dies meanwhile. */
   run<T>(fn: () => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 
 export async function createWorkflowTestEnvironment(options: { dataDir?: string } = {}): Promise<WorkflowTestEnvironment> {
   if (!runtimeInstalled) {
-    Runtime.install({ logger: new DefaultLogger('WARN') });
+    Runtime.install({ logger: new DefaultLogger('ERROR') });
     runtimeInstalled = true;
   }
   const address = inject('temporalAddress');
@@ -45,12 +45,18 @@ export async function createWorkflowTestEnvironment(options: { dataDir?: string 
     connection: nativeConnection,
     workflowBundle: { codePath: inject('workflowBundlePath') },
   });
+  // One worker for the whole file: a Worker object can run only once.
+  const running = worker.run();
+  const died = running.then(() => Promise.reject(new Error('worker stopped')));
+  died.catch(() => undefined);
   return {
     client,
     settings,
     worker,
-    run: (fn) => worker.runUntil(fn),
+    run: (fn) => Promise.race([fn(), died]),
     async close() {
+      worker.shutdown();
+      await running.catch(() => undefined);
       await connection.close();
       await nativeConnection.close();
     },
