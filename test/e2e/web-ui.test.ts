@@ -77,18 +77,18 @@ describe.skipIf(!haveChromium)('Temporal Web UI: start modelPipeline by hand', (
     const env = await createWorkflowTestEnvironment();
     try {
       return await env.run(async () => {
-      const deadline = Date.now() + 10_000;
-      for (;;) {
-        const { pollers } = await env.client.workflowService.describeTaskQueue({
-          namespace: env.settings.namespace,
-          taskQueue: { name: env.settings.taskQueue },
-        });
-        if (pollers?.length) break;
-        if (Date.now() > deadline) throw new Error(`no worker polls ${env.settings.taskQueue}`);
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-      return fn(env);
-    });
+        const deadline = Date.now() + 10_000;
+        for (;;) {
+          const { pollers } = await env.client.workflowService.describeTaskQueue({
+            namespace: env.settings.namespace,
+            taskQueue: { name: env.settings.taskQueue },
+          });
+          if (pollers?.length) break;
+          if (Date.now() > deadline) throw new Error(`no worker polls ${env.settings.taskQueue}`);
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        return fn(env);
+      });
     } finally {
       await env.close();
     }

@@ -57,9 +57,9 @@ export class TemporalWebUi {
     await page.getByRole('heading', { name: 'Start a Workflow' }).waitFor();
     await page.getByRole('textbox', { name: 'Workflow ID' }).fill(form.workflowId);
     await page.getByRole('textbox', { name: 'Task Queue' }).fill(form.taskQueue);
-    // The form looks the queue up and says whether a worker polls it.
-    await this.main.getByRole('status').getByText('Task Queue is Active').waitFor();
     await page.getByRole('textbox', { name: 'Workflow Type' }).fill(form.workflowType);
+    // Once the queue field loses focus the form looks the queue up and says whether a worker polls it.
+    await this.main.getByRole('status').getByText('Task Queue is Active').waitFor();
 
     // The input is a CodeMirror editor (a contenteditable with role textbox and no name). Typing
     // key by key would fight its bracket auto-closing, so select all and insert the text at once.
