@@ -129,8 +129,10 @@ function runToCompletion(argv: string[], settings: RunSettings): Promise<number>
     });
     // The leader has exited; stop anything it left running in its group, so the pipes close.
     child.on('exit', () => signalGroup(child.pid, 'SIGKILL'));
-    child.on('close', (code, signal) => {
+    child.on('close', async (code, signal) => {
       cleanUp();
+      // Settle only once the whole group is gone, so a retry never overlaps a dying run.
+      await waitForGroupExit(child.pid);
       if (stopReason === 'timeout') {
         reject(new TrainerCommandError('timeout', `training command ${program} ran longer than ${settings.timeoutMs} ms and was killed`, null, [...tail]));
       } else if (stopReason === 'aborted') {
@@ -151,6 +153,21 @@ function signalGroup(pid: number | undefined, signal: NodeJS.Signals): void {
     process.kill(-pid, signal);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+  }
+}
+
+async function waitForGroupExit(pid: number | undefined): Promise<void> {
+  if (pid === undefined) return;
+  const deadline = Date.now() + KILL_GRACE_MS;
+  while (groupExists(pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+}
+
+function groupExists(pid: number): boolean {
+  try {
+    process.kill(-pid, 0);
+    return true;
+  } catch {
+    return false;
   }
 }
 

@@ -171,7 +171,9 @@ describe.skipIf(!haveChromium)('Temporal Web UI: start modelPipeline by hand', (
       expect(cause?.message).toContain('pipelineFle: unknown field');
 
       // Failed on the first workflow task: no activity was ever scheduled, so none was retried.
-      expect((await handle.describe()).status.name).toBe('FAILED');
+      const described = await handle.describe();
+      expect(described.status.name).toBe('FAILED');
+      expect(described.typedSearchAttributes.get(OUTCOME)).toBe('invalid-definition');
       const { events } = await handle.fetchHistory();
       expect(events?.filter((e) => e.activityTaskScheduledEventAttributes)).toEqual([]);
       expect(events?.filter((e) => e.workflowTaskFailedEventAttributes)).toEqual([]);

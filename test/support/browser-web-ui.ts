@@ -86,7 +86,8 @@ export class TemporalWebUi {
     ]);
     const body = (await response.json()) as { runId?: string; message?: string };
     if (!response.ok() || !body.runId) throw new Error(`the UI could not start the workflow (${response.status()}): ${JSON.stringify(body)}`);
-    await this.startedToast.waitFor();
+    // Wait until the toast has slid in and stands still (a trial click only checks actionability).
+    await this.startedToast.click({ trial: true });
     return { runId: body.runId };
   }
 
