@@ -154,6 +154,89 @@ export const RegistrySection = z.discriminatedUnion('kind', [EmbeddedRegistry], 
   error: (issue) => `expected kind "embedded", got ${show((issue.input as { kind?: unknown } | undefined)?.kind)}`,
 });
 
+// ---------------------------------------------------------------- deployment and canary
+
+const Ceiling = (what: string, max = 1) => z.strictObject({ max: numberBetween(0, max, what) });
+
+export const CanaryStep = z.strictObject({
+  /** Percent of traffic on the canary during this step. */
+  weight: z.number({ error: (issue) => `expected a weight between 1 and 100, got ${show(issue.input)}` }).int({ error: 'expected a whole percent' }).min(1, { error: (issue) => `expected a weight between 1 and 100, got ${show(issue.input)}` }).max(100, { error: (issue) => `expected a weight between 1 and 100, got ${show(issue.input)}` }),
+  /** Overrides `slaWindow` for this step. */
+  slaWindow: Duration.optional(),
+});
+
+export const CanarySection = z
+  .strictObject({
+    steps: z.array(CanaryStep).min(1).default([{ weight: 5 }, { weight: 25 }, { weight: 50 }, { weight: 100 }]),
+    /** How long each step holds while the analysis runs; a breach must last this long to roll back. */
+    slaWindow: Duration.default('15m'),
+    /** Time between two analysis checks. */
+    interval: Duration.default('1m'),
+    /** The look-back of each check's metrics query; defaults to `interval`. */
+    metricsWindow: Duration.optional(),
+    sla: z
+      .strictObject({
+        errorRate: Ceiling('an error rate').default({ max: 0.01 }),
+        latencyP99Ms: Ceiling('a latency in ms', 600_000).default({ max: 200 }),
+        /** Lowest online accuracy accepted, once enough labels arrived. */
+        accuracy: z.strictObject({ min: numberBetween(0, 1) }).optional(),
+        /** Fewer canary requests than this in a check make it inconclusive, never a failure. */
+        minSamples: z.number().int().nonnegative().default(50),
+      })
+      .prefault({}),
+    /** Crossing one of these in any check rolls back at once. */
+    hardLimits: z
+      .strictObject({
+        errorRate: Ceiling('an error rate').default({ max: 0.2 }),
+        latencyP99Ms: Ceiling('a latency in ms', 600_000).optional(),
+      })
+      .prefault({}),
+    /** Checks in a row without metrics before the fail-safe rollback (Argo's consecutiveErrorLimit). */
+    consecutiveErrorLimit: z.number().int().positive().default(4),
+    /** Anytime-valid comparison of the canary's errors with the champion's (Beta-binomial Bayes factor). */
+    errorRateTest: z
+      .strictObject({
+        enabled: z.boolean().default(true),
+        /** Roll back when the evidence for "the canary errs more" reaches 1/alpha. */
+        alpha: numberBetween(0.0001, 0.5).default(0.01),
+      })
+      .prefault({}),
+    /** A window that ends without enough evidence: `hold` waits for a human, `extend` adds windows first. */
+    onInsufficientEvidence: z.enum(['hold', 'extend']).default('hold'),
+    maxExtensions: z.number().int().nonnegative().default(2),
+  })
+  .prefault({});
+
+export const GatewayMetrics = z.strictObject({ kind: z.literal('gateway') });
+export const PrometheusMetrics = z.strictObject({
+  kind: z.literal('prometheus'),
+  url: z.string().url({ error: 'expected the Prometheus base URL, e.g. http://127.0.0.1:9090' }),
+});
+export const MetricsSection = z.discriminatedUnion('kind', [GatewayMetrics, PrometheusMetrics], {
+  error: (issue) => `expected kind "gateway" or "prometheus", got ${show((issue.input as { kind?: unknown } | undefined)?.kind)}`,
+});
+
+export const DeploySection = z.strictObject({
+  target: z.enum(['local']).default('local'),
+  gateway: z
+    .strictObject({
+      /** The traffic gateway's base URL (serving and admin API). */
+      url: z.string().url().default('http://127.0.0.1:8080'),
+      /** Name of the environment variable holding the admin API token (never the token itself). */
+      tokenEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, { error: 'expected an environment variable name such as MLOPS_GATEWAY_TOKEN' }).default('MLOPS_GATEWAY_TOKEN'),
+    })
+    .prefault({}),
+  metrics: MetricsSection.default({ kind: 'gateway' }),
+  canary: CanarySection,
+  /** Fault injection for demos and drills: the deployed version answers errors and slows down. */
+  faults: z
+    .strictObject({
+      errorRate: numberBetween(0, 1).default(0),
+      addedLatencyMs: z.number().nonnegative().default(0),
+    })
+    .optional(),
+});
+
 // ---------------------------------------------------------------- the whole definition
 
 export const PipelineDefinition = z.strictObject({
@@ -163,6 +246,8 @@ export const PipelineDefinition = z.strictObject({
   train: TrainSection.prefault({ runtime: 'builtin' }),
   evaluate: EvaluateSection.prefault({}),
   registry: RegistrySection.default({ kind: 'embedded' }),
+  /** Without it, the pipeline ends at registration; with it, the challenger goes through a canary. */
+  deploy: DeploySection.optional(),
 });
 
 export type PipelineDefinition = z.infer<typeof PipelineDefinition>;
@@ -180,3 +265,7 @@ export type FairnessGate = z.infer<typeof FairnessGate>;
 export type ChampionGate = z.infer<typeof ChampionGate>;
 export type MetricName = z.infer<typeof MetricName>;
 export type RegistrySection = z.infer<typeof RegistrySection>;
+export type DeploySection = z.infer<typeof DeploySection>;
+export type CanarySection = z.infer<typeof CanarySection>;
+export type CanaryStep = z.infer<typeof CanaryStep>;
+export type MetricsSection = z.infer<typeof MetricsSection>;

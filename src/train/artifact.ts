@@ -25,6 +25,7 @@ export interface LinearModelArtifact {
     positives: number;
     iterations: number;
     converged: boolean;
+    /** The minimised objective at the end: Σ log-loss + (l2 / 2)·‖w‖² over the training rows (divide by `rows` for a per-row value). */
     finalLoss: number;
     seconds: number;
     seed: number;

@@ -43,7 +43,10 @@ export function trainLogisticRegression(table: Table, options: LogisticRegressio
   const encodings = fitFeatureEncodings(table, features, rows, params.minCategoryCount);
   const design = buildDesignMatrix(table, encodings, rows);
   const objective = logisticObjective(design, labels, params.l2);
-  const result = minimizeLbfgs(objective, new Float64Array(design.width + 1), {
+  // Start from the best model without features (intercept = log-odds of the base rate).
+  const start = new Float64Array(design.width + 1);
+  start[design.width] = Math.log(positives / (rows.length - positives));
+  const result = minimizeLbfgs(objective, start, {
     maxIterations: params.maxIterations,
     gradientTolerance: params.tolerance,
     // Stop on the gradient, or once an iteration cannot lower the objective at all (its
@@ -99,9 +102,21 @@ export function logisticObjective(design: DesignMatrix, labels: Float64Array, l2
     let lossCompensation = 0;
     let interceptGradient = 0;
     for (let i = 0, base = 0, hotBase = 0; i < rowCount; i++, base += numericCount, hotBase += categoricalCount) {
-      let margin = intercept;
-      for (let j = 0; j < numericCount; j++) margin += numeric[base + j]! * numericWeights[j]!;
-      for (let k = 0; k < categoricalCount; k++) margin += weights[hot[hotBase + k]!]!;
+      // Four partial sums: one long chain of dependent additions would stall on FP latency.
+      let sum0 = intercept;
+      let sum1 = 0;
+      let sum2 = 0;
+      let sum3 = 0;
+      let j = 0;
+      for (; j + 3 < numericCount; j += 4) {
+        sum0 += numeric[base + j]! * numericWeights[j]!;
+        sum1 += numeric[base + j + 1]! * numericWeights[j + 1]!;
+        sum2 += numeric[base + j + 2]! * numericWeights[j + 2]!;
+        sum3 += numeric[base + j + 3]! * numericWeights[j + 3]!;
+      }
+      for (; j < numericCount; j++) sum0 += numeric[base + j]! * numericWeights[j]!;
+      for (let k = 0; k < categoricalCount; k++) sum1 += weights[hot[hotBase + k]!]!;
+      const margin = sum0 + sum1 + (sum2 + sum3);
       // Loss and sigmoid from one exp of −|m|: nothing overflows, and the loss, written as
       // softplus(±m), is a sum of two non-negative terms with no cancellation.
       const small = Math.exp(-Math.abs(margin));
@@ -113,10 +128,10 @@ export function logisticObjective(design: DesignMatrix, labels: Float64Array, l2
       const total = lossSum + loss;
       lossCompensation += lossSum >= loss ? lossSum - total + loss : loss - total + lossSum;
       lossSum = total;
-      const probability = margin >= 0 ? 1 / (1 + small) : small / (1 + small);
-      const residual = probability - label;
+      const reciprocal = 1 / (1 + small);
+      const residual = (margin >= 0 ? reciprocal : small * reciprocal) - label;
       interceptGradient += residual;
-      for (let j = 0; j < numericCount; j++) numericGradient[j] = numericGradient[j]! + residual * numeric[base + j]!;
+      for (let c = 0; c < numericCount; c++) numericGradient[c] = numericGradient[c]! + residual * numeric[base + c]!;
       for (let k = 0; k < categoricalCount; k++) {
         const column = hot[hotBase + k]!;
         weightGradient[column] = weightGradient[column]! + residual;

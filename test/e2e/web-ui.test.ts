@@ -2,7 +2,8 @@
  * End to end through the real Temporal Web UI in headless Chromium: a person starts
  * `modelPipeline` from the UI's Start Workflow form, watches the run register the example fraud
  * model, finds it again by our search attributes, and sees a readable error for a typo in the input.
- * Screenshots of the key moments go to docs/screenshots/.
+ * Screenshots of the key moments go to .data/screenshots/ (docs/screenshots/ with
+ * MLOPS_UPDATE_SCREENSHOTS=1, which is how the committed ones were made).
  */
 import { afterAll, beforeAll, describe, expect, inject, it, onTestFailed } from 'vitest';
 import { execFile } from 'node:child_process';
@@ -23,7 +24,7 @@ import type { PipelineResult } from '../../workflows/pipeline-status.js';
 const root = path.resolve(import.meta.dirname, '../..');
 const PIPELINE_FILE = 'examples/fraud/pipeline.yaml';
 const DATA_FILE = path.join(root, 'examples/fraud/data/transactions.parquet');
-const SCREENSHOTS = path.join(root, 'docs/screenshots');
+const SCREENSHOTS = path.join(root, process.env.MLOPS_UPDATE_SCREENSHOTS ? 'docs/screenshots' : '.data/screenshots');
 
 const haveChromium = chromiumAvailable();
 if (!haveChromium) {

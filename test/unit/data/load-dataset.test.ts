@@ -75,6 +75,16 @@ describe('loadDataset', () => {
     expect(mismatches).toBe(0);
   });
 
+  it('handles columns whose names clash with SQL words or helper names', async () => {
+    await runDuckDB(`COPY (SELECT * FROM (VALUES ('x', 'y', 1), (NULL, 'z', 2), ('x', NULL, 3)) v("value", "select", "file_row_number")) TO '${file('clashing-names.parquet')}' (FORMAT parquet)`);
+    const table = await loadDataset(file('clashing-names.parquet'));
+    expect(table.columns).toEqual([
+      { name: 'value', kind: 'categorical', sourceType: 'VARCHAR', codes: new Int32Array([0, -1, 0]), dictionary: ['x'] },
+      { name: 'select', kind: 'categorical', sourceType: 'VARCHAR', codes: new Int32Array([0, 1, -1]), dictionary: ['y', 'z'] },
+      { name: 'file_row_number', kind: 'numeric', sourceType: 'INTEGER', values: new Float64Array([1, 2, 3]) },
+    ]);
+  });
+
   it('loads only the requested columns, in file order', async () => {
     const table = await loadDataset(file('small-zstd.parquet'), { columns: ['note', 'id'] });
     expect(table.columns.map((c) => c.name)).toEqual(['id', 'note']);

@@ -182,7 +182,9 @@ describe('runCommandTrainer', () => {
     expect(error.outputTail).toEqual(['started']);
     expect(Date.now() - started).toBeLessThan(5_000);
     const pids = JSON.parse(await readFile(path.join(path.resolve(run.outputDir), 'pids'), 'utf8')) as number[];
-    expect(pids.filter(isAlive)).toEqual([]);
+    const survivors = pids.filter(isAlive);
+    for (const pid of survivors) process.kill(pid, 'SIGKILL'); // do not leak them when the test fails
+    expect(survivors).toEqual([]);
   });
 
   it('escalates to SIGKILL when the command ignores SIGTERM', async () => {
