@@ -8,9 +8,8 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { ParsedPipelineRunInput } from '../src/spec/run-input.js';
 import type { PipelineDefinition } from '../src/spec/schema.js';
 import { loadDefinitionFile, parseDefinitionObject, parseDefinitionText } from '../src/spec/load.js';
-import { SpecError } from '../src/spec/spec-error.js';
 import { snapshotDataset, type DataSnapshot } from '../src/data/snapshot.js';
-import { loadDataset, DatasetError } from '../src/data/load-dataset.js';
+import { loadDataset } from '../src/data/load-dataset.js';
 import { checkDataContract as checkContract, DataContractViolation } from '../src/data/contract.js';
 import type { GateResult } from '../src/evaluate/gate-result.js';
 import { openRegistry } from '../src/registry/open-registry.js';
@@ -55,7 +54,7 @@ export type { DataSnapshot, TrainedModel, Evaluation, GateResult };
 export function createPipelineActivities(deps: ActivityDependencies) {
   return {
     async loadPipelineDefinition(input: ParsedPipelineRunInput): Promise<LoadedPipeline> {
-      return nonRetryableOn([SpecError], async () => {
+      return nonRetryableOn(async () => {
         const loaded =
           input.pipelineFile !== undefined
             ? await loadDefinitionFile(path.resolve(input.pipelineFile))
@@ -67,7 +66,7 @@ export function createPipelineActivities(deps: ActivityDependencies) {
     },
 
     async snapshotData(args: { definition: PipelineDefinition; expectedDataVersion?: string }): Promise<DataSnapshot> {
-      return nonRetryableOn([DatasetError, DataVersionMismatch], async () => {
+      return nonRetryableOn(async () => {
         const snapshot = await snapshotDataset(args.definition.data.source, deps.dataDir);
         if (args.expectedDataVersion && !snapshot.sha256.startsWith(args.expectedDataVersion)) {
           throw new DataVersionMismatch(
@@ -79,7 +78,7 @@ export function createPipelineActivities(deps: ActivityDependencies) {
     },
 
     async checkDataContract(args: { definition: PipelineDefinition; snapshot: DataSnapshot }): Promise<ContractSummary> {
-      return nonRetryableOn([DatasetError, DataContractViolation], async () => {
+      return nonRetryableOn(async () => {
         const { data } = args.definition;
         const table = await loadDataset(args.snapshot.path, { format: args.snapshot.format });
         const contract = data.contract ?? { minRows: 1, columns: {} };
@@ -94,13 +93,13 @@ export function createPipelineActivities(deps: ActivityDependencies) {
       const execution = info.workflowExecution ?? { workflowId: 'standalone', runId: info.activityId };
       const runDir = path.join(deps.dataDir, 'runs', safeName(execution.workflowId), execution.runId);
       await mkdir(runDir, { recursive: true });
-      return nonRetryableOn([DatasetError], () => runTrainingJob({ ...args, runDir, heartbeat: (details) => Context.current().heartbeat(details), signal: Context.current().cancellationSignal }));
+      return nonRetryableOn(() => runTrainingJob({ ...args, runDir, heartbeat: (details) => Context.current().heartbeat(details), signal: Context.current().cancellationSignal }));
     },
 
     async evaluateModel(args: { definition: PipelineDefinition; snapshot: DataSnapshot; model: TrainedModel }): Promise<Evaluation> {
       const registry = await openRegistry(args.definition.registry, { dataDir: deps.dataDir });
       try {
-        return await nonRetryableOn([DatasetError], () => runEvaluationJob({ ...args, registry, dataDir: deps.dataDir }));
+        return await nonRetryableOn(() => runEvaluationJob({ ...args, registry, dataDir: deps.dataDir }));
       } finally {
         await registry.close();
       }
@@ -147,15 +146,21 @@ export class DataVersionMismatch extends Error {
   override readonly name = 'DataVersionMismatch';
 }
 
-type ErrorClass = new (...args: never[]) => Error;
+/**
+ * Errors about the input (definition, data, model files) that retrying cannot fix. Matched by
+ * name, because errors from the training thread cross a thread boundary as plain objects.
+ */
+const INPUT_ERRORS = new Set([
+  'SpecError', 'DatasetError', 'DataContractViolation', 'DataVersionMismatch', 'TargetValueError', 'MissingFeatureError',
+  'FeatureTypeError', 'TrainingDataError', 'ArtifactError', 'TrainerOutputError', 'ArtifactIntegrityError', 'InvalidEvaluationInput',
+]);
 
-/** Turns the given input errors into non-retryable failures typed by the error's name. */
-async function nonRetryableOn<T>(classes: ErrorClass[], run: () => Promise<T>): Promise<T> {
+/** Turns input errors into non-retryable failures typed by the error's name. */
+async function nonRetryableOn<T>(run: () => Promise<T>): Promise<T> {
   try {
     return await run();
   } catch (err) {
-    const match = classes.find((c) => err instanceof c);
-    if (match) throw ApplicationFailure.nonRetryable((err as Error).message, (err as Error).name);
+    if (err instanceof Error && INPUT_ERRORS.has(err.name)) throw ApplicationFailure.nonRetryable(err.message, err.name);
     throw err;
   }
 }

@@ -1,14 +1,13 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { DatasetError } from './load-dataset.js';
 
-/** sha256 of a file's bytes, streamed (the data version is derived from it). */
-export async function sha256File(file: string): Promise<string> {
+/** sha256 and size of a file's bytes, streamed. The data version and artifact ids derive from it. */
+export async function sha256File(file: string): Promise<{ sha256: string; sizeBytes: number }> {
   const hash = createHash('sha256');
-  try {
-    for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
-  } catch (err) {
-    throw new DatasetError(`cannot read data file ${file}: ${(err as Error).message}`);
+  let sizeBytes = 0;
+  for await (const chunk of createReadStream(file) as AsyncIterable<Buffer>) {
+    hash.update(chunk);
+    sizeBytes += chunk.length;
   }
-  return hash.digest('hex');
+  return { sha256: hash.digest('hex'), sizeBytes };
 }

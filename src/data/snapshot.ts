@@ -4,6 +4,7 @@
  * and the hash names the data version.
  */
 import { createHash } from 'node:crypto';
+import { sha256File } from './content-hash.js';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { access, chmod, mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -33,7 +34,7 @@ export async function snapshotDataset(source: string, dataDir: string, options: 
   const directory = join(resolve(dataDir), 'snapshots');
   const snapshotPath = (sha256: string) => join(directory, `${sha256}.${extension}`);
 
-  let { sha256, sizeBytes } = await hashFile(source);
+  let { sha256, sizeBytes } = await sha256File(source);
   if (!(await fileExists(snapshotPath(sha256)))) {
     await mkdir(directory, { recursive: true });
     // Hash the bytes actually copied: if the source changed since the first read, the copy is still named by its content.
@@ -73,14 +74,6 @@ function hashingPassThrough(): { stream: Transform; result: () => { sha256: stri
     },
   });
   return { stream, result: () => ({ sha256: hash.digest('hex'), sizeBytes }) };
-}
-
-async function hashFile(path: string): Promise<{ sha256: string; sizeBytes: number }> {
-  const hashing = hashingPassThrough();
-  await pipeline(createReadStream(path), hashing.stream, async function discard(chunks: AsyncIterable<Buffer>) {
-    for await (const _chunk of chunks);
-  });
-  return hashing.result();
 }
 
 /** Temp file + fsync + rename: a crash leaves either no snapshot or a complete one, never a partial file. */

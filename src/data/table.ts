@@ -36,3 +36,10 @@ export function getColumn(table: Table, name: string): Column | undefined {
 export function isMissing(column: Column, row: number): boolean {
   return column.kind === 'numeric' ? Number.isNaN(column.values[row]!) : column.codes[row] === -1;
 }
+
+/** Every row index of a table, for APIs that take a row subset. */
+export function allRows(rowCount: number): Uint32Array {
+  const rows = new Uint32Array(rowCount);
+  for (let i = 0; i < rowCount; i++) rows[i] = i;
+  return rows;
+}

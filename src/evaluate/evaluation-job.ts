@@ -12,7 +12,8 @@ import { holdoutSplit } from '../data/split.js';
 import type { ModelRegistry } from '../registry/model-registry.js';
 import { readArtifact } from '../train/artifact-file.js';
 import { scoreRows } from '../train/predict.js';
-import { targetLabels } from '../train/target-labels.js';
+import { readBinaryTarget } from '../train/binary-target.js';
+import { allRows } from '../data/table.js';
 import type { TrainedModel } from '../train/training-job.js';
 import type { GateResult } from './gate-result.js';
 import { classificationMetrics } from './metrics.js';
@@ -42,7 +43,7 @@ export async function runEvaluationJob(job: EvaluationJob): Promise<Evaluation> 
   const { definition, snapshot } = job;
   const { evaluate } = definition;
   const table = await loadDataset(snapshot.path, { format: snapshot.format });
-  const labels = targetLabels(table, definition.data.target);
+  const labels = readBinaryTarget(table, definition.data.target, allRows(table.rowCount));
   const { holdout } = holdoutSplit(labels, evaluate.holdout, evaluate.seed);
   const holdoutLabels = Float64Array.from(holdout, (row) => labels[row]!);
 

@@ -13,6 +13,7 @@ import path from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ArtifactIntegrityError, InvalidRegistryInputError } from './model-registry.js';
+import { sha256File } from '../data/content-hash.js';
 
 export interface StoredArtifact {
   sha256: string;
@@ -114,13 +115,8 @@ async function copyHashing(source: string, destination: string): Promise<StoredA
 }
 
 export async function hashFile(file: string): Promise<StoredArtifact> {
-  const hash = createHash('sha256');
-  let size = 0;
-  for await (const chunk of createReadStream(file) as AsyncIterable<Buffer>) {
-    hash.update(chunk);
-    size += chunk.length;
-  }
-  return { sha256: hash.digest('hex'), size };
+  const { sha256, sizeBytes } = await sha256File(file);
+  return { sha256, size: sizeBytes };
 }
 
 /** Makes a rename durable; best effort, as some platforms cannot open a directory. */

@@ -9,6 +9,7 @@ import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/com
 import { loadDefinitionFile } from '../spec/load.js';
 import { pipelineWorkflowId, type PipelineRunInput } from '../spec/run-input.js';
 import { sha256File } from '../data/content-hash.js';
+import { DatasetError } from '../data/dataset-error.js';
 import { MODEL, TRIGGER } from '../../workflows/search-attributes.js';
 import type { PipelineResult } from '../../workflows/pipeline-status.js';
 import type { Settings } from './settings.js';
@@ -23,7 +24,12 @@ export interface StartedPipeline {
 
 export async function startPipeline(client: Client, settings: Settings, file: string, trigger: NonNullable<PipelineRunInput['trigger']>): Promise<StartedPipeline> {
   const { definition } = await loadDefinitionFile(file);
-  const dataVersion = (await sha256File(definition.data.source)).slice(0, 16);
+  let dataVersion: string;
+  try {
+    dataVersion = (await sha256File(definition.data.source)).sha256.slice(0, 16);
+  } catch (err) {
+    throw new DatasetError(`cannot read the data at ${definition.data.source} (data.source): ${(err as Error).message}`);
+  }
   const workflowId = pipelineWorkflowId(definition.model, dataVersion);
   try {
     const handle = await client.workflow.start('modelPipeline', {

@@ -10,10 +10,11 @@ import { durationToMs } from '../spec/duration.js';
 import type { DataSnapshot } from '../data/snapshot.js';
 import { loadDataset, DatasetError } from '../data/load-dataset.js';
 import { holdoutSplit } from '../data/split.js';
-import { writeRows } from '../data/write-rows.js';
+import { writeDataset } from '../data/write-dataset.js';
 import { runCommandTrainer } from './command-trainer.js';
 import { readArtifact } from './artifact-file.js';
-import { targetLabels } from './target-labels.js';
+import { readBinaryTarget } from './binary-target.js';
+import { allRows } from '../data/table.js';
 import type { TrainingThreadInput, TrainingThreadMessage } from './training-thread.js';
 
 export interface TrainedModel {
@@ -62,7 +63,7 @@ async function trainBuiltin(job: TrainingJob): Promise<TrainedModel> {
           const { type: _type, ...result } = message;
           resolve({ ...result, trainer: 'builtin:logistic_regression' });
         } else {
-          const err = message.name === 'DatasetError' ? new DatasetError(message.message) : Object.assign(new Error(message.message), { name: message.name });
+          const err = Object.assign(new Error(message.message), { name: message.name });
           reject(err);
         }
       });
@@ -82,20 +83,21 @@ async function trainWithCommand(job: TrainingJob): Promise<TrainedModel> {
   const { definition, snapshot } = job;
   job.heartbeat({ phase: 'writing splits' });
   const table = await loadDataset(snapshot.path, { format: snapshot.format });
-  const labels = targetLabels(table, definition.data.target);
+  const labels = readBinaryTarget(table, definition.data.target, allRows(table.rowCount));
   const split = holdoutSplit(labels, definition.evaluate.holdout, definition.evaluate.seed);
   const splitsDir = path.join(job.runDir, 'splits');
   await mkdir(splitsDir, { recursive: true });
   const ext = train.dataFormat;
   const trainPath = path.join(splitsDir, `train.${ext}`);
   const holdoutPath = path.join(splitsDir, `holdout.${ext}`);
-  await writeRows(table, split.train, trainPath, ext);
-  await writeRows(table, split.holdout, holdoutPath, ext);
+  await writeDataset(table, trainPath, { format: ext, rows: split.train });
+  await writeDataset(table, holdoutPath, { format: ext, rows: split.holdout });
   let lastLines: string[] = [];
   const result = await runCommandTrainer({
     command: train.command,
     workingDirectory: train.workingDirectory,
-    env: train.env,
+    // The target's name is part of the contract with the user's trainer.
+    env: { MLOPS_TARGET: definition.data.target, MLOPS_MODEL: definition.model, ...train.env },
     timeoutMs: durationToMs(train.timeout),
     trainPath,
     holdoutPath,

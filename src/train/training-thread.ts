@@ -6,7 +6,8 @@ import { holdoutSplit } from '../data/split.js';
 import { trainLogisticRegression } from './logistic-regression.js';
 import { writeArtifact } from './artifact-file.js';
 import { featureColumns } from './feature-columns.js';
-import { targetLabels } from './target-labels.js';
+import { readBinaryTarget } from './binary-target.js';
+import { allRows } from '../data/table.js';
 
 export interface TrainingThreadInput {
   entry: string;
@@ -29,7 +30,7 @@ async function main(input: TrainingThreadInput): Promise<void> {
   post({ type: 'progress', phase: 'loading data' });
   const table = await loadDataset(input.snapshotPath, { format: input.format });
   const features = featureColumns(definition.data, table);
-  const labels = targetLabels(table, definition.data.target);
+  const labels = readBinaryTarget(table, definition.data.target, allRows(table.rowCount));
   const split = holdoutSplit(labels, definition.evaluate.holdout, definition.evaluate.seed);
   post({ type: 'progress', phase: `training on ${split.train.length} rows, ${features.length} features` });
   const artifact = trainLogisticRegression(table, {

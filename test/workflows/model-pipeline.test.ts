@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WorkflowFailedError, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { randomUUID } from 'node:crypto';
+import path from 'node:path';
 import { createWorkflowTestEnvironment, type WorkflowTestEnvironment } from '../support/workflow-environment.js';
 import { fraudDefinition, makeDataset, makeWorkspace, writeDefinition } from '../support/pipeline-fixtures.js';
 import { openRegistry } from '../../src/registry/open-registry.js';
@@ -135,6 +136,23 @@ describe('modelPipeline', () => {
     expect(stored?.lineage.parentVersion).toBe(first.version);
     expect(stored?.gates[0]).toMatchObject({ gate: 'champion:roc_auc', passed: false });
     expect((await reg.getVersionByAlias('champ', 'champion'))?.version).toBe(first.version);
+    await reg.close();
+  });
+
+  it('trains with a user command (the command runtime) and evaluates its model on our hold-out', async () => {
+    const definition = fraudDefinition(goodData, {
+      model: 'by-command',
+      train: { runtime: 'command', command: ['node', path.resolve('examples/command-trainer/train.mjs'), '--train', '{train}', '--holdout', '{holdout}', '--output', '{output}'], timeout: '2m' },
+      evaluate: { holdout: 0.25, seed: 3, gates: { roc_auc: { min: 0.6 } } },
+    });
+    const { result } = await execute({ pipelineFile: await writeDefinition(dir, definition, 'command.yaml') });
+    const outcome = await env.run(() => result);
+    expect(outcome.outcome).toBe('registered');
+    expect(outcome.steps.find((s) => s.step === 'train')?.summary).toMatch(/^command:node .*train\.mjs/);
+    const reg = await registry();
+    const version = await reg.getVersion('by-command', outcome.version);
+    expect(version?.lineage.trainer).toMatch(/^command:node/);
+    expect(version?.metrics.roc_auc).toBeCloseTo(outcome.metrics.roc_auc!, 12);
     await reg.close();
   });
 

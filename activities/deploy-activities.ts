@@ -1,0 +1,109 @@
+/**
+ * The activities of `canaryRollout`: deploy, shift traffic, measure, promote, roll back.
+ * Thin and idempotent; secrets (the gateway token) are read here from the worker's environment.
+ */
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import type { PipelineDefinition, DeploySection } from '../src/spec/schema.js';
+import type { DeployedVersion, TrafficSplit } from '../src/deploy/deploy-target.js';
+import { gatewayToken, MissingSecretError, openDeployTarget } from '../src/deploy/open-deploy-target.js';
+import { openMetricsSource } from '../src/metrics/open-metrics-source.js';
+import type { VersionMetrics } from '../src/metrics/metrics-source.js';
+import { openRegistry } from '../src/registry/open-registry.js';
+import { StatusTransitionError } from '../src/registry/model-registry.js';
+import { recordAlert, type AlertEvent } from '../src/alerts/alert-log.js';
+import type { ActivityDependencies } from './pipeline-activities.js';
+
+export interface MetricsSnapshot {
+  canary?: VersionMetrics;
+  champion?: VersionMetrics;
+  /** Why metrics were unavailable; the check then counts as an error. */
+  unavailable?: string;
+}
+
+export function createDeployActivities(deps: ActivityDependencies) {
+  const target = (deploy: DeploySection) => openDeployTarget(deploy, { dataDir: deps.dataDir, gatewayToken: secret(() => gatewayToken(deploy)) });
+  const withRegistry = async <T>(definition: PipelineDefinition, fn: (registry: Awaited<ReturnType<typeof openRegistry>>) => Promise<T>) => {
+    const registry = await openRegistry(definition.registry, { dataDir: deps.dataDir });
+    try {
+      return await fn(registry);
+    } finally {
+      await registry.close();
+    }
+  };
+
+  return {
+    async deployVersion(args: { deploy: DeploySection; model: string; version: number; withFaults: boolean }): Promise<DeployedVersion> {
+      Context.current().heartbeat('deploying');
+      return target(args.deploy).deployVersion(args.model, args.version, { faults: args.withFaults ? args.deploy.faults : undefined });
+    },
+
+    /** Sets the weights and reads back what the gateway stored; anything else fails the activity. */
+    async setTrafficWeights(args: { deploy: DeploySection; model: string; weights: Record<number, number> }): Promise<TrafficSplit> {
+      const split = await target(args.deploy).setTrafficWeights(args.model, args.weights);
+      for (const [version, weight] of Object.entries(args.weights)) {
+        if ((split.weights[Number(version)] ?? 0) !== weight) {
+          throw new Error(`the gateway stored weight ${split.weights[Number(version)] ?? 0} for v${version}, not ${weight}`);
+        }
+      }
+      return split;
+    },
+
+    async getTrafficSplit(args: { deploy: DeploySection; model: string }): Promise<TrafficSplit | undefined> {
+      return target(args.deploy).getTrafficSplit(args.model);
+    },
+
+    async retireVersion(args: { deploy: DeploySection; model: string; version: number }): Promise<void> {
+      await target(args.deploy).retireVersion(args.model, args.version);
+    },
+
+    /** Metrics of the canary and the champion; unavailability is data (an `error` check), not a failure. */
+    async measureVersions(args: { deploy: DeploySection; model: string; canaryVersion: number; championVersion?: number; windowSeconds: number }): Promise<MetricsSnapshot> {
+      try {
+        const source = openMetricsSource(args.deploy.metrics, { url: args.deploy.gateway.url, token: secret(() => gatewayToken(args.deploy)) });
+        const [canary, champion] = await Promise.all([
+          source.versionMetrics(args.model, args.canaryVersion, args.windowSeconds),
+          args.championVersion !== undefined ? source.versionMetrics(args.model, args.championVersion, args.windowSeconds) : undefined,
+        ]);
+        return { canary, champion };
+      } catch (err) {
+        if (err instanceof ApplicationFailure) throw err;
+        return { unavailable: (err as Error).message };
+      }
+    },
+
+    async promoteVersion(args: { definition: PipelineDefinition; version: number; reason: string }): Promise<{ previousChampion?: number }> {
+      return withRegistry(args.definition, async (registry) => {
+        const previous = await registry.getVersionByAlias(args.definition.model, 'champion');
+        if (previous?.version !== args.version) await registry.setAlias(args.definition.model, 'champion', args.version, args.reason);
+        return { previousChampion: previous && previous.version !== args.version ? previous.version : undefined };
+      });
+    },
+
+    async rejectVersion(args: { definition: PipelineDefinition; version: number; reason: string }): Promise<void> {
+      await withRegistry(args.definition, async (registry) => {
+        try {
+          await registry.removeAlias(args.definition.model, 'challenger', args.reason).catch(() => undefined);
+          await registry.setStatus(args.definition.model, args.version, 'rejected', args.reason);
+        } catch (err) {
+          if (err instanceof StatusTransitionError) throw ApplicationFailure.nonRetryable(err.message, err.name);
+          throw err;
+        }
+      });
+    },
+
+    async sendAlert(event: AlertEvent): Promise<void> {
+      await recordAlert(deps.dataDir, event);
+    },
+  };
+}
+
+export type DeployActivities = ReturnType<typeof createDeployActivities>;
+
+function secret(read: () => string): string {
+  try {
+    return read();
+  } catch (err) {
+    if (err instanceof MissingSecretError) throw ApplicationFailure.nonRetryable(err.message, err.name);
+    throw err;
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * `mlops serve`: runs the model server for one registered version until SIGTERM or SIGINT.
+ * Prints exactly one line to stdout once it answers — `model-server: <model> v<version> ready
+ * on <url>` — which the local deploy adapter waits for; everything else goes to stderr.
+ */
+import path from 'node:path';
+import { ArtifactIntegrityError, ModelNotFoundError } from '../../registry/model-registry.js';
+import { openRegistry } from '../../registry/open-registry.js';
+import { loadServingArtifact } from '../../serving/model-server-artifact.js';
+import { startModelServer } from '../../serving/model-server.js';
+import { settingsFromEnv } from '../../temporal/settings.js';
+import { ArtifactError } from '../../train/artifact-file.js';
+
+export interface ServeCommandOptions {
+  model: string;
+  version: number;
+  port: number;
+  host: string;
+  /** Embedded registry directory; default `<dataDir>/registry`. */
+  registryDir?: string;
+  /** Fault injection for demos and drills. */
+  faultErrorRate?: number;
+  faultLatencyMs?: number;
+}
+
+export async function serveCommand(options: ServeCommandOptions): Promise<number> {
+  const { model, version } = options;
+  const settings = settingsFromEnv();
+  const registry = await openRegistry({ kind: 'embedded', path: options.registryDir ? path.resolve(options.registryDir) : undefined }, { dataDir: settings.dataDir });
+  let loaded;
+  try {
+    loaded = await loadServingArtifact({ registry, model, version, cacheDir: path.join(settings.dataDir, 'serving') });
+  } catch (err) {
+    if (err instanceof ModelNotFoundError || err instanceof ArtifactIntegrityError || err instanceof ArtifactError) {
+      console.error(`model-server: cannot load "${model}" v${version}: ${err.message}`);
+      return 1;
+    }
+    throw err;
+  } finally {
+    // The artifact is all the server needs; do not hold the registry database open.
+    await registry.close();
+  }
+
+  const faultErrorRate = options.faultErrorRate ?? 0;
+  const faultLatencyMs = options.faultLatencyMs ?? 0;
+  const faults = faultErrorRate > 0 || faultLatencyMs > 0 ? { errorRate: faultErrorRate, addedLatencyMs: faultLatencyMs } : undefined;
+  const server = await startModelServer({
+    model,
+    version,
+    artifact: loaded.artifact,
+    artifactSha256: loaded.artifactSha256,
+    host: options.host,
+    port: options.port,
+    faults,
+  });
+  if (faults) console.error(`model-server: fault injection on (error rate ${faultErrorRate}, added latency ${faultLatencyMs} ms)`);
+  process.stdout.write(`model-server: ${model} v${version} ready on ${server.url}\n`);
+
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    const stop = (received: NodeJS.Signals) => {
+      process.off('SIGTERM', stop);
+      process.off('SIGINT', stop);
+      resolve(received);
+    };
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
+  });
+  console.error(`model-server: ${signal} received, closing`);
+  await server.close();
+  return 0;
+}

@@ -1,0 +1,22 @@
+/** The one place that picks the deploy adapter from the pipeline definition. */
+import type { DeploySection } from '../spec/schema.js';
+import type { DeployTarget } from './deploy-target.js';
+import { LocalDeployTarget } from './local-deploy-target.js';
+
+export function openDeployTarget(section: DeploySection, options: { dataDir: string; gatewayToken: string }): DeployTarget {
+  switch (section.target) {
+    case 'local':
+      return new LocalDeployTarget({ dataDir: options.dataDir, gatewayUrl: section.gateway.url, gatewayToken: options.gatewayToken });
+  }
+}
+
+/** Secrets come from the environment of the process that runs the activity, never from history. */
+export function gatewayToken(section: DeploySection, env: NodeJS.ProcessEnv = process.env): string {
+  const token = env[section.gateway.tokenEnv];
+  if (!token) throw new MissingSecretError(`environment variable ${section.gateway.tokenEnv} (deploy.gateway.tokenEnv) is not set in the worker's environment`);
+  return token;
+}
+
+export class MissingSecretError extends Error {
+  override readonly name = 'MissingSecretError';
+}

@@ -1,0 +1,66 @@
+/**
+ * The labels log: every label sent to the feedback API, matched or not, append-only Parquet
+ * next to the prediction log, so a label joins its prediction on `request_id`.
+ *
+ *   <dataDir>/labels/model=<model>/date=<YYYY-MM-DD>/hour=<HH>/<flush epoch ms>-<seq>.parquet
+ *   request_id VARCHAR, ts TIMESTAMP (when the label arrived, UTC), label INTEGER (0 | 1)
+ */
+import path from 'node:path';
+import { PartitionedParquetLog, type LogBufferLimits, type LogCounters } from './prediction-log-buffer.js';
+import { readLogRows } from './prediction-log-read.js';
+import { hasParquetFiles, hourPartition } from './prediction-log.js';
+
+export interface LabelRecord {
+  model: string;
+  requestId: string;
+  /** Epoch ms the label arrived. */
+  timestamp: number;
+  label: 0 | 1;
+}
+
+export interface LabelLogOptions extends LogBufferLimits {
+  dataDir: string;
+  now?: () => number;
+  onError?: (error: unknown) => void;
+}
+
+export class LabelLog {
+  private readonly log: PartitionedParquetLog<LabelRecord>;
+
+  constructor(options: LabelLogOptions) {
+    this.log = new PartitionedParquetLog<LabelRecord>({
+      ...options,
+      root: path.join(options.dataDir, 'labels'),
+      partitionOf: (record) => hourPartition(record.model, record.timestamp),
+      columnsOf: (records) => [
+        { name: 'request_id', type: 'VARCHAR', values: records.map((r) => r.requestId) },
+        { name: 'ts', type: 'TIMESTAMP_MS', values: records.map((r) => r.timestamp) },
+        { name: 'label', type: 'INTEGER', values: records.map((r) => r.label) },
+      ],
+    });
+  }
+
+  append(record: LabelRecord): void {
+    this.log.append(record);
+  }
+
+  get stats(): LogCounters {
+    return this.log.stats;
+  }
+
+  flush(): Promise<void> {
+    return this.log.flush();
+  }
+
+  close(): Promise<void> {
+    return this.log.close();
+  }
+}
+
+/** Labels of one model that arrived in `fromMs <= ts < toMs`, oldest first (tests and tools). */
+export async function readLabelLog(dataDir: string, model: string, fromMs: number, toMs: number): Promise<LabelRecord[]> {
+  const directory = path.join(dataDir, 'labels', `model=${model}`);
+  if (!(await hasParquetFiles(directory))) return [];
+  const rows = await readLogRows(directory, fromMs, toMs, 'ts, request_id');
+  return rows.map((row) => ({ model, requestId: String(row.request_id), timestamp: Number(row.ts_ms), label: Number(row.label) === 1 ? 1 : 0 }));
+}

@@ -1,0 +1,73 @@
+/**
+ * The gateway's `/metrics`: the series named in GATEWAY_METRICS on a registry of its own (so
+ * two gateways in one process, as in tests, do not collide), plus the prediction log's health.
+ * Children are cached per label set: prom-client builds a key string on every `labels()` call.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { GATEWAY_METRICS, type RouteTable } from './gateway-contract.js';
+import type { LogCounters } from './prediction-log-buffer.js';
+
+/** prom-client's defaults (5 ms .. 10 s) plus 1 and 2 ms, for in-process and same-host models. */
+export const LATENCY_BUCKETS_SECONDS = [0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+export const SCORE_BUCKETS = Array.from({ length: 20 }, (_, i) => Number(((i + 1) * 0.05).toFixed(2)));
+
+export class GatewayMetrics {
+  readonly registry = new Registry();
+  private readonly requests = new Counter({ name: GATEWAY_METRICS.requests, help: 'Inference requests through the gateway', labelNames: ['model', 'version', 'code'], registers: [this.registry] });
+  private readonly latency = new Histogram({ name: GATEWAY_METRICS.latency, help: 'Time from request to upstream answer, seconds', labelNames: ['model', 'version'], buckets: LATENCY_BUCKETS_SECONDS, registers: [this.registry] });
+  private readonly score = new Histogram({ name: GATEWAY_METRICS.score, help: 'Predicted probability of the positive class, per row', labelNames: ['model', 'version'], buckets: SCORE_BUCKETS, registers: [this.registry] });
+  private readonly feedback = new Counter({ name: GATEWAY_METRICS.feedback, help: 'Labels matched to a prediction', labelNames: ['model', 'version', 'correct'], registers: [this.registry] });
+  private readonly weight = new Gauge({ name: GATEWAY_METRICS.weight, help: 'Percent of traffic routed to the version', labelNames: ['model', 'version'], registers: [this.registry] });
+  private readonly children = new Map<string, { latency: Histogram.Internal<string>; score: Histogram.Internal<string>; codes: Map<number, Counter.Internal<string>> }>();
+
+  private readonly weightedVersions = new Map<string, number[]>();
+
+  constructor(logCounters: () => { predictions: LogCounters; labels: LogCounters }) {
+    new Gauge({
+      name: 'mlops_gateway_prediction_log_buffered_rows',
+      help: 'Rows waiting for the next prediction log flush',
+      registers: [this.registry],
+      collect() {
+        this.set(logCounters().predictions.bufferedRows);
+      },
+    });
+    new Counter({
+      name: 'mlops_gateway_prediction_log_dropped_rows_total',
+      help: 'Prediction log rows dropped because writing fell behind',
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        this.inc(logCounters().predictions.droppedRows + logCounters().labels.droppedRows);
+      },
+    });
+    collectDefaultMetrics({ register: this.registry, prefix: 'mlops_gateway_' });
+  }
+
+  observeRequest(model: string, version: number, code: number, latencyMs: number, scores: readonly (number | null)[]): void {
+    const key = `${model}\u0000${version}`;
+    let child = this.children.get(key);
+    if (!child) {
+      const labels = { model, version: String(version) };
+      child = { latency: this.latency.labels(labels), score: this.score.labels(labels), codes: new Map() };
+      this.children.set(key, child);
+    }
+    let counter = child.codes.get(code);
+    if (!counter) child.codes.set(code, (counter = this.requests.labels({ model, version: String(version), code: String(code) })));
+    counter.inc();
+    child.latency.observe(latencyMs / 1000);
+    for (const score of scores) if (score !== null) child.score.observe(score);
+  }
+
+  observeFeedback(model: string, version: number, correct: boolean): void {
+    this.feedback.inc({ model, version: String(version), correct: String(correct) });
+  }
+
+  /** Every routed version's weight; versions no longer routed are removed from the series. */
+  setRouteWeights(table: RouteTable): void {
+    for (const version of this.weightedVersions.get(table.model) ?? []) {
+      if (!table.routes.some((route) => route.version === version)) this.weight.remove({ model: table.model, version: String(version) });
+    }
+    for (const route of table.routes) this.weight.set({ model: table.model, version: String(route.version) }, route.weight);
+    this.weightedVersions.set(table.model, table.routes.map((route) => route.version));
+  }
+}

@@ -1,0 +1,73 @@
+/**
+ * What the gateway reads out of Open Inference Protocol bodies for its log and stats: the
+ * request's feature rows (one feature per input, by name) and the response's `probability`
+ * output. Bodies are forwarded as bytes; this parsing happens after the answer is sent.
+ */
+import type { PredictionRecord } from './gateway-contract.js';
+
+export type FeatureRow = PredictionRecord['features'];
+
+/** Inputs wider than this per row (images, embeddings) are not logged as features. */
+const MAX_COLUMNS_PER_INPUT = 64;
+export const SCORE_OUTPUT = 'probability';
+
+interface Tensor {
+  name?: unknown;
+  shape?: unknown;
+  data?: unknown;
+}
+
+/**
+ * One feature object per row. An input of shape [n] or [n, 1] is feature `<name>`; one of
+ * shape [n, k] gives `<name>_0` .. `<name>_<k-1>`. A body that is not OIP gives one empty row.
+ */
+export function featureRowsOf(body: unknown): FeatureRow[] {
+  const inputs = (body as { inputs?: unknown } | null)?.inputs;
+  if (!Array.isArray(inputs)) return [{}];
+  const tensors = inputs.map((input: Tensor) => ({ input, data: flatData(input.data), shape: shapeOf(input) }));
+  const rowCount = Math.max(1, ...tensors.map(({ data, shape }) => shape[0] ?? data.length));
+  const rows: FeatureRow[] = Array.from({ length: rowCount }, () => ({}));
+  for (const { input, data, shape } of tensors) {
+    if (typeof input.name !== 'string') continue;
+    const columns = shape.slice(1).reduce((product, size) => product * size, 1);
+    if (columns > MAX_COLUMNS_PER_INPUT) continue;
+    for (let row = 0; row < rowCount; row++) {
+      for (let column = 0; column < columns; column++) {
+        const name = columns === 1 ? input.name : `${input.name}_${column}`;
+        rows[row]![name] = featureValue(data[row * columns + column]);
+      }
+    }
+  }
+  return rows;
+}
+
+/** The positive-class probability per row: column 1 of an [n, 2] output, else its only column. */
+export function scoresOf(body: unknown, rowCount: number): (number | null)[] {
+  const outputs = (body as { outputs?: unknown } | null)?.outputs;
+  const output = Array.isArray(outputs) ? (outputs as Tensor[]).find((tensor) => tensor?.name === SCORE_OUTPUT) : undefined;
+  const data = output ? flatData(output.data) : [];
+  const columns = output ? Math.max(1, shapeOf(output).slice(1).reduce((product, size) => product * size, 1)) : 1;
+  const pick = columns === 2 ? 1 : 0;
+  return Array.from({ length: rowCount }, (_, row) => {
+    const value = data[row * columns + pick];
+    return typeof value === 'number' && Number.isFinite(value) ? value : null;
+  });
+}
+
+/** The `error` of an OIP error body, if there is one. */
+export function errorMessageOf(body: unknown): string | undefined {
+  const error = (body as { error?: unknown } | null)?.error;
+  return typeof error === 'string' ? error : error === undefined ? undefined : JSON.stringify(error);
+}
+
+function shapeOf(tensor: Tensor): number[] {
+  return Array.isArray(tensor.shape) && tensor.shape.every((size) => Number.isInteger(size) && size >= 0) ? (tensor.shape as number[]) : [];
+}
+
+function flatData(data: unknown): unknown[] {
+  return Array.isArray(data) ? (data.some(Array.isArray) ? data.flat(Infinity) : data) : [];
+}
+
+function featureValue(value: unknown): FeatureRow[string] {
+  return typeof value === 'number' || typeof value === 'string' || typeof value === 'boolean' ? value : null;
+}

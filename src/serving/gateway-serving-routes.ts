@@ -1,0 +1,83 @@
+/**
+ * The inference path: pick a version (weights, sticky key, or pinned), forward the body bytes
+ * unchanged, answer with the upstream's status and body. Bodies stay Buffers here: nothing is
+ * parsed before the answer is sent.
+ */
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { REQUEST_ID_HEADER, ROUTING_KEY_HEADER, SERVED_VERSION_HEADER, type RouteEntry } from './gateway-contract.js';
+import type { UpstreamPools } from './gateway-upstreams.js';
+import type { RouteTableStore } from './route-table-store.js';
+import { recordServedRequest, type TrafficSinks } from './traffic-recorder.js';
+import { pickRoute } from './traffic-split.js';
+
+export interface ServingDependencies {
+  routes: RouteTableStore;
+  upstreams: UpstreamPools;
+  sinks: TrafficSinks;
+  now: () => number;
+  /** Largest request body accepted, bytes. */
+  bodyLimit: number;
+  isReady: () => boolean;
+}
+
+type InferRequest = FastifyRequest<{ Params: { name: string; version?: string } }>;
+
+export async function servingRoutes(app: FastifyInstance, deps: ServingDependencies): Promise<void> {
+  // Inference bodies are passed through as bytes, whatever their content type.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: deps.bodyLimit }, (_request, body, done) => done(null, body));
+
+  app.get('/v2/health/live', async () => ({ live: true }));
+  app.get('/v2/health/ready', async (_request, reply) => (deps.isReady() ? { ready: true } : reply.code(503).send({ ready: false })));
+
+  app.post('/v2/models/:name/infer', (request: InferRequest, reply) => {
+    const model = request.params.name;
+    const split = deps.routes.split(model);
+    const route = split && pickRoute(split, headerValue(request, ROUTING_KEY_HEADER));
+    if (!route) return reply.code(503).send({ error: `no version of ${model} takes traffic` });
+    return forward(request, reply, model, route, deps);
+  });
+
+  app.post('/v2/models/:name/versions/:version/infer', (request: InferRequest, reply) => {
+    const model = request.params.name;
+    const route = deps.routes.split(model)?.byVersion.get(Number(request.params.version));
+    if (!route) return reply.code(404).send({ error: `model ${model} has no version ${request.params.version} behind the gateway` });
+    return forward(request, reply, model, route, deps);
+  });
+}
+
+async function forward(request: InferRequest, reply: FastifyReply, model: string, route: RouteEntry, deps: ServingDependencies): Promise<FastifyReply> {
+  const timestampMs = deps.now();
+  const requestId = headerValue(request, REQUEST_ID_HEADER) ?? randomUUID();
+  const requestBody = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+  const upstream = deps.upstreams.get(route.url);
+  reply.header(SERVED_VERSION_HEADER, String(route.version)).header(REQUEST_ID_HEADER, requestId);
+  let served: Parameters<typeof recordServedRequest>[0];
+  try {
+    const answer = await upstream.pool.request({
+      method: 'POST',
+      path: `${upstream.basePath}/v2/models/${encodeURIComponent(model)}/infer`,
+      headers: { 'content-type': request.headers['content-type'] ?? 'application/json', [REQUEST_ID_HEADER]: requestId },
+      body: requestBody,
+    });
+    const responseBody = Buffer.from(await answer.body.arrayBuffer());
+    const latencyMs = deps.now() - timestampMs;
+    const contentType = answer.headers['content-type'];
+    reply.code(answer.statusCode).header('content-type', typeof contentType === 'string' ? contentType : 'application/json').send(responseBody);
+    served = { model, version: route.version, requestId, timestampMs, latencyMs, status: answer.statusCode, requestBody, responseBody };
+  } catch (error) {
+    const latencyMs = deps.now() - timestampMs;
+    const message = `version ${route.version} of ${model} did not answer: ${(error as Error).message}`;
+    reply.code(502).send({ error: message });
+    served = { model, version: route.version, requestId, timestampMs, latencyMs, status: 502, requestBody, responseBody: undefined, gatewayError: message };
+  }
+  recordServedRequest(served, deps.sinks);
+  return reply;
+}
+
+function headerValue(request: FastifyRequest, name: string): string | undefined {
+  const value = request.headers[name];
+  const first = Array.isArray(value) ? value[0] : value;
+  return first === undefined || first === '' ? undefined : first;
+}

@@ -1,0 +1,36 @@
+/**
+ * What a model server loads at start: the version's artifact, copied out of the registry
+ * (which checks the stored bytes against the recorded sha256) and read back with that same
+ * hash checked again, so the server never scores with bytes other than the registered ones.
+ */
+import path from 'node:path';
+import type { ModelRegistry, ModelVersion } from '../registry/model-registry.js';
+import { ModelNotFoundError } from '../registry/model-registry.js';
+import type { LinearModelArtifact } from '../train/artifact.js';
+import { ARTIFACT_FILE_NAME, readArtifact } from '../train/artifact-file.js';
+
+export interface LoadServingArtifactOptions {
+  registry: ModelRegistry;
+  model: string;
+  version: number;
+  /** Local copies go to `<cacheDir>/<model>/v<version>/model.json`. */
+  cacheDir: string;
+}
+
+export interface ServingArtifact {
+  artifact: LinearModelArtifact;
+  artifactSha256: string;
+  /** The local, verified copy. */
+  path: string;
+  registered: ModelVersion;
+}
+
+/** Throws ModelNotFoundError, ArtifactIntegrityError (registry store changed) or ArtifactError (copy unreadable or invalid). */
+export async function loadServingArtifact({ registry, model, version, cacheDir }: LoadServingArtifactOptions): Promise<ServingArtifact> {
+  const registered = await registry.getVersion(model, version);
+  if (registered === undefined) throw new ModelNotFoundError(`model "${model}" has no version ${version} in the registry`);
+  const destination = path.join(cacheDir, model, `v${version}`, ARTIFACT_FILE_NAME);
+  const downloaded = await registry.downloadArtifact(model, version, destination);
+  const read = await readArtifact(downloaded.path, registered.artifactSha256);
+  return { artifact: read.artifact, artifactSha256: read.sha256, path: read.path, registered };
+}

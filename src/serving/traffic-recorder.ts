@@ -1,0 +1,80 @@
+/**
+ * What happens after an inference answer has gone out: the bodies are parsed once, and the
+ * outcome feeds the window stats, the Prometheus series, the feedback index and the
+ * prediction log. Nothing here runs before the client has its answer.
+ */
+import type { PredictionRecord } from './gateway-contract.js';
+import type { FeedbackIndex } from './feedback-index.js';
+import type { GatewayMetrics } from './gateway-metrics.js';
+import { errorMessageOf, featureRowsOf, scoresOf } from './gateway-oip.js';
+import type { PredictionLog } from './prediction-log.js';
+import type { WindowStats } from './window-stats.js';
+
+export interface ServedRequest {
+  model: string;
+  version: number;
+  requestId: string;
+  /** Epoch ms the request arrived. */
+  timestampMs: number;
+  latencyMs: number;
+  /** The status the client got (502 for a transport failure). */
+  status: number;
+  requestBody: Buffer;
+  /** Undefined when the upstream never answered. */
+  responseBody: Buffer | undefined;
+  /** The gateway's own error (transport failure, timeout). */
+  gatewayError?: string;
+}
+
+export interface TrafficSinks {
+  stats: WindowStats;
+  metrics: GatewayMetrics;
+  feedbackIndex: FeedbackIndex;
+  predictionLog: PredictionLog;
+}
+
+export function recordServedRequest(served: ServedRequest, sinks: TrafficSinks): void {
+  const isError = served.status >= 500 || served.gatewayError !== undefined;
+  const succeeded = served.status < 400 && served.gatewayError === undefined;
+  const features = featureRowsOf(parseJson(served.requestBody));
+  const response = served.responseBody === undefined ? undefined : parseJson(served.responseBody);
+  const scores = succeeded ? scoresOf(response, features.length) : features.map(() => null);
+  const error = served.gatewayError ?? (succeeded ? undefined : (errorMessageOf(response) ?? `upstream answered ${served.status}`));
+
+  sinks.stats.recordRequest({
+    model: served.model,
+    version: served.version,
+    timestampMs: served.timestampMs,
+    latencyMs: served.latencyMs,
+    isError,
+    scores: scores.filter((score): score is number => score !== null),
+  });
+  sinks.metrics.observeRequest(served.model, served.version, served.status, served.latencyMs, scores);
+
+  features.forEach((row, index) => {
+    const requestId = features.length === 1 ? served.requestId : `${served.requestId}#${index}`;
+    const score = scores[index] ?? null;
+    if (score !== null) sinks.feedbackIndex.remember(requestId, served.model, served.version, score, served.timestampMs);
+    const record: PredictionRecord = {
+      requestId,
+      timestamp: served.timestampMs,
+      model: served.model,
+      version: served.version,
+      status: served.status,
+      latencyMs: served.latencyMs,
+      score,
+      features: row,
+    };
+    if (error !== undefined) record.error = error;
+    sinks.predictionLog.append(record);
+  });
+}
+
+function parseJson(body: Buffer): unknown {
+  if (body.length === 0) return undefined;
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,125 @@
+/** `serveCommand` in a child process, the way the local deploy adapter runs it. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openRegistry } from '../../../src/registry/open-registry.js';
+import { LINEAR_MODEL_FORMAT, type LinearModelArtifact } from '../../../src/train/artifact.js';
+import { writeArtifact } from '../../../src/train/artifact-file.js';
+import { scoreRecord } from '../../../src/train/predict.js';
+import { makeTempDir, newVersion } from '../../support/registry-fixtures.js';
+
+const root = path.resolve(import.meta.dirname, '../../..');
+const serveModule = pathToFileURL(path.join(root, 'src/cli/commands/serve.ts')).href;
+
+const artifact: LinearModelArtifact = {
+  format: LINEAR_MODEL_FORMAT,
+  model: 'tiny',
+  algorithm: 'logistic_regression',
+  target: 'y',
+  features: [
+    { name: 'x', kind: 'numeric', mean: 2, std: 4 },
+    { name: 'colour', kind: 'categorical', categories: ['blue', 'red'] },
+  ],
+  intercept: -0.25,
+  weights: [1.5, -0.75, 0.5],
+  params: { l2: 1, maxIterations: 100, tolerance: 1e-6, minCategoryCount: 1 },
+  training: { rows: 10, positives: 5, iterations: 3, converged: true, finalLoss: 1, seconds: 0, seed: 1 },
+  createdAt: '2024-01-01T00:00:00.000Z',
+};
+
+let dir: string;
+let cleanup: () => Promise<void>;
+
+beforeAll(async () => {
+  ({ dir, cleanup } = await makeTempDir('serve-command-'));
+  const written = await writeArtifact(artifact, path.join(dir, 'trained'));
+  const registry = await openRegistry({ kind: 'embedded' }, { dataDir: dir });
+  await registry.registerVersion(newVersion(written.path, { model: 'tiny' }));
+  await registry.close();
+});
+afterAll(() => cleanup?.());
+
+interface Served {
+  child: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  exited: Promise<number | null>;
+}
+
+function serve(options: Record<string, unknown>): Served {
+  const script = `import { serveCommand } from ${JSON.stringify(serveModule)}; process.exitCode = await serveCommand(${JSON.stringify(options)});`;
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    cwd: root,
+    env: { ...process.env, MLOPS_DATA_DIR: dir },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (chunk) => (stdout += chunk));
+  child.stderr!.on('data', (chunk) => (stderr += chunk));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, stdout: () => stdout, stderr: () => stderr, exited };
+}
+
+async function readyUrl(served: Served): Promise<string> {
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline) {
+    const match = /^model-server: tiny v1 ready on (http:\/\/\S+)\n$/.exec(served.stdout());
+    if (match) return match[1]!;
+    if (served.child.exitCode !== null) break;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`no ready line; stdout: ${served.stdout()} stderr: ${served.stderr()}`);
+}
+
+describe('serveCommand', () => {
+  it('prints one ready line, serves the registered version, and exits 0 on SIGTERM', async () => {
+    const served = serve({ model: 'tiny', version: 1, port: 0, host: '127.0.0.1' });
+    try {
+      const url = await readyUrl(served);
+      const response = await fetch(`${url}/v2/models/tiny/infer`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          inputs: [
+            { name: 'x', datatype: 'FP64', shape: [2], data: [3.5, null] },
+            { name: 'colour', datatype: 'BYTES', shape: [2], data: ['red', 'green'] },
+          ],
+        }),
+      });
+      const body = await response.json();
+      expect(body.outputs[0].data).toEqual([scoreRecord(artifact, { x: 3.5, colour: 'red' }), scoreRecord(artifact, { x: null, colour: 'green' })]);
+      served.child.kill('SIGTERM');
+      expect(await served.exited).toBe(0);
+      expect(served.stdout().split('\n')).toEqual([`model-server: tiny v1 ready on ${url}`, '']);
+      await expect(fetch(`${url}/v2/health/live`)).rejects.toThrow();
+    } finally {
+      served.child.kill('SIGKILL');
+    }
+  });
+
+  it('exits 1 with the reason when the version is not registered', async () => {
+    const served = serve({ model: 'tiny', version: 7, port: 0, host: '127.0.0.1' });
+    expect(await served.exited).toBe(1);
+    expect(served.stdout()).toBe('');
+    expect(served.stderr()).toContain('model-server: cannot load "tiny" v7: model "tiny" has no version 7 in the registry');
+  });
+
+  it('passes fault injection through', async () => {
+    const served = serve({ model: 'tiny', version: 1, port: 0, host: '127.0.0.1', faultErrorRate: 1 });
+    try {
+      const url = await readyUrl(served);
+      const response = await fetch(`${url}/v2/models/tiny/infer`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ inputs: [{ name: 'x', datatype: 'FP64', shape: [1], data: [1] }, { name: 'colour', datatype: 'BYTES', shape: [1], data: ['red'] }] }),
+      });
+      expect(response.status).toBe(500);
+      served.child.kill('SIGINT');
+      expect(await served.exited).toBe(0);
+    } finally {
+      served.child.kill('SIGKILL');
+    }
+  });
+});
