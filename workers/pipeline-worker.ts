@@ -4,6 +4,7 @@
  */
 import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import { createPipelineActivities } from '../activities/pipeline-activities.js';
+import { createDeployActivities } from '../activities/deploy-activities.js';
 import type { Settings } from '../src/temporal/settings.js';
 
 export interface PipelineWorkerOptions {
@@ -25,7 +26,10 @@ export async function createPipelineWorker(options: PipelineWorkerOptions): Prom
     taskQueue: settings.taskQueue,
     ...(options.identity ? { identity: options.identity } : {}),
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
-    activities: createPipelineActivities({ dataDir: settings.dataDir, codeVersion: options.codeVersion }),
+    activities: {
+      ...createPipelineActivities({ dataDir: settings.dataDir, codeVersion: options.codeVersion }),
+      ...createDeployActivities({ dataDir: settings.dataDir, codeVersion: options.codeVersion }),
+    },
     // Training is CPU-heavy; two at once on a 2-core machine is plenty.
     maxConcurrentActivityTaskExecutions: 4,
   });

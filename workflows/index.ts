@@ -1,1 +1,2 @@
 export { modelPipeline } from './modelPipeline.js';
+export { canaryRollout } from './canaryRollout.js';

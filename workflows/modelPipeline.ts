@@ -6,6 +6,9 @@
 import {
   ApplicationFailure,
   ActivityFailure,
+  ChildWorkflowFailure,
+  executeChild,
+  ParentClosePolicy,
   proxyActivities,
   setHandler,
   upsertMemo,
@@ -18,6 +21,8 @@ import { problemsFromZod, formatProblems } from '../src/spec/problems.js';
 import { pipelineStatusQuery } from './messages.js';
 import type { PipelineOutcome, PipelineResult, PipelineStatus, PipelineStepName } from './pipeline-status.js';
 import { DATA_VERSION, MODEL, MODEL_VERSION, OUTCOME, TRIGGER } from './search-attributes.js';
+import { canaryRollout } from './canaryRollout.js';
+import type { CanaryOutcome } from './canary-status.js';
 
 /** Quick steps: seconds of work, retried a few times for transient I/O errors. */
 const quick = proxyActivities<PipelineActivities>({
@@ -65,7 +70,19 @@ export async function modelPipeline(rawInput: PipelineRunInputType): Promise<Pip
     quick.registerModelVersion({ definition, definitionHash, snapshot, model, evaluation, trigger: input.trigger, workflowId, runId }),
     (r) => `version ${r.version} (${r.status})`);
 
-  const outcome = registered.status === 'rejected' ? 'rejected' : 'registered';
+  let canary: CanaryOutcome | undefined;
+  if (registered.status === 'candidate' && definition.deploy) {
+    canary = await step(status, 'canary', () =>
+      executeChild(canaryRollout, {
+        workflowId: `canary/${definition.model}/${registered.version}`,
+        args: [{ definition, canaryVersion: registered.version, championVersion: evaluation.championVersion }],
+        // Cancelling the pipeline cancels the canary, which then rolls back.
+        parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+        typedSearchAttributes: [{ key: MODEL, value: definition.model }, { key: MODEL_VERSION, value: registered.version }, { key: TRIGGER, value: input.trigger }],
+      }),
+      (c) => `${c.result}: ${c.reason}`);
+  }
+  const outcome = canary?.result ?? (registered.status === 'rejected' ? 'rejected' : 'registered');
   status.version = registered.version;
   status.outcome = outcome;
   status.reasons = evaluation.reasons;
@@ -80,8 +97,9 @@ export async function modelPipeline(rawInput: PipelineRunInputType): Promise<Pip
     dataVersion: snapshot.dataVersion,
     metrics: evaluation.metrics,
     gates: evaluation.gates,
-    reasons: evaluation.reasons,
+    reasons: canary?.result === 'rolled-back' ? [...evaluation.reasons, `canary rolled back: ${canary.reason}`] : evaluation.reasons,
     steps: status.steps,
+    canary,
   };
 }
 
@@ -97,7 +115,7 @@ async function step<T>(status: PipelineStatus, name: PipelineStepName, run: () =
     return result;
   } catch (err) {
     finishRecord(record);
-    const cause = err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause : undefined;
+    const cause = (err instanceof ActivityFailure || err instanceof ChildWorkflowFailure) && err.cause instanceof ApplicationFailure ? err.cause : undefined;
     record.error = cause?.message ?? (err as Error).message;
     const outcome: PipelineOutcome =
       cause?.type === 'SpecError' ? 'invalid-definition' : cause?.type === 'DataContractViolation' ? 'contract-violation' : 'failed';

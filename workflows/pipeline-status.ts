@@ -1,9 +1,10 @@
 /** The state object `modelPipeline` keeps and returns from its `status` query. Pure types. */
 import type { GateResult } from '../src/evaluate/gate-result.js';
+import type { CanaryOutcome } from './canary-status.js';
 
-export type PipelineStepName = 'load-definition' | 'snapshot-data' | 'check-contract' | 'train' | 'evaluate' | 'register';
+export type PipelineStepName = 'load-definition' | 'snapshot-data' | 'check-contract' | 'train' | 'evaluate' | 'register' | 'canary';
 
-export type PipelineOutcome = 'registered' | 'rejected' | 'invalid-definition' | 'contract-violation' | 'failed';
+export type PipelineOutcome = 'registered' | 'rejected' | 'promoted' | 'rolled-back' | 'invalid-definition' | 'contract-violation' | 'failed';
 
 export interface StepRecord {
   step: PipelineStepName;
@@ -30,9 +31,11 @@ export interface PipelineStatus {
 
 export interface PipelineResult {
   model: string;
-  outcome: 'registered' | 'rejected';
+  /** `registered` when the definition has no `deploy` section; otherwise the canary's result. */
+  outcome: 'registered' | 'rejected' | 'promoted' | 'rolled-back';
   version: number;
   status: 'candidate' | 'rejected';
+  canary?: CanaryOutcome;
   dataVersion: string;
   metrics: Record<string, number>;
   gates: GateResult[];

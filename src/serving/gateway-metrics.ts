@@ -18,7 +18,7 @@ export class GatewayMetrics {
   private readonly score = new Histogram({ name: GATEWAY_METRICS.score, help: 'Predicted probability of the positive class, per row', labelNames: ['model', 'version'], buckets: SCORE_BUCKETS, registers: [this.registry] });
   private readonly feedback = new Counter({ name: GATEWAY_METRICS.feedback, help: 'Labels matched to a prediction', labelNames: ['model', 'version', 'correct'], registers: [this.registry] });
   private readonly weight = new Gauge({ name: GATEWAY_METRICS.weight, help: 'Percent of traffic routed to the version', labelNames: ['model', 'version'], registers: [this.registry] });
-  private readonly children = new Map<string, { latency: Histogram.Internal<string>; score: Histogram.Internal<string>; codes: Map<number, Counter.Internal<string>> }>();
+  private readonly children = new Map<string, { latency: Histogram.Internal<string>; score: Histogram.Internal<string>; codes: Map<number, Counter.Internal> }>();
 
   private readonly weightedVersions = new Map<string, number[]>();
 

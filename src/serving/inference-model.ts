@@ -74,7 +74,7 @@ function addNumericTerms(margins: Float64Array, feature: Extract<CompiledFeature
     let v: number;
     if (typeof value === 'number') v = value;
     else if (value === null) v = Number.NaN; // missing: standardises to 0, as in scoreRecord
-    else throw new InferenceInputError(`input "${feature.name}": expected FP64 numbers or null, got ${describe(value)} at index ${i}`);
+    else throw new InferenceInputError(`input "${feature.name}": expected FP64 numbers or null, got ${showValue(value)} at index ${i}`);
     margins[i] = margins[i]! + weight * (v === v ? (v - mean) / std : 0);
   }
 }
@@ -85,14 +85,14 @@ function addCategoricalTerms(margins: Float64Array, feature: Extract<CompiledFea
     const value = values[i];
     let weight: number | undefined;
     if (typeof value === 'string') weight = weightOfCategory.get(value);
-    else if (value !== null) throw new InferenceInputError(`input "${feature.name}": expected BYTES strings or null, got ${describe(value)} at index ${i}`);
+    else if (value !== null) throw new InferenceInputError(`input "${feature.name}": expected BYTES strings or null, got ${showValue(value)} at index ${i}`);
     // Missing or unseen categories encode as all zeros.
     margins[i] = margins[i]! + (weight !== undefined ? weight : 0);
   }
 }
 
 /** Short, JSON-like rendering of a bad value for an error message. */
-export function describe(value: unknown): string {
+export function showValue(value: unknown): string {
   if (value === undefined) return 'nothing';
   const text = JSON.stringify(value);
   return text.length > 40 ? `${text.slice(0, 37)}...` : text;

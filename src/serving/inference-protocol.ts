@@ -5,7 +5,7 @@
  * the checks that need the model (names, lengths, value types) are done here and in
  * inference-model.ts, with messages that name the input and what was expected.
  */
-import { describe, InferenceInputError, type FeatureColumn, type InferenceModel } from './inference-model.js';
+import { InferenceInputError, showValue, type FeatureColumn, type InferenceModel } from './inference-model.js';
 
 export const MODEL_PLATFORM = 'mlops-linear';
 /** A probability at or above this is label 1. */
@@ -144,7 +144,7 @@ export function decodeInferenceInputs(model: InferenceModel, inputs: readonly In
     if (columns[index] !== undefined) throw new InferenceInputError(`input "${input.name}" is given more than once`);
     const expected = model.features[index]!.datatype;
     if (input.datatype !== expected) {
-      throw new InferenceInputError(`input "${input.name}": expected datatype ${expected}, got ${describe(input.datatype)}`);
+      throw new InferenceInputError(`input "${input.name}": expected datatype ${expected}, got ${showValue(input.datatype)}`);
     }
     const rows = rowsOfShape(input);
     if (rowCount === -1) {
@@ -176,7 +176,7 @@ function rowsOfShape(input: InferenceInputTensor): number {
 export function requestedOutputs(request: InferenceRequest): { probability: boolean; label: boolean } {
   if (request.outputs === undefined || request.outputs.length === 0) return { probability: true, label: true };
   for (const { name } of request.outputs) {
-    if (!OUTPUT_NAMES.has(name)) throw new InferenceInputError(`unknown output ${describe(name)}: the model's outputs are probability, label`);
+    if (!OUTPUT_NAMES.has(name)) throw new InferenceInputError(`unknown output ${showValue(name)}: the model's outputs are probability, label`);
   }
   return { probability: request.outputs.some((o) => o.name === 'probability'), label: request.outputs.some((o) => o.name === 'label') };
 }

@@ -31,9 +31,19 @@ export interface TrafficSinks {
   metrics: GatewayMetrics;
   feedbackIndex: FeedbackIndex;
   predictionLog: PredictionLog;
+  onError: (error: unknown) => void;
 }
 
+/** Never throws: the answer is already out, and a logging fault must not turn into a 500. */
 export function recordServedRequest(served: ServedRequest, sinks: TrafficSinks): void {
+  try {
+    record(served, sinks);
+  } catch (error) {
+    sinks.onError(error);
+  }
+}
+
+function record(served: ServedRequest, sinks: TrafficSinks): void {
   const isError = served.status >= 500 || served.gatewayError !== undefined;
   const succeeded = served.status < 400 && served.gatewayError === undefined;
   const features = featureRowsOf(parseJson(served.requestBody));
@@ -57,7 +67,7 @@ export function recordServedRequest(served: ServedRequest, sinks: TrafficSinks):
     if (score !== null) sinks.feedbackIndex.remember(requestId, served.model, served.version, score, served.timestampMs);
     const record: PredictionRecord = {
       requestId,
-      timestamp: served.timestampMs,
+      timestamp: Math.floor(served.timestampMs),
       model: served.model,
       version: served.version,
       status: served.status,

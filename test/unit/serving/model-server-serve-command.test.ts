@@ -88,8 +88,8 @@ describe('serveCommand', () => {
           ],
         }),
       });
-      const body = await response.json();
-      expect(body.outputs[0].data).toEqual([scoreRecord(artifact, { x: 3.5, colour: 'red' }), scoreRecord(artifact, { x: null, colour: 'green' })]);
+      const body = (await response.json()) as { outputs: Array<{ data: number[] }> };
+      expect(body.outputs[0]!.data).toEqual([scoreRecord(artifact, { x: 3.5, colour: 'red' }), scoreRecord(artifact, { x: null, colour: 'green' })]);
       served.child.kill('SIGTERM');
       expect(await served.exited).toBe(0);
       expect(served.stdout().split('\n')).toEqual([`model-server: tiny v1 ready on ${url}`, '']);

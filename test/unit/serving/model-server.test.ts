@@ -72,12 +72,15 @@ function inputsOf(records: Record<string, RecordValue>[], shape: (n: number) => 
   }));
 }
 
-async function post(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
+/** A status and parsed JSON body; `any` so tests can reach into answers of any shape. */
+type Answer = { status: number; body: any };
+
+async function post(url: string, body: unknown, headers: Record<string, string> = {}): Promise<Answer> {
   const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
   return { status: response.status, body: await response.json() };
 }
 
-async function get(url: string): Promise<{ status: number; body: any }> {
+async function get(url: string): Promise<Answer> {
   const response = await fetch(url);
   return { status: response.status, body: await response.json() };
 }
@@ -234,7 +237,7 @@ describe('bad requests', () => {
   it('answers 400 for a body that is not JSON', async () => {
     const response = await fetch(inferUrl(), { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"inputs": [' });
     expect(response.status).toBe(400);
-    expect((await response.json()).error).toMatch(/JSON/);
+    expect(((await response.json()) as { error: string }).error).toMatch(/JSON/);
   });
 });
 

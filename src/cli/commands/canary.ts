@@ -1,0 +1,46 @@
+/** `mlops canary status|approve|abort|pause|resume <model>`: the running canary's messages. */
+import os from 'node:os';
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import { settingsFromEnv, webUiLink } from '../../temporal/settings.js';
+import { abortSignal, approveSignal, canaryStatusQuery, pauseSignal, resumeSignal } from '../../../workflows/messages.js';
+import type { CanaryStatus } from '../../../workflows/canary-status.js';
+import { connectClient } from '../temporal-client.js';
+
+export async function findRunningCanary(client: Client, model: string): Promise<WorkflowHandle | undefined> {
+  const query = `WorkflowType = "canaryRollout" AND Model = "${model.replaceAll('"', '')}" AND ExecutionStatus = "Running"`;
+  for await (const execution of client.workflow.list({ query })) return client.workflow.getHandle(execution.workflowId, execution.runId);
+  return undefined;
+}
+
+export async function canaryCommand(action: 'status' | 'approve' | 'abort' | 'pause' | 'resume', model: string, options: { reason?: string }): Promise<number> {
+  const settings = settingsFromEnv();
+  const client = await connectClient(settings);
+  const handle = await findRunningCanary(client, model);
+  if (!handle) {
+    console.error(`no canary of "${model}" is running`);
+    return 1;
+  }
+  const by = `${os.userInfo().username}@${os.hostname()}`;
+  if (action === 'approve') await handle.signal(approveSignal, { by, reason: options.reason });
+  if (action === 'abort') await handle.signal(abortSignal, { by, reason: options.reason });
+  if (action === 'pause') await handle.signal(pauseSignal, { by });
+  if (action === 'resume') await handle.signal(resumeSignal, { by });
+  if (action !== 'status') console.log(`sent ${action} to ${handle.workflowId}`);
+  console.log(renderCanaryStatus(await handle.query(canaryStatusQuery)));
+  console.log(`Web UI: ${webUiLink(settings, handle.workflowId)}`);
+  return 0;
+}
+
+export function renderCanaryStatus(status: CanaryStatus): string {
+  const a = status.analysis;
+  const lines = [
+    `${status.model} v${status.canaryVersion} vs champion ${status.championVersion !== undefined ? `v${status.championVersion}` : '(none)'}: ${status.phase}${status.paused ? ' (paused)' : ''}`,
+    `  weight ${status.weight}%, step ${a.stepIndex + 1}, window ${status.windowRemainingMs !== undefined ? `${Math.round(status.windowRemainingMs / 1000)} s left` : 'closed'}`,
+    `  checks: ${a.counters.pass} pass, ${a.counters.fail} fail, ${a.counters.inconclusive} inconclusive, ${a.counters.error} error`,
+    ...a.checks.slice(-5).map((c) => `    ${new Date(c.at).toISOString().slice(11, 19)} ${c.verdict.padEnd(12)} ${c.reasons.join('; ')}`),
+    a.decision ? `  decision: ${a.decision.action} (${a.decision.reason})` : undefined,
+    ...status.events.slice(-5).map((e) => `  ${e.at.slice(11, 19)} ${e.message}`),
+    status.outcome ? `  outcome: ${status.outcome.result}: ${status.outcome.reason}` : undefined,
+  ];
+  return lines.filter((l) => l !== undefined).join('\n');
+}

@@ -1,0 +1,37 @@
+/** `mlops rollback <model> [--to <version>]`: aborts a running canary, then moves traffic and `champion` back. */
+import os from 'node:os';
+import { loadDefinitionFile } from '../../spec/load.js';
+import { DeploySection, type PipelineDefinition } from '../../spec/schema.js';
+import { openRegistry } from '../../registry/open-registry.js';
+import { gatewayToken, openDeployTarget } from '../../deploy/open-deploy-target.js';
+import { rollBackModel } from '../../deploy/manual-rollback.js';
+import { settingsFromEnv } from '../../temporal/settings.js';
+import { abortSignal } from '../../../workflows/messages.js';
+import { connectClient } from '../temporal-client.js';
+import { findRunningCanary } from './canary.js';
+
+export async function rollbackCommand(model: string, options: { to?: number; pipeline?: string }): Promise<number> {
+  const settings = settingsFromEnv();
+  const by = `${os.userInfo().username}@${os.hostname()}`;
+  const definition: Pick<PipelineDefinition, 'registry' | 'deploy'> = options.pipeline
+    ? (await loadDefinitionFile(options.pipeline)).definition
+    : { registry: { kind: 'embedded' }, deploy: DeploySection.parse({ gateway: process.env.MLOPS_GATEWAY_URL ? { url: process.env.MLOPS_GATEWAY_URL } : {} }) };
+  const deploy = definition.deploy ?? DeploySection.parse({});
+
+  const client = await connectClient(settings);
+  const canary = await findRunningCanary(client, model);
+  if (canary) {
+    console.log(`aborting the running canary ${canary.workflowId} first`);
+    await canary.signal(abortSignal, { by, reason: 'manual rollback' });
+    await canary.result().catch(() => undefined);
+  }
+  const registry = await openRegistry(definition.registry, { dataDir: settings.dataDir });
+  try {
+    const target = openDeployTarget(deploy, { dataDir: settings.dataDir, gatewayToken: gatewayToken(deploy) });
+    const result = await rollBackModel({ model, to: options.to, registry, target, by });
+    console.log(`${model}: champion is v${result.to}${result.from !== undefined && result.from !== result.to ? ` (was v${result.from})` : ''}; weights ${JSON.stringify(result.weights)}`);
+    return 0;
+  } finally {
+    await registry.close();
+  }
+}

@@ -1,0 +1,98 @@
+/**
+ * The traffic gateway: splits a model's inference traffic between its versions by weight,
+ * logs every prediction, takes labels, and reports per-version numbers for canary analysis.
+ * Its API is gateway-contract.ts; the pieces are wired here and live in their own files.
+ */
+import Fastify from 'fastify';
+import { FeedbackIndex, type FeedbackIndexLimits } from './feedback-index.js';
+import { LabelLog } from './feedback-log.js';
+import { feedbackRoutes } from './feedback-routes.js';
+import { adminRoutes } from './gateway-admin-routes.js';
+import { GatewayMetrics } from './gateway-metrics.js';
+import { servingRoutes } from './gateway-serving-routes.js';
+import { UpstreamPools, type UpstreamLimits } from './gateway-upstreams.js';
+import { PredictionLog } from './prediction-log.js';
+import { RouteTableStore } from './route-table-store.js';
+import { WindowStats } from './window-stats.js';
+
+export interface GatewayOptions extends UpstreamLimits {
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Default 0: any free port (see the returned `port`). */
+  port?: number;
+  /** Holds gateway/routes.json, predictions/ and labels/. */
+  dataDir: string;
+  adminToken: string;
+  /** Prediction and label log: flush at least this often (default 1000 ms) ... */
+  flushIntervalMs?: number;
+  /** ... or as soon as this many rows wait (default 10 000). */
+  flushRows?: number;
+  /** Log rows kept while writing falls behind; the oldest beyond this are dropped (default 10 × flushRows). */
+  maxBufferedRows?: number;
+  feedbackIndex?: FeedbackIndexLimits;
+  /** Largest inference body accepted (default 32 MiB). */
+  bodyLimitBytes?: number;
+  /** Epoch ms, fractional allowed; the clock of timestamps, latencies and windows (tests inject one). */
+  now?: () => number;
+  /** Where log write failures go (default console.error). */
+  onError?: (error: unknown) => void;
+}
+
+export interface RunningGateway {
+  url: string;
+  port: number;
+  /** Stops taking requests, finishes those in flight, flushes both logs. */
+  close(): Promise<void>;
+}
+
+const preciseNow = () => performance.timeOrigin + performance.now();
+
+export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
+  if (!options.adminToken) throw new Error('startGateway: adminToken must not be empty');
+  const now = options.now ?? preciseNow;
+  const onError = options.onError ?? ((error: unknown) => console.error(`gateway: ${(error as Error).message ?? String(error)}`));
+  const logLimits = { flushIntervalMs: options.flushIntervalMs, flushRows: options.flushRows, maxBufferedRows: options.maxBufferedRows, now, onError };
+
+  const predictionLog = new PredictionLog({ dataDir: options.dataDir, ...logLimits });
+  const labelLog = new LabelLog({ dataDir: options.dataDir, ...logLimits });
+  const metrics = new GatewayMetrics(() => ({ predictions: predictionLog.stats, labels: labelLog.stats }));
+  const stats = new WindowStats();
+  const feedbackIndex = new FeedbackIndex(options.feedbackIndex);
+  const upstreams = new UpstreamPools(options);
+  const routes = await RouteTableStore.open(options.dataDir, (table) => {
+    metrics.setRouteWeights(table);
+    upstreams.track(table);
+  });
+  let closing = false;
+
+  const app = Fastify({ logger: false, forceCloseConnections: 'idle', return503OnClosing: true });
+  app.setErrorHandler((error: Error & { statusCode?: number }, _request, reply) => {
+    const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500;
+    return reply.code(status).send({ error: error.message });
+  });
+  const sinks = { stats, metrics, feedbackIndex, predictionLog, onError };
+  await app.register(servingRoutes, { routes, upstreams, sinks, now, bodyLimit: options.bodyLimitBytes ?? 32 * 1024 * 1024, isReady: () => !closing });
+  await app.register(feedbackRoutes, { index: feedbackIndex, labels: labelLog, stats, metrics, now });
+  await app.register(adminRoutes, {
+    adminToken: options.adminToken,
+    routes,
+    modelStats: (model, windowSeconds) => stats.summarize(model, windowSeconds, now(), routes.get(model)?.routes.map((route) => route.version)),
+  });
+  app.get('/metrics', async (_request, reply) => reply.header('content-type', metrics.registry.contentType).send(await metrics.registry.metrics()));
+
+  await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 0 });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : (options.port ?? 0);
+  const host = options.host ?? '127.0.0.1';
+  const urlHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
+
+  return {
+    url: `http://${urlHost}:${port}`,
+    port,
+    async close() {
+      closing = true;
+      await app.close();
+      await Promise.all([predictionLog.close(), labelLog.close(), upstreams.close()]);
+    },
+  };
+}

@@ -1,0 +1,100 @@
+/**
+ * Realistic traffic for demos and drills: rows of a dataset sent through the gateway at a
+ * steady rate, with the true label fed back later for a share of them (delayed labels).
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Agent, request } from 'undici';
+import type { Table } from '../data/table.js';
+import { REQUEST_ID_HEADER, SERVED_VERSION_HEADER } from './gateway-contract.js';
+
+export interface TrafficOptions {
+  gatewayUrl: string;
+  model: string;
+  table: Table;
+  /** Columns to send; the rest (label, ids) stay behind. */
+  features: string[];
+  target: string;
+  requestsPerSecond: number;
+  durationMs: number;
+  /** Share of requests whose label is sent to the feedback API, after `labelDelayMs`. */
+  labelShare: number;
+  labelDelayMs: number;
+  signal?: AbortSignal;
+  onProgress?: (stats: TrafficStats) => void;
+}
+
+export interface TrafficStats {
+  sent: number;
+  byVersion: Record<string, { ok: number; errors: number }>;
+  failed: number;
+  labelsSent: number;
+}
+
+export async function sendTraffic(options: TrafficOptions): Promise<TrafficStats> {
+  const { table, model } = options;
+  const dispatcher = new Agent({ connections: 64, keepAliveTimeout: 10_000 });
+  const stats: TrafficStats = { sent: 0, byVersion: {}, failed: 0, labelsSent: 0 };
+  const columns = options.features.map((name) => {
+    const column = table.columns.find((c) => c.name === name);
+    if (!column) throw new Error(`column "${name}" is not in the traffic dataset`);
+    return column;
+  });
+  const label = table.columns.find((c) => c.name === options.target);
+  const started = Date.now();
+  const pending = new Set<Promise<void>>();
+  let row = 0;
+  let lastProgress = started;
+  while (Date.now() - started < options.durationMs && !options.signal?.aborted) {
+    const due = Math.floor(((Date.now() - started) / 1000) * options.requestsPerSecond);
+    while (stats.sent < due) {
+      const r = row++ % table.rowCount;
+      const inputs = columns.map((c) =>
+        c.kind === 'numeric'
+          ? { name: c.name, shape: [1], datatype: 'FP64', data: [Number.isNaN(c.values[r]!) ? null : c.values[r]] }
+          : { name: c.name, shape: [1], datatype: 'BYTES', data: [c.codes[r]! < 0 ? null : c.dictionary[c.codes[r]!]] },
+      );
+      const truth = label?.kind === 'numeric' ? label.values[r]! : undefined;
+      stats.sent++;
+      const job = send(inputs, truth).finally(() => pending.delete(job));
+      pending.add(job);
+    }
+    if (options.onProgress && Date.now() - lastProgress >= 1000) {
+      lastProgress = Date.now();
+      options.onProgress(stats);
+    }
+    await sleep(Math.max(1, Math.min(20, 1000 / options.requestsPerSecond)));
+  }
+  await Promise.allSettled([...pending]);
+  await dispatcher.close();
+  return stats;
+
+  async function send(inputs: unknown[], truth: number | undefined): Promise<void> {
+    try {
+      const response = await request(`${options.gatewayUrl}/v2/models/${encodeURIComponent(model)}/infer`, {
+        method: 'POST',
+        dispatcher,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ inputs }),
+      });
+      await response.body.dump();
+      const version = String(response.headers[SERVED_VERSION_HEADER] ?? '?');
+      const bucket = (stats.byVersion[version] ??= { ok: 0, errors: 0 });
+      if (response.statusCode >= 500) bucket.errors++;
+      else bucket.ok++;
+      const requestId = response.headers[REQUEST_ID_HEADER];
+      if (truth !== undefined && typeof requestId === 'string' && response.statusCode < 300 && Math.random() < options.labelShare) {
+        await sleep(options.labelDelayMs);
+        const feedback = await request(`${options.gatewayUrl}/v2/models/${encodeURIComponent(model)}/feedback`, {
+          method: 'POST',
+          dispatcher,
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ request_id: requestId, label: truth }),
+        });
+        await feedback.body.dump();
+        stats.labelsSent++;
+      }
+    } catch {
+      stats.failed++;
+    }
+  }
+}
