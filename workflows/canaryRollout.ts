@@ -20,7 +20,7 @@ import type { DeployActivities } from '../activities/deploy-activities.js';
 import type { PipelineDefinition, DeploySection } from '../src/spec/schema.js';
 import { durationToMs } from '../src/spec/duration.js';
 import { classifyCheck } from '../src/canary/check.js';
-import { decide, recordCheck, startStep, initialState } from '../src/canary/decide.js';
+import { applyDecision, decide, initialState, recordCheck, startStep, stepWindowMs } from '../src/canary/decide.js';
 import { abortSignal, approveSignal, canaryStatusQuery, pauseSignal, resumeSignal } from './messages.js';
 import type { CanaryOutcome, CanaryStatus } from './canary-status.js';
 import { MODEL, MODEL_VERSION, OUTCOME } from './search-attributes.js';
@@ -106,11 +106,11 @@ export async function canaryRollout(input: CanaryRolloutInput): Promise<CanaryOu
       if (championVersion === undefined) return await promote('first version of the model: nothing to compare with');
     }
 
-    for (let stepIndex = status.analysis.stepIndex; stepIndex < config.steps.length; stepIndex++) {
+    for (let stepIndex = Math.max(0, status.analysis.stepIndex); stepIndex < config.steps.length; stepIndex++) {
       const step = config.steps[stepIndex]!;
       if (!(input.carried && stepIndex === input.carried.analysis.stepIndex && status.weight === step.weight)) {
         await shiftTraffic(step.weight);
-        status.analysis = startStep(status.analysis, stepIndex, step.weight, Date.now(), durationToMs(step.slaWindow ?? config.slaWindow));
+        status.analysis = startStep(status.analysis, stepIndex, step.weight, Date.now(), stepWindowMs(config, stepIndex));
         note(`step ${stepIndex + 1}/${config.steps.length}: ${step.weight}% on v${canaryVersion}`);
       }
       status.phase = 'analysing';
@@ -138,17 +138,18 @@ export async function canaryRollout(input: CanaryRolloutInput): Promise<CanaryOu
           errorRateTest: config.errorRateTest,
           canaryWeight: status.weight,
           unavailableReason: metrics.unavailable,
+          // The step's evidence so far: the errors-vs-champion test is anytime-valid over the whole step.
+          stepEvidence: status.analysis.evidence,
         });
         const now = Date.now();
         status.analysis = recordCheck(status.analysis, check, now);
         const decision = decide(status.analysis, now, config);
-        status.analysis = { ...status.analysis, decision };
+        status.analysis = applyDecision(status.analysis, decision, now);
         nextCheckAt = now + intervalMs;
 
         if (decision.action === 'rollback') return await rollBack(decision.reason);
         if (decision.action === 'advance') break;
         if (decision.action === 'extend') {
-          status.analysis = { ...status.analysis, windowEndsAt: status.analysis.windowEndsAt + durationToMs(step.slaWindow ?? config.slaWindow), extensions: status.analysis.extensions + 1 };
           note(`window extended: ${decision.reason}`);
           await quick.sendAlert({ dedupKey: `canary/${model}/${canaryVersion}/extended`, severity: 'warning', kind: 'canary-extended', model, version: canaryVersion, summary: `${model} v${canaryVersion}: canary window extended (${decision.reason})` });
         }

@@ -55,6 +55,8 @@ export interface CheckInput {
   /** undefined: the metrics source did not answer. */
   canary: VersionStats | undefined;
   champion: VersionStats | undefined;
+  /** Why the canary's numbers are missing (the metrics source's error), for the reason text. */
+  unavailableReason?: string;
   sla: CanarySection['sla'];
   hardLimits: CanarySection['hardLimits'];
   /** priorConcentration: κ of the Beta(κρ, κ(1 − ρ)) mixture, default 100 (see error-rate-test.ts). */
@@ -76,7 +78,10 @@ const NO_NUMBERS: CheckNumbers = {
 
 export function classifyCheck(input: CheckInput): CheckResult {
   const { canary, sla, hardLimits } = input;
-  if (!canary) return { verdict: 'error', hardLimit: false, reasons: ['metrics unavailable'], numbers: NO_NUMBERS };
+  if (!canary) {
+    const reason = input.unavailableReason ? `metrics unavailable: ${input.unavailableReason}` : 'metrics unavailable';
+    return { verdict: 'error', hardLimit: false, reasons: [reason], numbers: NO_NUMBERS };
+  }
   if (!isCount(canary.requests) || !isCount(canary.errors)) {
     return { verdict: 'error', hardLimit: false, reasons: [`metrics malformed: ${canary.requests} requests, ${canary.errors} errors`], numbers: NO_NUMBERS };
   }

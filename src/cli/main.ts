@@ -54,6 +54,55 @@ program
   .action(async (opts) => exit(await (await import('./commands/generate-data.js')).generateDataCommand(opts)));
 
 program
+  .command('serve')
+  .description('serve one model version over the Open Inference Protocol v2 (the local deploy target runs this)')
+  .requiredOption('--model <name>', 'registered model name')
+  .requiredOption('--version <n>', 'version to serve', int('--version'))
+  .option('--port <n>', 'port (0 = any free port)', int('--port'), 0)
+  .option('--host <host>', 'interface to listen on', '127.0.0.1')
+  .option('--registry-dir <dir>', 'embedded registry directory (default .data/registry)')
+  .option('--fault-error-rate <share>', 'fault injection: share of requests answered 500 (drills and demos)', share('--fault-error-rate'))
+  .option('--fault-latency-ms <ms>', 'fault injection: added latency per request', int('--fault-latency-ms'))
+  .action(async (opts) => exit(await (await import('./commands/serve.js')).serveCommand(opts)));
+
+program
+  .command('gateway')
+  .description('run the traffic gateway: weighted routing, prediction log, feedback, admin API')
+  .option('--port <n>', 'port', int('--port'), 8080)
+  .option('--host <host>', 'interface to listen on', '127.0.0.1')
+  .option('--token-env <name>', 'environment variable holding the admin API token', 'MLOPS_GATEWAY_TOKEN')
+  .action(async (opts) => exit(await (await import('./commands/gateway.js')).gatewayCommand(opts)));
+
+program
+  .command('traffic')
+  .description("send a dataset's rows through the gateway at a steady rate, with delayed labels")
+  .requiredOption('--model <name>', 'model name')
+  .requiredOption('--data <file>', 'CSV or Parquet rows to send')
+  .option('--target <column>', 'label column (sent later as feedback, never as a feature)', 'is_fraud')
+  .option('--exclude <columns>', 'comma-separated columns not to send', 'transaction_id')
+  .option('--gateway <url>', 'gateway base URL', process.env.MLOPS_GATEWAY_URL ?? 'http://127.0.0.1:8080')
+  .option('--rps <n>', 'requests per second', Number, 50)
+  .option('--seconds <n>', 'how long to send', Number, 60)
+  .option('--label-share <share>', 'share of requests whose label is fed back', share('--label-share'), 0.5)
+  .option('--label-delay-ms <ms>', 'delay before a label is fed back', int('--label-delay-ms'), 1000)
+  .action(async (opts) => exit(await (await import('./commands/traffic.js')).trafficCommand({ ...opts, exclude: String(opts.exclude).split(',').filter(Boolean) })));
+
+const canary = program.command('canary').description("a running canary: status, approve (promote now), abort (roll back now), pause, resume");
+for (const action of ['status', 'approve', 'abort', 'pause', 'resume'] as const) {
+  canary
+    .command(`${action} <model>`)
+    .option('--reason <text>', 'recorded with the decision')
+    .action(async (model: string, opts: { reason?: string }) => exit(await (await import('./commands/canary.js')).canaryCommand(action, model, opts)));
+}
+
+program
+  .command('rollback <model>')
+  .description('move traffic and the champion alias back now (aborts a running canary first)')
+  .option('--to <version>', 'version to roll back to (default: the previous champion)', int('--to'))
+  .option('--pipeline <file>', "the model's pipeline definition (for its gateway and registry settings)")
+  .action(async (model: string, opts: { to?: number; pipeline?: string }) => exit(await (await import('./commands/rollback.js')).rollbackCommand(model, opts)));
+
+program
   .command('worker')
   .description('run a worker for our workflows and activities (Ctrl-C to stop)')
   .action(async () => {

@@ -20,7 +20,7 @@ export interface TrafficSplit {
 
 export interface DeployOptions {
   /** Fault injection for demos and drills (deploy.faults). */
-  faults?: { errorRate: number; addedLatencyMs: number };
+  faults?: { errorRate: number; addedLatencyMs: number; duration?: string };
 }
 
 export interface DeployTarget {

@@ -8,6 +8,7 @@ import { mkdir, readFile, rm, writeFile, rename, open } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { GatewayAdminClient } from '../serving/gateway-admin-client.js';
+import { durationToMs } from '../spec/duration.js';
 import type { RouteTable } from '../serving/gateway-contract.js';
 import type { DeployedVersion, DeployOptions, DeployTarget, TrafficSplit } from './deploy-target.js';
 
@@ -92,6 +93,7 @@ export class LocalDeployTarget implements DeployTarget {
     if (this.options.registryDir) args.push('--registry-dir', this.options.registryDir);
     if (deployOptions.faults?.errorRate) args.push('--fault-error-rate', String(deployOptions.faults.errorRate));
     if (deployOptions.faults?.addedLatencyMs) args.push('--fault-latency-ms', String(deployOptions.faults.addedLatencyMs));
+    if (deployOptions.faults?.duration) args.push('--fault-duration-ms', String(durationToMs(deployOptions.faults.duration)));
     const child = spawn(MLOPS_BIN, args, {
       detached: true,
       stdio: ['ignore', log.fd, log.fd],
@@ -122,7 +124,7 @@ function isAlive(pid: number): boolean {
 }
 
 function sameFaults(a: DeployOptions['faults'], b: DeployOptions['faults']): boolean {
-  return (a?.errorRate ?? 0) === (b?.errorRate ?? 0) && (a?.addedLatencyMs ?? 0) === (b?.addedLatencyMs ?? 0);
+  return (a?.errorRate ?? 0) === (b?.errorRate ?? 0) && (a?.addedLatencyMs ?? 0) === (b?.addedLatencyMs ?? 0) && a?.duration === b?.duration;
 }
 
 async function isReady(url: string, model: string): Promise<boolean> {

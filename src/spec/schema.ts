@@ -233,6 +233,8 @@ export const DeploySection = z.strictObject({
     .strictObject({
       errorRate: numberBetween(0, 1).default(0),
       addedLatencyMs: z.number().nonnegative().default(0),
+      /** Faults only during this long after the version starts (a transient incident); default: always. */
+      duration: Duration.optional(),
     })
     .optional(),
 });

@@ -1,0 +1,163 @@
+import { describe, expect, it } from 'vitest';
+import { classifyCheck, HARD_LIMIT_MIN_REQUESTS, type CheckInput } from '../../../src/canary/check.js';
+import type { VersionStats } from '../../../src/serving/gateway-contract.js';
+import { CanarySection } from '../../../src/spec/schema.js';
+import { scenarioNamed, type TrafficScenario } from './canary-fixtures.js';
+
+/** The schema's defaults: sla error rate ≤ 0.01, p99 ≤ 200 ms, minSamples 50; hard error rate ≤ 0.2; alpha 0.01. */
+const defaults = CanarySection.parse({});
+
+function stats(overrides: Partial<VersionStats> = {}, version = 2): VersionStats {
+  return {
+    version, requests: 1000, errors: 0, errorRate: null, latencyP50Ms: 20, latencyP99Ms: 80,
+    meanScore: 0.4, labeled: 0, correct: 0, accuracy: null, ...overrides,
+  };
+}
+
+function input(canary: VersionStats | undefined, overrides: Partial<CheckInput> = {}): CheckInput {
+  return {
+    canary, champion: stats({ requests: 19_000, errors: 19 }, 1),
+    sla: defaults.sla, hardLimits: defaults.hardLimits, errorRateTest: defaults.errorRateTest, canaryWeight: 5,
+    ...overrides,
+  };
+}
+
+describe('classifyCheck: verdicts on the canary alone', () => {
+  it.each([
+    // metrics
+    { name: 'no metrics', canary: undefined, verdict: 'error', reasons: ['metrics unavailable'] },
+    { name: 'malformed counts', canary: stats({ requests: Number.NaN }), verdict: 'error', reasons: ['metrics malformed: NaN requests, 0 errors'] },
+    { name: 'traffic but no p99 latency', canary: stats({ latencyP99Ms: null }), verdict: 'error', reasons: ['latency p99 missing for 1000 requests'] },
+    // too little traffic: never a failure below minSamples...
+    { name: 'no traffic', canary: stats({ requests: 0, latencyP99Ms: null }), verdict: 'inconclusive', reasons: ['0 requests < minSamples 50'] },
+    { name: '49 clean requests', canary: stats({ requests: 49 }), verdict: 'inconclusive', reasons: ['49 requests < minSamples 50'] },
+    { name: '49 requests at 10% errors (over the SLA, under the hard limit)', canary: stats({ requests: 49, errors: 5, latencyP99Ms: 900 }), verdict: 'inconclusive', reasons: ['49 requests < minSamples 50'] },
+    // ...except a hard limit, from HARD_LIMIT_MIN_REQUESTS requests on
+    { name: '9 requests, all errors (under the hard-limit floor)', canary: stats({ requests: 9, errors: 9 }), verdict: 'inconclusive', reasons: ['9 requests < minSamples 50'] },
+    { name: '10 requests, 3 errors', canary: stats({ requests: 10, errors: 3 }), verdict: 'fail', hardLimit: true, reasons: ['error rate 0.3 > hard limit 0.2'] },
+    { name: '10 requests, 2 errors (at the hard limit, not over)', canary: stats({ requests: 10, errors: 2 }), verdict: 'inconclusive', reasons: ['10 requests < minSamples 50'] },
+    { name: 'hard limit with plenty of traffic', canary: stats({ errors: 500 }), verdict: 'fail', hardLimit: true, reasons: ['error rate 0.5 > hard limit 0.2'] },
+    // SLA bounds: strictly over fails, at the bound passes
+    { name: 'error rate over the SLA', canary: stats({ errors: 34 }), verdict: 'fail', reasons: ['error rate 0.034 > max 0.01'] },
+    { name: 'error rate at the SLA', canary: stats({ errors: 10 }), verdict: 'pass', reasons: [] },
+    { name: 'error rate just over the SLA is told apart', canary: stats({ requests: 100_000, errors: 1001 }), verdict: 'fail', reasons: ['error rate 0.01001 > max 0.01'] },
+    { name: 'slow p99', canary: stats({ latencyP99Ms: 250 }), verdict: 'fail', reasons: ['latency p99 250 ms > max 200 ms'] },
+    { name: 'p99 at the SLA', canary: stats({ latencyP99Ms: 200 }), verdict: 'pass', reasons: [] },
+    { name: 'errors and slow', canary: stats({ errors: 20, latencyP99Ms: 300 }), verdict: 'fail', reasons: ['error rate 0.02 > max 0.01', 'latency p99 300 ms > max 200 ms'] },
+    { name: 'clean', canary: stats(), verdict: 'pass', reasons: [] },
+    { name: 'exactly minSamples clean requests', canary: stats({ requests: 50 }), verdict: 'pass', reasons: [] },
+  ] as const)('$name → $verdict', ({ canary, verdict, reasons, ...rest }) => {
+    const result = classifyCheck(input(canary, { errorRateTest: { enabled: false, alpha: 0.01 } }));
+    expect(result.verdict).toBe(verdict);
+    expect(result.hardLimit).toBe('hardLimit' in rest ? rest.hardLimit : false);
+    expect(result.reasons).toEqual(reasons);
+  });
+
+  it('names the metrics source\'s error when it gives one', () => {
+    expect(classifyCheck(input(undefined, { unavailableReason: 'gateway answered 503' })).reasons).toEqual(['metrics unavailable: gateway answered 503']);
+  });
+
+  it('applies hard limits from minSamples when minSamples is below the floor', () => {
+    const sla = { ...defaults.sla, minSamples: 5 };
+    expect(HARD_LIMIT_MIN_REQUESTS).toBeGreaterThan(5);
+    expect(classifyCheck(input(stats({ requests: 5, errors: 2 }), { sla }))).toMatchObject({ verdict: 'fail', hardLimit: true });
+    expect(classifyCheck(input(stats({ requests: 4, errors: 4 }), { sla }))).toMatchObject({ verdict: 'inconclusive', hardLimit: false });
+  });
+
+  it('applies a configured latency hard limit', () => {
+    const hardLimits = { ...defaults.hardLimits, latencyP99Ms: { max: 2000 } };
+    expect(classifyCheck(input(stats({ requests: 20, latencyP99Ms: 5000 }), { hardLimits }))).toMatchObject({
+      verdict: 'fail', hardLimit: true, reasons: ['latency p99 5000 ms > hard limit 2000 ms'],
+    });
+    expect(classifyCheck(input(stats({ latencyP99Ms: 1500 }), { hardLimits }))).toMatchObject({ verdict: 'fail', hardLimit: false });
+  });
+
+  it.each([
+    { name: 'below the minimum', labeled: 100, correct: 85, verdict: 'fail', reasons: ['accuracy 0.85 < min 0.9 (100 labels)'] },
+    { name: 'at the minimum', labeled: 100, correct: 90, verdict: 'pass', reasons: [] },
+    { name: 'low, but on fewer than minSamples labels', labeled: 20, correct: 10, verdict: 'pass', reasons: [] },
+    { name: 'no labels yet', labeled: 0, correct: 0, verdict: 'pass', reasons: [] },
+  ])('accuracy $name → $verdict', ({ labeled, correct, verdict, reasons }) => {
+    const sla = { ...defaults.sla, accuracy: { min: 0.9 } };
+    const result = classifyCheck(input(stats({ labeled, correct }), { sla }));
+    expect(result).toMatchObject({ verdict, reasons });
+    expect(result.numbers.accuracy).toBe(labeled > 0 ? correct / labeled : null);
+  });
+
+  it('reports the numbers it judged', () => {
+    expect(classifyCheck(input(stats({ requests: 2000, errors: 4, latencyP99Ms: 95, labeled: 10, correct: 9 }))).numbers).toEqual({
+      requests: 2000, errors: 4, errorRate: 0.002, latencyP99Ms: 95, accuracy: 0.9, labeled: 10,
+      championRequests: 19_000, championErrors: 19, championErrorRate: 0.001,
+      canaryShare: 2000 / 21_000, bayesFactor: expect.any(Number),
+    });
+  });
+});
+
+describe('classifyCheck: errors vs champion (Bayes factor over the observed split)', () => {
+  const versions = (scenario: TrafficScenario) => ({
+    canary: stats(scenario.canary),
+    champion: stats(scenario.champion, 1),
+  });
+
+  it.each([
+    { scenario: '15m at 5% of 100 req/s', alpha: 0.01, verdict: 'pass' }, // REFERENCE.md: BF ≈ 1.4, not evidence
+    { scenario: '6m at 5% of 1000 req/s', alpha: 0.01, verdict: 'pass' }, // BF 74 < 100
+    { scenario: '7m at 5% of 1000 req/s', alpha: 0.01, verdict: 'fail' }, // BF 199 ≥ 100
+    { scenario: '10m at 5% of 1000 req/s', alpha: 0.01, verdict: 'fail' }, // BF 4133
+    { scenario: '6m at 5% of 1000 req/s', alpha: 0.05, verdict: 'fail' }, // BF 74 ≥ 20
+    { scenario: '15m at 50% of 1000 req/s', alpha: 0.01, verdict: 'pass' }, // BF 5e271, but the canary errs less
+    { scenario: '1m at 25% of 200 req/s', alpha: 0.01, verdict: 'pass' }, // equal rates
+  ])('$scenario, alpha $alpha → $verdict', ({ scenario: name, alpha, verdict }) => {
+    const scenario = scenarioNamed(name);
+    const result = classifyCheck(input(versions(scenario).canary, { champion: versions(scenario).champion, errorRateTest: { enabled: true, alpha } }));
+    expect(result.verdict).toBe(verdict);
+    expect(result.hardLimit).toBe(false);
+    expect(result.numbers.bayesFactor! / scenario.bayesFactor).toBeCloseTo(1, 8);
+    expect(result.numbers.canaryShare).toBeCloseTo(scenario.rho, 15);
+  });
+
+  it('says why, with the factor, the threshold and both error rates', () => {
+    const scenario = scenarioNamed('10m at 5% of 1000 req/s');
+    expect(classifyCheck(input(versions(scenario).canary, { champion: versions(scenario).champion })).reasons).toEqual([
+      'errors vs champion: Bayes factor 4130 ≥ 1/alpha 100 (error rate 0.002 vs champion 0.001 over the step; canary share 5% of requests at weight 5%)',
+    ]);
+  });
+
+  it.each([
+    { name: 'the test is disabled', overrides: { errorRateTest: { enabled: false, alpha: 0.01 } } },
+    { name: 'the champion has no numbers', overrides: { champion: undefined } },
+    { name: 'the champion served nothing', overrides: { champion: stats({ requests: 0, errors: 0 }, 1) } },
+  ])('passes without a Bayes factor when $name', ({ overrides }) => {
+    const scenario = scenarioNamed('10m at 5% of 1000 req/s');
+    const result = classifyCheck(input(versions(scenario).canary, { champion: versions(scenario).champion, ...overrides }));
+    expect(result).toMatchObject({ verdict: 'pass', reasons: [] });
+    expect(result.numbers.bayesFactor).toBeNull();
+  });
+
+  it('is decisive over the step although one minute alone is not', () => {
+    // 1,000 req/s at 5%, canary 0.2% vs champion 0.1%: one minute is 3,000 vs 57,000 requests.
+    const minute = { canary: stats({ requests: 3000, errors: 6 }), champion: stats({ requests: 57_000, errors: 57 }, 1) };
+    const alone = classifyCheck(input(minute.canary, { champion: minute.champion }));
+    expect(alone.verdict).toBe('pass');
+    expect(alone.numbers.bayesFactor).toBeLessThan(2);
+
+    const stepEvidence = { canaryRequests: 27_000, canaryErrors: 54, championRequests: 513_000, championErrors: 513 }; // the 9 minutes before
+    const overTheStep = classifyCheck(input(minute.canary, { champion: minute.champion, stepEvidence }));
+    expect(overTheStep.verdict).toBe('fail');
+    expect(overTheStep.numbers.bayesFactor! / scenarioNamed('10m at 5% of 1000 req/s').bayesFactor).toBeCloseTo(1, 8);
+    // the check's own numbers stay this minute's
+    expect(overTheStep.numbers).toMatchObject({ requests: 3000, errors: 6, championRequests: 57_000, championErrors: 57 });
+  });
+
+  it('never fails on the test when the canary errs less, however strong the evidence', () => {
+    const stepEvidence = { canaryRequests: 500_000, canaryErrors: 0, championRequests: 500_000, championErrors: 5000 };
+    const result = classifyCheck(input(stats({ errors: 0 }), { champion: stats({ errors: 10 }, 1), stepEvidence }));
+    expect(result.numbers.bayesFactor).toBeGreaterThan(1e100);
+    expect(result.verdict).toBe('pass');
+  });
+
+  it('does not fail on the test below minSamples', () => {
+    const stepEvidence = { canaryRequests: 30_000, canaryErrors: 60, championRequests: 570_000, championErrors: 570 };
+    expect(classifyCheck(input(stats({ requests: 10, errors: 0 }), { stepEvidence })).verdict).toBe('inconclusive');
+  });
+});
