@@ -9,6 +9,7 @@ import {
   ChildWorkflowFailure,
   executeChild,
   ParentClosePolicy,
+  patched,
   proxyActivities,
   setHandler,
   upsertMemo,
@@ -70,6 +71,10 @@ export async function modelPipeline(rawInput: PipelineRunInputType): Promise<Pip
     quick.registerModelVersion({ definition, definitionHash, snapshot, model, evaluation, trigger: input.trigger, workflowId, runId }),
     (r) => `version ${r.version} (${r.status})`);
 
+  status.version = registered.version;
+  // Runs recorded before the canary step set the version together with the outcome.
+  const versionBeforeCanary = patched('version-before-canary');
+  if (versionBeforeCanary) upsertSearchAttributes([{ key: MODEL_VERSION, value: registered.version }]);
   let canary: CanaryOutcome | undefined;
   if (registered.status === 'candidate' && definition.deploy) {
     canary = await step(status, 'canary', () =>
@@ -83,10 +88,9 @@ export async function modelPipeline(rawInput: PipelineRunInputType): Promise<Pip
       (c) => `${c.result}: ${c.reason}`);
   }
   const outcome = canary?.result ?? (registered.status === 'rejected' ? 'rejected' : 'registered');
-  status.version = registered.version;
   status.outcome = outcome;
   status.reasons = evaluation.reasons;
-  upsertSearchAttributes([{ key: MODEL_VERSION, value: registered.version }, { key: OUTCOME, value: outcome }]);
+  upsertSearchAttributes([...(versionBeforeCanary ? [] : [{ key: MODEL_VERSION, value: registered.version }]), { key: OUTCOME, value: outcome }]);
   upsertMemo({ summary: `${definition.model} v${registered.version} ${outcome}${evaluation.reasons.length ? `: ${evaluation.reasons.join('; ')}` : ''}` });
 
   return {

@@ -35,6 +35,19 @@ export function summariseDefinition(definition: PipelineDefinition, definitionHa
     `  evaluate  hold-out ${evaluate.holdout} (seed ${evaluate.seed}), threshold ${evaluate.threshold}`,
     ...(gates.length ? gates.map((g, i) => `  ${i === 0 ? 'gates   ' : '        '}  ${g}`) : ['  gates     none (every trained model becomes a challenger)']),
     `  registry  ${registry.kind}${registry.kind === 'embedded' && registry.path ? ` at ${registry.path}` : ''}`,
+    ...deploySummary(definition),
   ];
   return lines.filter((l) => l !== undefined).join('\n');
+}
+
+function deploySummary({ deploy }: PipelineDefinition): string[] {
+  if (!deploy) return ['  deploy    none (the pipeline ends at registration)'];
+  const c = deploy.canary;
+  return [
+    `  deploy    ${deploy.target} behind the gateway at ${deploy.gateway.url} (token from $${deploy.gateway.tokenEnv}), metrics from ${deploy.metrics.kind}`,
+    `  canary    ${c.steps.map((s) => `${s.weight}%`).join(' → ')}, ${c.slaWindow} window per step, a check every ${c.interval}`,
+    `            SLA error rate ≤ ${c.sla.errorRate.max}, p99 ≤ ${c.sla.latencyP99Ms.max} ms, ≥ ${c.sla.minSamples} requests per check; hard limit error rate ≤ ${c.hardLimits.errorRate.max}`,
+    `            fail-safe after ${c.consecutiveErrorLimit} checks without metrics; too little evidence: ${c.onInsufficientEvidence}`,
+    ...(deploy.faults ? [`  faults    DRILL: ${deploy.faults.errorRate * 100}% errors, +${deploy.faults.addedLatencyMs} ms${deploy.faults.duration ? ` for ${deploy.faults.duration}` : ''}`] : []),
+  ];
 }

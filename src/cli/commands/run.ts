@@ -3,13 +3,13 @@
  * printing each step with its timing, then the outcome, the version and the Web UI link.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { loadDefinitionFile } from '../../spec/load.js';
 import { SpecError } from '../../spec/spec-error.js';
 import { startPipeline } from '../../temporal/start-pipeline.js';
 import { settingsFromEnv, webUiLink } from '../../temporal/settings.js';
 import type { PipelineResult, PipelineStatus } from '../../../workflows/pipeline-status.js';
-import { pipelineStatusQuery } from '../../../workflows/messages.js';
+import { canaryStatusQuery, pipelineStatusQuery } from '../../../workflows/messages.js';
 import { connectClient } from '../temporal-client.js';
 
 export interface RunOptions {
@@ -35,10 +35,10 @@ export async function runCommand(file: string, options: RunOptions): Promise<num
   const description = await handle.describe();
   console.log(`Web UI: ${webUiLink(settings, started.workflowId, description.runId)}`);
   if (!options.follow) return 0;
-  return follow(handle);
+  return follow(client, handle);
 }
 
-async function follow(handle: WorkflowHandle): Promise<number> {
+async function follow(client: Client, handle: WorkflowHandle): Promise<number> {
   let printed = 0;
   const printSteps = (status: PipelineStatus | undefined) => {
     for (const step of status?.steps.slice(printed) ?? []) {
@@ -48,17 +48,38 @@ async function follow(handle: WorkflowHandle): Promise<number> {
       printed++;
     }
   };
+  // The canary runs as a child workflow; its decisions are printed as they happen.
+  let canaryEventsPrinted = 0;
+  const printCanary = async (status: PipelineStatus | undefined) => {
+    if (!status?.model || status.version === undefined || !status.steps.some((s) => s.step === 'canary')) return;
+    const canary = await client.workflow.getHandle(`canary/${status.model}/${status.version}`).query(canaryStatusQuery).catch(() => undefined);
+    for (const event of canary?.events.slice(canaryEventsPrinted) ?? []) {
+      console.log(`      ${event.at.slice(11, 19)}  ${event.message}`);
+      canaryEventsPrinted++;
+    }
+  };
   const resultPromise = handle.result() as Promise<PipelineResult>;
   let done = false;
   resultPromise.then(() => (done = true), () => (done = true));
   while (!done) {
-    printSteps(await handle.query(pipelineStatusQuery).catch(() => undefined));
+    const status = await handle.query(pipelineStatusQuery).catch(() => undefined);
+    await printCanary(status);
+    printSteps(status);
     await Promise.race([sleep(500), resultPromise.catch(() => undefined)]);
   }
+  await printCanary(await handle.query(pipelineStatusQuery).catch(() => undefined));
   try {
     const result = await resultPromise;
     printSteps({ trigger: '', steps: result.steps });
     for (const gate of result.gates) console.log(`    ${gate.passed ? 'pass' : 'FAIL'}  ${gate.detail}`);
+    if (result.outcome === 'promoted') {
+      console.log(`outcome: promoted ${result.model} v${result.version} to champion (${result.canary?.reason})`);
+      return 0;
+    }
+    if (result.outcome === 'rolled-back') {
+      console.log(`outcome: rolled back ${result.model} v${result.version}${result.canary?.championVersion !== undefined ? `; v${result.canary.championVersion} stays champion` : ''} (${result.canary?.reason})`);
+      return 0;
+    }
     if (result.outcome === 'registered') {
       console.log(`outcome: registered ${result.model} v${result.version} as challenger (${formatMetrics(result.metrics)})`);
       return 0;
