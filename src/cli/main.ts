@@ -63,6 +63,7 @@ program
   .option('--registry-dir <dir>', 'embedded registry directory (default .data/registry)')
   .option('--fault-error-rate <share>', 'fault injection: share of requests answered 500 (drills and demos)', share('--fault-error-rate'))
   .option('--fault-latency-ms <ms>', 'fault injection: added latency per request', int('--fault-latency-ms'))
+  .option('--fault-duration-ms <ms>', 'fault injection: only during this long after start (a transient incident)', int('--fault-duration-ms'))
   .action(async (opts) => exit(await (await import('./commands/serve.js')).serveCommand(opts)));
 
 program
