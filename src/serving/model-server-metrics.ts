@@ -6,7 +6,7 @@ import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client
 
 /** Names of the series on the model server's `/metrics`. */
 export const MODEL_SERVER_METRICS = {
-  /** counter, labels: model, version, code (HTTP status) — inference routes only */
+  /** counter, labels: model, version, code (HTTP status); inference routes only, 404s and 400s included */
   requests: 'mlops_model_requests_total',
   /** histogram (seconds, injected latency included), labels: model, version */
   latency: 'mlops_model_request_duration_seconds',

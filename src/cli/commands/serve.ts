@@ -21,6 +21,8 @@ export interface ServeCommandOptions {
   /** Fault injection for demos and drills. */
   faultErrorRate?: number;
   faultLatencyMs?: number;
+  /** Faults only this long after start (a transient incident); for the server's whole life when absent. */
+  faultDurationMs?: number;
 }
 
 export async function serveCommand(options: ServeCommandOptions): Promise<number> {
@@ -43,7 +45,8 @@ export async function serveCommand(options: ServeCommandOptions): Promise<number
 
   const faultErrorRate = options.faultErrorRate ?? 0;
   const faultLatencyMs = options.faultLatencyMs ?? 0;
-  const faults = faultErrorRate > 0 || faultLatencyMs > 0 ? { errorRate: faultErrorRate, addedLatencyMs: faultLatencyMs } : undefined;
+  const faults =
+    faultErrorRate > 0 || faultLatencyMs > 0 ? { errorRate: faultErrorRate, addedLatencyMs: faultLatencyMs, durationMs: options.faultDurationMs } : undefined;
   const server = await startModelServer({
     model,
     version,
@@ -53,7 +56,10 @@ export async function serveCommand(options: ServeCommandOptions): Promise<number
     port: options.port,
     faults,
   });
-  if (faults) console.error(`model-server: fault injection on (error rate ${faultErrorRate}, added latency ${faultLatencyMs} ms)`);
+  if (faults) {
+    const lasting = options.faultDurationMs === undefined ? '' : ` for the first ${options.faultDurationMs} ms`;
+    console.error(`model-server: fault injection on${lasting} (error rate ${faultErrorRate}, added latency ${faultLatencyMs} ms)`);
+  }
   process.stdout.write(`model-server: ${model} v${version} ready on ${server.url}\n`);
 
   const signal = await new Promise<NodeJS.Signals>((resolve) => {

@@ -23,6 +23,7 @@ describe('gatewayQueries', () => {
       meanScore: `sum(increase(mlops_gateway_prediction_score_sum${sel}[60s])) / sum(increase(mlops_gateway_prediction_score_count${sel}[60s]))`,
       labeled: `sum(increase(mlops_gateway_feedback_total${sel}[60s]))`,
       correct: 'sum(increase(mlops_gateway_feedback_total{model="churn",version="2",correct="true"}[60s]))',
+      newestSample: `max(timestamp(mlops_gateway_requests_total${sel}))`,
       known: `count(count_over_time(mlops_gateway_requests_total${sel}[60s])) or count(count_over_time(mlops_gateway_route_weight${sel}[60s]))`,
     });
   });
@@ -64,8 +65,26 @@ describe('PrometheusMetricsSource', () => {
       meanScore: 0.375, labeled: 10, correct: 8, accuracy: expect.closeTo(0.8, 12),
     });
     const times = new Set(prometheus.requests.map((request) => request.url.searchParams.get('time')));
-    expect(times.size).toBe(1); // one evaluation time: every number describes the same window
+    expect(times.size).toBe(1); // no recent scrape known: every number describes the window ending now
     expect(prometheus.requests.some((request) => request.url.searchParams.get('query') === queries.known)).toBe(false);
+  });
+
+  it('ends the window at the last scrape of the version, so increase() does not extrapolate past it', async () => {
+    const lastScrape = Math.floor(Date.now() / 1000) - 0.75;
+    answers = { newestSample: vector(lastScrape.toFixed(3)), requests: vector('10') };
+    await source.versionMetrics('churn', 2, 60);
+    const timeOf = (name: QueryName) => prometheus.requests.filter((request) => request.url.searchParams.get('query') === queries[name]).map((request) => request.url.searchParams.get('time'));
+    for (const name of ['requests', 'errors', 'latencyP50', 'latencyP99', 'meanScore', 'labeled', 'correct'] as const) {
+      expect(timeOf(name)).toEqual([lastScrape.toFixed(3)]);
+    }
+  });
+
+  it('ends the window now when the last scrape is older than half the window', async () => {
+    const before = Date.now() / 1000;
+    answers = { newestSample: vector(String(before - 31)), requests: vector('10') };
+    await source.versionMetrics('churn', 2, 60);
+    const requestsAt = Number(prometheus.requests.find((request) => request.url.searchParams.get('query') === queries.requests)?.url.searchParams.get('time'));
+    expect(requestsAt).toBeGreaterThanOrEqual(Math.floor(before * 1000) / 1000);
   });
 
   it('reads an empty request counter as zero requests while Prometheus still knows the version', async () => {

@@ -107,7 +107,7 @@ describe('serveCommand', () => {
   });
 
   it('passes fault injection through', async () => {
-    const served = serve({ model: 'tiny', version: 1, port: 0, host: '127.0.0.1', faultErrorRate: 1 });
+    const served = serve({ model: 'tiny', version: 1, port: 0, host: '127.0.0.1', faultErrorRate: 1, faultDurationMs: 60_000 });
     try {
       const url = await readyUrl(served);
       const response = await fetch(`${url}/v2/models/tiny/infer`, {

@@ -318,11 +318,27 @@ describe('fault injection', () => {
       expect(status).toBe(200);
       expect(performance.now() - started).toBeGreaterThanOrEqual(79);
       expect(sample(await metricsText(slow.url), 'mlops_model_request_duration_seconds_sum', { model: MODEL })).toBeGreaterThanOrEqual(0.079);
-      const healthStarted = performance.now();
-      await get(`${slow.url}/v2/health/live`);
-      expect(performance.now() - healthStarted).toBeLessThan(60);
+      // Health is not delayed: sent after an inference request, it is answered first.
+      const finished: string[] = [];
+      await Promise.all([
+        post(`${slow.url}/v2/models/${MODEL}/infer`, { inputs: inputsOf([recordOf(0)]) }).then(() => finished.push('infer')),
+        get(`${slow.url}/v2/health/live`).then(() => finished.push('health')),
+      ]);
+      expect(finished).toEqual(['health', 'infer']);
     } finally {
       await slow.close();
+    }
+  });
+
+  it('stops after durationMs, like a transient incident', async () => {
+    const brief = await startModelServer({ model: MODEL, version: 1, artifact, artifactSha256, faults: { errorRate: 1, addedLatencyMs: 0, durationMs: 400 }, processMetrics: false });
+    try {
+      const body = { inputs: inputsOf([recordOf(0)]) };
+      expect((await post(`${brief.url}/v2/models/${MODEL}/infer`, body)).status).toBe(500);
+      await new Promise((resolve) => setTimeout(resolve, 450));
+      expect((await post(`${brief.url}/v2/models/${MODEL}/infer`, body)).status).toBe(200);
+    } finally {
+      await brief.close();
     }
   });
 
