@@ -53,7 +53,7 @@ export function setWeights(table: RouteTable, weights: Record<string, number>, i
   const next = new Map<number, number>(table.routes.map((route) => [route.version, 0]));
   for (const [key, weight] of Object.entries(weights)) {
     const version = Number(key);
-    if (!next.has(version) || !/^\d+$/.test(key)) problems.push(`weights.${key}: "${table.model}" has no version ${key}`);
+    if (!next.has(version) || String(version) !== key) problems.push(`weights.${key}: "${table.model}" has no version ${key}`);
     else if (!Number.isInteger(weight) || weight < 0 || weight > 100) problems.push(`weights.${key}: expected an integer 0..100, got ${String(weight)}`);
     else next.set(version, weight);
   }
