@@ -2,22 +2,23 @@
  * Metrics adapter over Prometheus' HTTP API (`/api/v1/query`), reading the series the gateway
  * exports (GATEWAY_METRICS in src/serving/gateway-contract.ts).
  *
+ * Counting events in the window. `increase(c[W])` is an estimate: it extrapolates from the
+ * first and last samples to the window's edges, and a series whose first scrape already holds
+ * events (the gateway creates a series with its first event, e.g. when a canary gets its first
+ * request) keeps those events only when they are fewer than ~1.1 average scrape increments.
+ * Against the real gateway that lost 10 % of a version's requests. So a count is the exact
+ * difference of two scrapes instead:
+ *   last_over_time(c[W]) - last_over_time(c[5m] offset W)   the series existed before the window
+ *   or last_over_time(c[W])                                   born in the window: counters start at 0
+ * (`last_over_time` skips the stale markers a failed scrape leaves), except for series whose
+ * counter reset in the window (a gateway restart: `resets(c[W]) > 0`), which fall back to
+ * `increase(c[W])`. The window thereby runs from the last scrape before now−W to the last
+ * scrape: counts are exact integers over that span, off from "the last W seconds" only by
+ * events within one scrape interval of the edges. After a restart the count is increase()'s
+ * estimate (rounded). Histograms use the same per-bucket counts.
+ *
  * How Prometheus' answers map to numbers:
- * - Every query of one call is evaluated at the same `time`, so they describe the same window:
- *   the newest sample of the version's request counter (its last scrape), or now when there is
- *   none or it is older than half the window (scraping stopped: then the window ends now).
- * - `increase()` extrapolates from the first and last samples in the window to the window's
- *   edges (by up to 1.1 average scrape intervals each), assuming a steady rate there. Ending the
- *   window at the last scrape removes the end-side guess (querying 0.7 s after a 1 s scrape
- *   over-counted stopped traffic by ~12 % in our tests); a counter whose first sample is 0
- *   gets no start-side guess either, so counts of such series are exact. For long-lived series
- *   the start-side guess remains: exact under steady traffic, otherwise off by at most the
- *   traffic of about one scrape interval (relative error ≲ scrapeInterval / window, ≈1.7 % for
- *   1 s in 60 s). Keep the window ≥ 4 scrape intervals, or `increase()` lacks samples. Counts
- *   are rounded to whole numbers; the rates (error rate, mean score, accuracy) divide the
- *   unrounded increases, so a factor common to numerator and denominator cancels.
- *   A series that first appears with a non-zero value loses that value (Prometheus 2.x has no
- *   created timestamps): the gateway should create its series at zero when a version is routed.
+ * - Every query of one call is evaluated at the same `time`.
  * - An empty result means "no series had samples in the window". For the request counter that
  *   is zero requests when Prometheus still knows the version (its request counter or route
  *   weight gauge had a sample in the window); otherwise Prometheus is not scraping the gateway
@@ -53,13 +54,22 @@ export class PrometheusQueryError extends MetricsUnavailableError {
 /** One instant query's answer: no series at all, or one number (null for NaN and ±Inf). */
 export type InstantAnswer = { kind: 'empty' } | { kind: 'value'; value: number | null };
 
+/** How far before the window a counter's previous scrape is looked for (Prometheus' default lookback). */
+const PREVIOUS_SCRAPE_LOOKBACK = '5m';
+
+/** PromQL for the events each series of counter `series` gained in the window (see the file comment). */
+export function windowCount(series: string, range: string): string {
+  const last = `last_over_time(${series}[${range}])`;
+  const exact = `((${last} - last_over_time(${series}[${PREVIOUS_SCRAPE_LOOKBACK}] offset ${range})) or ${last})`;
+  return `((${exact} unless resets(${series}[${range}]) > 0) or increase(${series}[${range}]))`;
+}
+
 /** The PromQL for one version of a model over a trailing window. */
 export function gatewayQueries(model: string, version: number, windowSeconds: number) {
-  const range = `[${promDuration(windowSeconds)}]`;
+  const range = promDuration(windowSeconds);
   const selector = (extra = '') => `{model=${promString(model)},version=${promString(String(version))}${extra}}`;
-  const counted = (name: string, extra = '') => `sum(increase(${name}${selector(extra)}${range}))`;
-  const latency = (q: number) =>
-    `histogram_quantile(${q}, sum by (le) (rate(${GATEWAY_METRICS.latency}_bucket${selector()}${range})))`;
+  const counted = (name: string, extra = '') => `sum(${windowCount(`${name}${selector(extra)}`, range)})`;
+  const latency = (q: number) => `histogram_quantile(${q}, sum by (le) (${windowCount(`${GATEWAY_METRICS.latency}_bucket${selector()}`, range)}))`;
   return {
     requests: counted(GATEWAY_METRICS.requests),
     errors: counted(GATEWAY_METRICS.requests, `,code=~"${ERROR_CODES}"`),
@@ -68,12 +78,10 @@ export function gatewayQueries(model: string, version: number, windowSeconds: nu
     meanScore: `${counted(`${GATEWAY_METRICS.score}_sum`)} / ${counted(`${GATEWAY_METRICS.score}_count`)}`,
     labeled: counted(GATEWAY_METRICS.feedback),
     correct: counted(GATEWAY_METRICS.feedback, ',correct="true"'),
-    /** When Prometheus last scraped the version's request counter (epoch seconds). */
-    newestSample: `max(timestamp(${GATEWAY_METRICS.requests}${selector()}))`,
     /** Non-empty when Prometheus had any sample of the version's request counter or route weight in the window. */
     known:
-      `count(count_over_time(${GATEWAY_METRICS.requests}${selector()}${range}))` +
-      ` or count(count_over_time(${GATEWAY_METRICS.weight}${selector()}${range}))`,
+      `count(count_over_time(${GATEWAY_METRICS.requests}${selector()}[${range}]))` +
+      ` or count(count_over_time(${GATEWAY_METRICS.weight}${selector()}[${range}]))`,
   };
 }
 
@@ -91,7 +99,7 @@ export class PrometheusMetricsSource implements MetricsSource {
       throw new RangeError(`windowSeconds must be a positive number, got ${windowSeconds}`);
     }
     const queries = gatewayQueries(model, version, windowSeconds);
-    const at = await this.windowEnd(queries.newestSample, windowSeconds);
+    const at = Date.now() / 1000;
     const [requests, errors, latencyP50, latencyP99, meanScore, labeled, correct] = await Promise.all([
       this.query(queries.requests, at),
       this.query(queries.errors, at),
@@ -123,16 +131,6 @@ export class PrometheusMetricsSource implements MetricsSource {
       correct: Math.round(correctIncrease),
       accuracy: ratio(correctIncrease, labeledIncrease),
     };
-  }
-
-  /** The newest scrape of the version when it is recent; now otherwise (see the file comment). */
-  private async windowEnd(newestSampleQuery: string, windowSeconds: number): Promise<number> {
-    const now = Date.now() / 1000;
-    const newest = await this.query(newestSampleQuery, now);
-    if (newest.kind === 'value' && newest.value !== null && newest.value <= now && now - newest.value <= windowSeconds / 2) {
-      return newest.value;
-    }
-    return now;
   }
 
   async isOnline(): Promise<boolean> {
@@ -187,12 +185,12 @@ function sampleValue(raw: unknown): number | null {
   return Number.isFinite(value) ? value : null;
 }
 
-/** An empty counter query is zero events; increase() never answers NaN, so null is zero too. */
+/** An empty counter query is zero events; a count is never NaN, so null is zero too. */
 function increaseOf(answer: InstantAnswer): number {
   return answer.kind === 'value' && answer.value !== null ? Math.max(0, answer.value) : 0;
 }
 
-/** A share of events; capped at 1 because two series' extrapolations can differ slightly. */
+/** A share of events; capped at 1 because increase()'s estimates after a restart can disagree slightly. */
 function ratio(numerator: number, denominator: number): number | null {
   return denominator > 0 ? Math.min(1, numerator / denominator) : null;
 }

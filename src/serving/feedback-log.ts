@@ -40,6 +40,10 @@ export class LabelLog {
     });
   }
 
+  open(): Promise<void> {
+    return this.log.open();
+  }
+
   append(record: LabelRecord): void {
     this.log.append(record);
   }

@@ -23,23 +23,41 @@ export class GatewayMetrics {
   private readonly weightedVersions = new Map<string, number[]>();
 
   constructor(logCounters: () => { predictions: LogCounters; labels: LogCounters }) {
+    const logs = () => Object.entries(logCounters()) as [string, LogCounters][];
     new Gauge({
-      name: 'mlops_gateway_prediction_log_buffered_rows',
-      help: 'Rows waiting for the next prediction log flush',
+      name: 'mlops_gateway_log_buffered_rows',
+      help: 'Rows waiting for the next flush of the prediction or label log',
+      labelNames: ['log'],
       registers: [this.registry],
       collect() {
-        this.set(logCounters().predictions.bufferedRows);
+        for (const [log, counters] of logs()) this.set({ log }, counters.bufferedRows);
       },
     });
-    new Counter({
-      name: 'mlops_gateway_prediction_log_dropped_rows_total',
-      help: 'Prediction log rows dropped because writing fell behind',
+    new Gauge({
+      name: 'mlops_gateway_log_last_flush_seconds',
+      help: 'Duration of the last flush of the prediction or label log',
+      labelNames: ['log'],
       registers: [this.registry],
       collect() {
-        this.reset();
-        this.inc(logCounters().predictions.droppedRows + logCounters().labels.droppedRows);
+        for (const [log, counters] of logs()) if (counters.lastFlushMs !== null) this.set({ log }, counters.lastFlushMs / 1000);
       },
     });
+    for (const [field, name, help] of [
+      ['writtenRows', 'mlops_gateway_log_written_rows_total', 'Rows written to the prediction or label log'],
+      ['droppedRows', 'mlops_gateway_log_dropped_rows_total', 'Rows dropped because writing the log fell behind its memory bound'],
+      ['failedFlushes', 'mlops_gateway_log_failed_flushes_total', 'Log file writes that failed (their rows are retried)'],
+    ] as const) {
+      new Counter({
+        name,
+        help,
+        labelNames: ['log'],
+        registers: [this.registry],
+        collect() {
+          this.reset();
+          for (const [log, counters] of logs()) this.inc({ log }, counters[field]);
+        },
+      });
+    }
     collectDefaultMetrics({ register: this.registry, prefix: 'mlops_gateway_' });
   }
 

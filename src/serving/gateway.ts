@@ -55,6 +55,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
 
   const predictionLog = new PredictionLog({ dataDir: options.dataDir, ...logLimits });
   const labelLog = new LabelLog({ dataDir: options.dataDir, ...logLimits });
+  await Promise.all([predictionLog.open(), labelLog.open()]);
   const metrics = new GatewayMetrics(() => ({ predictions: predictionLog.stats, labels: labelLog.stats }));
   const stats = new WindowStats();
   const feedbackIndex = new FeedbackIndex(options.feedbackIndex);

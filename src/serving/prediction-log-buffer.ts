@@ -29,6 +29,8 @@ export interface PartitionedLogOptions<T> extends LogBufferLimits {
   columnsOf(records: readonly T[]): ParquetColumn[];
   now?: () => number;
   onError?: (error: unknown) => void;
+  /** Called after each flush that had rows (for benchmarks and monitoring). */
+  onFlush?: (flush: { rows: number; files: number; ms: number }) => void;
 }
 
 export interface LogCounters {
@@ -59,6 +61,11 @@ export class PartitionedParquetLog<T> {
     this.maxBufferedRows = Math.max(this.flushRows, options.maxBufferedRows ?? 10 * this.flushRows);
     this.timer = setInterval(() => this.flushSoon(), options.flushIntervalMs ?? 1000);
     this.timer.unref();
+  }
+
+  /** Opens the writer now rather than at the first flush, which would then stall serving. */
+  open(): Promise<void> {
+    return this.writer.open();
   }
 
   /** O(1), never blocks: the row is written by a later flush. */
@@ -132,6 +139,7 @@ export class PartitionedParquetLog<T> {
       }
     }
     this.counters.lastFlushMs = performance.now() - started;
+    this.options.onFlush?.({ rows: batch.length, files: partitions.size, ms: this.counters.lastFlushMs });
   }
 
   private requeue(rows: T[]): void {

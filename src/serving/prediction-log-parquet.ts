@@ -27,6 +27,11 @@ const STAGED_TABLE = 'staged';
 export class ParquetBatchWriter {
   private connection: Promise<{ instance: DuckDBInstance; connection: DuckDBConnection }> | undefined;
 
+  /** Opens DuckDB ahead of the first flush (opening takes tens of ms of the event loop). */
+  open(): Promise<void> {
+    return (this.connection ??= openConnection()).then(() => undefined);
+  }
+
   /** Writes the columns (all of one length) to `file`; the directory is created when missing. */
   async write(file: string, columns: readonly ParquetColumn[]): Promise<void> {
     const { connection } = await (this.connection ??= openConnection());

@@ -12,7 +12,7 @@ export async function readLogRows(directory: string, fromMs: number, toMs: numbe
   return withDuckDB(async (connection) => {
     const files = quoteString(`${directory}/**/*.parquet`);
     const reader = await connection.runAndReadAll(
-      `SELECT * EXCLUDE (date, hour), epoch_ms(ts) AS ts_ms FROM read_parquet(${files}, hive_partitioning = true, union_by_name = true) ` +
+      `SELECT * EXCLUDE (date, hour), epoch_ms(ts) AS ts_ms FROM read_parquet(${files}, hive_partitioning = true, union_by_name = true, hive_types = {'date': DATE, 'hour': INTEGER}) ` +
         `WHERE ts >= epoch_ms($from::BIGINT) AND ts < epoch_ms($to::BIGINT) ORDER BY ${orderBy}`,
       { from: Math.floor(fromMs), to: Math.ceil(toMs) },
     );

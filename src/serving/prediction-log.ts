@@ -23,16 +23,18 @@
  *               numbers → DOUBLE, booleans → BOOLEAN, strings → VARCHAR; later values of another
  *               type are converted (true → 1, "3.5" → 3.5, 7 → "7") or NULL when they cannot be.
  * Files of one model may differ in their feature columns (a feature added or absent in that
- * slice), so read with union_by_name:
- *   SELECT * FROM read_parquet('<dataDir>/predictions/model=<m>/**\/*.parquet', hive_partitioning = true, union_by_name = true)
- * which adds the partition columns `date` (DATE) and `hour` (VARCHAR 'HH').
+ * slice), so read with union_by_name, and give the partition types (DuckDB otherwise guesses
+ * `hour` as BIGINT or VARCHAR depending on whether an hour like 03 is among the files):
+ *   SELECT * FROM read_parquet('<dataDir>/predictions/model=<m>/**\/*.parquet', hive_partitioning = true,
+ *     union_by_name = true, hive_types = {'date': DATE, 'hour': INTEGER})
+ * Filter a time window on `ts` (partition columns help DuckDB skip files: date/hour are UTC).
  *
  * Memory is bounded: see PartitionedParquetLog (drop-oldest, counted in `stats.droppedRows`).
  */
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { PredictionRecord } from './gateway-contract.js';
-import { PartitionedParquetLog, type LogBufferLimits, type LogCounters } from './prediction-log-buffer.js';
+import { PartitionedParquetLog, type LogBufferLimits, type LogCounters, type PartitionedLogOptions } from './prediction-log-buffer.js';
 import type { ParquetColumn, ParquetColumnType, ParquetValue } from './prediction-log-parquet.js';
 import { readLogRows } from './prediction-log-read.js';
 
@@ -40,10 +42,8 @@ export const FEATURE_COLUMN_PREFIX = 'f_';
 
 type FeatureValue = PredictionRecord['features'][string];
 
-export interface PredictionLogOptions extends LogBufferLimits {
+export interface PredictionLogOptions extends LogBufferLimits, Pick<PartitionedLogOptions<PredictionRecord>, 'now' | 'onError' | 'onFlush'> {
   dataDir: string;
-  now?: () => number;
-  onError?: (error: unknown) => void;
 }
 
 export class PredictionLog {
@@ -58,6 +58,10 @@ export class PredictionLog {
       partitionOf: (record) => hourPartition(record.model, record.timestamp),
       columnsOf: (records) => this.columnsOf(records),
     });
+  }
+
+  open(): Promise<void> {
+    return this.log.open();
   }
 
   append(record: PredictionRecord): void {

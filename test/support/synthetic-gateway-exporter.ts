@@ -30,7 +30,10 @@ export class SyntheticGatewayExporter {
   private readonly weight = new Gauge({ name: GATEWAY_METRICS.weight, help: 'weight', labelNames: ['model', 'version'], registers: [this.registry] });
   private server?: Server;
 
-  /** A routed version: its series start at zero, so Prometheus sees every later increase. */
+  /**
+   * A routed version. By default its series start at zero; `withTrafficSeries: false` leaves
+   * them to appear with the first event, as the real gateway does.
+   */
   route(model: string, version: number, weight: number, options: { withTrafficSeries?: boolean } = {}): void {
     const labels = { model, version: String(version) };
     this.weight.set(labels, weight);
@@ -39,6 +42,11 @@ export class SyntheticGatewayExporter {
     for (const correct of ['true', 'false']) this.feedback.inc({ ...labels, correct }, 0);
     this.latency.zero(labels);
     this.score.zero(labels);
+  }
+
+  /** Drops the version's request counters, as a gateway restart would: Prometheus sees a counter reset. */
+  restart(model: string, version: number): void {
+    for (const code of ['200', '500']) this.requests.remove({ model, version: String(version), code });
   }
 
   record(model: string, version: number, request: SyntheticRequest): void {
@@ -61,6 +69,9 @@ export class SyntheticGatewayExporter {
   }
 
   async close(): Promise<void> {
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    const server = this.server;
+    if (!server) return;
+    server.closeAllConnections(); // a scraper's keep-alive connection would hold close() open
+    await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 }

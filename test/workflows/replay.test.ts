@@ -9,7 +9,7 @@ const historiesDir = path.join(import.meta.dirname, 'histories');
 
 // Histories recorded from real runs (scripts/record-history). If a change to workflow code
 // would make an in-flight run take a different path, replay fails here: guard it with patched().
-describe('recorded modelPipeline histories', async () => {
+describe('recorded workflow histories', async () => {
   const files = (await readdir(historiesDir)).filter((f) => f.endsWith('.json'));
 
   it('exist', () => expect(files.length).toBeGreaterThan(0));

@@ -66,22 +66,23 @@ describe('prediction log', () => {
     expect(files[1]).toMatch(/^model=fraud\/date=2025-05-01\/hour=13\/\d+-\d+\.parquet$/);
 
     const glob = path.join(dataDir, 'predictions', 'model=fraud', '**', '*.parquet');
-    const schema = await query(`DESCRIBE SELECT * FROM read_parquet('${glob}', hive_partitioning = true)`);
+    const read = `read_parquet('${glob}', hive_partitioning = true, union_by_name = true, hive_types = {'date': DATE, 'hour': INTEGER})`;
+    const schema = await query(`DESCRIBE SELECT * FROM ${read}`);
     expect(Object.fromEntries(schema.map((column) => [column.column_name, column.column_type]))).toEqual({
       request_id: 'VARCHAR', ts: 'TIMESTAMP', model: 'VARCHAR', version: 'INTEGER', status: 'INTEGER', latency_ms: 'DOUBLE', score: 'DOUBLE', error: 'VARCHAR',
-      f_amount: 'DOUBLE', f_first_purchase: 'BOOLEAN', f_region: 'VARCHAR', date: 'DATE', hour: 'VARCHAR',
+      f_amount: 'DOUBLE', f_first_purchase: 'BOOLEAN', f_region: 'VARCHAR', date: 'DATE', hour: 'INTEGER',
     });
     const rows = await query(
       `SELECT request_id, epoch_ms(ts) AS ts, version, status, score, error IS NOT NULL AS failed, f_amount, f_region, f_first_purchase, hour
-       FROM read_parquet('${glob}', hive_partitioning = true) ORDER BY ts, request_id`,
+       FROM ${read} ORDER BY ts, request_id`,
     );
     const t = Date.UTC(2025, 4, 1, 12, 59, 59, 500);
     expect(rows).toEqual([
-      { request_id: 'lost', ts: String(t), version: 3, status: 502, score: null, failed: true, f_amount: 5, f_region: 'eu', f_first_purchase: false, hour: '12' },
-      { request_id: 'one', ts: String(t), version: 2, status: 200, score: 0.4, failed: false, f_amount: 40, f_region: 'eu', f_first_purchase: true, hour: '12' },
-      { request_id: 'two#0', ts: String(t), version: 2, status: 200, score: 0.9, failed: false, f_amount: 90, f_region: 'us', f_first_purchase: false, hour: '12' },
-      { request_id: 'two#1', ts: String(t), version: 2, status: 200, score: 0.1, failed: false, f_amount: 10, f_region: 'eu', f_first_purchase: true, hour: '12' },
-      { request_id: 'later', ts: String(t + 1000), version: 2, status: 200, score: 0.7, failed: false, f_amount: 70, f_region: 'fr', f_first_purchase: false, hour: '13' },
+      { request_id: 'lost', ts: String(t), version: 3, status: 502, score: null, failed: true, f_amount: 5, f_region: 'eu', f_first_purchase: false, hour: 12 },
+      { request_id: 'one', ts: String(t), version: 2, status: 200, score: 0.4, failed: false, f_amount: 40, f_region: 'eu', f_first_purchase: true, hour: 12 },
+      { request_id: 'two#0', ts: String(t), version: 2, status: 200, score: 0.9, failed: false, f_amount: 90, f_region: 'us', f_first_purchase: false, hour: 12 },
+      { request_id: 'two#1', ts: String(t), version: 2, status: 200, score: 0.1, failed: false, f_amount: 10, f_region: 'eu', f_first_purchase: true, hour: 12 },
+      { request_id: 'later', ts: String(t + 1000), version: 2, status: 200, score: 0.7, failed: false, f_amount: 70, f_region: 'fr', f_first_purchase: false, hour: 13 },
     ]);
 
     const back = await readPredictionLog(dataDir, 'fraud', t, t + 1000);

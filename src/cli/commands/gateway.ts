@@ -1,0 +1,36 @@
+/**
+ * `mlops gateway`: runs the traffic gateway in the foreground until SIGTERM or SIGINT, then
+ * finishes the requests in flight and flushes the prediction and label logs before exiting.
+ */
+import { startGateway } from '../../serving/gateway.js';
+import { settingsFromEnv } from '../../temporal/settings.js';
+
+export interface GatewayCommandOptions {
+  host: string;
+  port: number;
+  /** Default: MLOPS_DATA_DIR or .data */
+  dataDir?: string;
+  /** Name of the environment variable holding the admin token (default MLOPS_GATEWAY_TOKEN). */
+  tokenEnv?: string;
+}
+
+export const DEFAULT_TOKEN_ENV = 'MLOPS_GATEWAY_TOKEN';
+
+export async function gatewayCommand(options: GatewayCommandOptions, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const tokenEnv = options.tokenEnv ?? DEFAULT_TOKEN_ENV;
+  const adminToken = env[tokenEnv];
+  if (!adminToken) {
+    console.error(`gateway: set the admin token in ${tokenEnv} (for example: export ${tokenEnv}=$(openssl rand -hex 32)); refusing to start without one`);
+    return 2;
+  }
+  const dataDir = options.dataDir ?? settingsFromEnv(env).dataDir;
+  const gateway = await startGateway({ host: options.host, port: options.port, dataDir, adminToken });
+  console.log(`gateway: listening on ${gateway.url}`);
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+    process.once('SIGINT', () => resolve('SIGINT'));
+  });
+  console.log(`gateway: ${signal}, flushing logs and stopping`);
+  await gateway.close();
+  return 0;
+}
