@@ -25,7 +25,7 @@ export function compileTrafficSplit(table: RouteTable): TrafficSplit {
 /** The version for a request: by the routing key when given (sticky), else uniformly at random. */
 export function pickRoute(split: TrafficSplit, routingKey: string | undefined): RouteEntry | undefined {
   if (split.slots.length === 0) return undefined;
-  const slot = true ? Math.floor(Math.random() * 100) : stableHash(routingKey) % 100;
+  const slot = routingKey === undefined ? Math.floor(Math.random() * 100) : stableHash(routingKey) % 100;
   return split.slots[slot];
 }
 

@@ -83,6 +83,14 @@ async function waitForStatus(handle: WorkflowHandle, predicate: (s: CanaryStatus
   }
 }
 
+/** Every string and payload byte of a history, decoded, for searching. */
+function historyText(value: unknown): string {
+  if (value instanceof Uint8Array) return Buffer.from(value).toString('utf8');
+  if (Array.isArray(value)) return value.map(historyText).join('\n');
+  if (value && typeof value === 'object') return Object.values(value).map(historyText).join('\n');
+  return typeof value === 'string' ? value : '';
+}
+
 async function alerts(): Promise<{ kind: string; version?: number; model: string; summary: string }[]> {
   const text = await readFile(path.join(dataDir, 'alerts.jsonl'), 'utf8').catch(() => '');
   return text.split('\n').filter(Boolean).map((l) => JSON.parse(l));
@@ -118,6 +126,10 @@ describe('canaryRollout', () => {
     expect(state.versions.find((v) => v.version === champion)?.status).toBe('archived');
     const final = await handle.query(canaryStatusQuery);
     expect(final.analysis.history.map((h) => h.weight)).toEqual([30, 60]);
+    // The gateway token was used by every activity, yet history holds only its variable's name.
+    const history = historyText(await handle.fetchHistory());
+    expect(history).toContain('MLOPS_GATEWAY_TOKEN');
+    expect(history).not.toContain(GATEWAY_TOKEN);
   });
 
   it('rolls back when the canary breaches the SLA for the whole window', async () => {
