@@ -115,21 +115,22 @@ export class PrometheusMetricsSource implements MetricsSource {
           `for model "${model}" version ${version} in the last ${windowSeconds} s: is it scraping the gateway, and is the version routed?`,
       );
     }
-    const requestIncrease = increaseOf(requests);
-    const errorIncrease = increaseOf(errors);
-    const labeledIncrease = increaseOf(labeled);
-    const correctIncrease = increaseOf(correct);
+    const requestCount = countOf(requests);
+    const errorCount = countOf(errors);
+    const labeledCount = countOf(labeled);
+    const correctCount = countOf(correct);
     return {
       version,
-      requests: Math.round(requestIncrease),
-      errors: Math.round(errorIncrease),
-      errorRate: ratio(errorIncrease, requestIncrease),
+      // Whole numbers already, except increase()'s estimates after a counter reset.
+      requests: Math.round(requestCount),
+      errors: Math.round(errorCount),
+      errorRate: ratio(errorCount, requestCount),
       latencyP50Ms: milliseconds(latencyP50),
       latencyP99Ms: milliseconds(latencyP99),
       meanScore: meanScore.kind === 'value' ? meanScore.value : null,
-      labeled: Math.round(labeledIncrease),
-      correct: Math.round(correctIncrease),
-      accuracy: ratio(correctIncrease, labeledIncrease),
+      labeled: Math.round(labeledCount),
+      correct: Math.round(correctCount),
+      accuracy: ratio(correctCount, labeledCount),
     };
   }
 
@@ -186,7 +187,7 @@ function sampleValue(raw: unknown): number | null {
 }
 
 /** An empty counter query is zero events; a count is never NaN, so null is zero too. */
-function increaseOf(answer: InstantAnswer): number {
+function countOf(answer: InstantAnswer): number {
   return answer.kind === 'value' && answer.value !== null ? Math.max(0, answer.value) : 0;
 }
 

@@ -21,6 +21,8 @@ export interface ServingDependencies {
   isReady: () => boolean;
 }
 
+const MAX_REQUEST_ID_LENGTH = 200;
+
 type InferRequest = FastifyRequest<{ Params: { name: string; version?: string } }>;
 
 export async function servingRoutes(app: FastifyInstance, deps: ServingDependencies): Promise<void> {
@@ -49,7 +51,9 @@ export async function servingRoutes(app: FastifyInstance, deps: ServingDependenc
 
 async function forward(request: InferRequest, reply: FastifyReply, model: string, route: RouteEntry, deps: ServingDependencies): Promise<FastifyReply> {
   const timestampMs = deps.now();
-  const requestId = headerValue(request, REQUEST_ID_HEADER) ?? randomUUID();
+  const clientRequestId = headerValue(request, REQUEST_ID_HEADER);
+  // A client's id is kept when it is a sane size: it is logged and indexed for feedback.
+  const requestId = clientRequestId !== undefined && clientRequestId.length <= MAX_REQUEST_ID_LENGTH ? clientRequestId : randomUUID();
   const requestBody = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
   const upstream = deps.upstreams.get(route.url);
   reply.header(SERVED_VERSION_HEADER, String(route.version)).header(REQUEST_ID_HEADER, requestId);
