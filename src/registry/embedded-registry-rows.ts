@@ -33,7 +33,7 @@ export interface EventRow {
   previous_version: number | null;
 }
 
-export function toModelVersion(row: VersionRow, aliases: string[]): ModelVersion {
+export function toModelVersion(row: VersionRow, aliases: string[], attachments: ModelVersion['attachments'] = {}): ModelVersion {
   return {
     model: row.name,
     version: row.version,
@@ -46,6 +46,7 @@ export function toModelVersion(row: VersionRow, aliases: string[]): ModelVersion
     rejectionReasons: JSON.parse(row.rejection_reasons) as string[],
     aliases,
     idempotencyKey: row.idempotency_key,
+    attachments,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     ...(row.description === null ? {} : { description: row.description }),

@@ -58,6 +58,19 @@ const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX version_events_by_version ON version_events (model_id, version);
   `,
+  `
+  -- Files kept with a version besides its artifact (e.g. the drift reference profile).
+  CREATE TABLE version_attachments (
+    model_id   INTEGER NOT NULL,
+    version    INTEGER NOT NULL,
+    name       TEXT NOT NULL,
+    sha256     TEXT NOT NULL,
+    size       INTEGER NOT NULL,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (model_id, version, name),
+    FOREIGN KEY (model_id, version) REFERENCES versions (model_id, version)
+  ) WITHOUT ROWID;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -34,6 +34,7 @@ import {
   type Alias,
   type ModelRegistry,
   type ModelVersion,
+  InvalidRegistryInputError,
   type NewModelVersion,
   type RegisteredModel,
   type VersionStatus,
@@ -92,6 +93,7 @@ export class EmbeddedRegistry implements ModelRegistry {
     if (existing !== undefined) return existing;
 
     const artifact = await this.artifacts.put(request.artifactPath);
+    const attachments = await this.storeAttachments(input.attachments ?? {});
     const ref = this.write((now) => {
       this.db.prepare('INSERT OR IGNORE INTO models (name, created_at) VALUES (?, ?)').run(request.model, now);
       const modelId = this.modelId(request.model)!;
@@ -115,6 +117,7 @@ export class EmbeddedRegistry implements ModelRegistry {
           JSON.stringify(request.rejectionReasons ?? []), request.description ?? null, now, now,
         );
       this.recordEvent(ref, now, undefined, { kind: 'registered', status: request.status });
+      for (const [name, stored] of attachments) this.insertAttachment(ref, name, stored, now);
       for (const alias of request.aliases ?? []) this.pointAlias(ref, alias, now, `registered with alias ${alias}`);
       return ref;
     });
@@ -139,7 +142,7 @@ export class EmbeddedRegistry implements ModelRegistry {
   async findVersionByIdempotencyKey(model: string, key: string): Promise<ModelVersion | undefined> {
     checkModelName(model);
     const row = this.db.prepare(`${SELECT_VERSION} WHERE m.name = ? AND v.idempotency_key = ?`).get(model, key) as VersionRow | undefined;
-    return row === undefined ? undefined : toModelVersion(row, this.aliasesOf(row.model_id).get(row.version) ?? []);
+    return row === undefined ? undefined : toModelVersion(row, this.aliasesOf(row.model_id).get(row.version) ?? [], this.attachmentsOf(row.model_id, row.version));
   }
 
   async listModels(): Promise<RegisteredModel[]> {
@@ -162,7 +165,7 @@ export class EmbeddedRegistry implements ModelRegistry {
     const modelId = this.requireModel(model);
     const aliases = this.aliasesOf(modelId);
     const rows = this.db.prepare(`${SELECT_VERSION} WHERE v.model_id = ? ORDER BY v.version`).all(modelId) as VersionRow[];
-    return rows.map((row) => toModelVersion(row, aliases.get(row.version) ?? []));
+    return rows.map((row) => toModelVersion(row, aliases.get(row.version) ?? [], this.attachmentsOf(row.model_id, row.version)));
   }
 
   async setAlias(model: string, alias: Alias, version: number, reason?: string): Promise<void> {
@@ -212,6 +215,47 @@ export class EmbeddedRegistry implements ModelRegistry {
     const isDirectory = statSync(destination, { throwIfNoEntry: false })?.isDirectory() ?? false;
     const target = isDirectory ? path.join(destination, row.artifact_name) : destination;
     return this.artifacts.copyOut({ sha256: row.artifact_sha256, size: row.artifact_size }, target, `"${model}" version ${version}`);
+  }
+
+  async attachFile(model: string, version: number, name: string, file: string): Promise<{ sha256: string; size: number }> {
+    checkModelName(model);
+    checkVersionNumber(version);
+    const [[, stored]] = (await this.storeAttachments({ [name]: file })) as [[string, { sha256: string; size: number }]];
+    this.write((now) => this.insertAttachment(this.requireVersion(model, version), name, stored, now));
+    return stored;
+  }
+
+  async downloadAttachment(model: string, version: number, name: string, destination: string): Promise<{ path: string; sha256: string } | undefined> {
+    checkModelName(model);
+    checkVersionNumber(version);
+    const ref = this.requireVersion(model, version);
+    const row = this.db
+      .prepare('SELECT sha256, size FROM version_attachments WHERE model_id = ? AND version = ? AND name = ?')
+      .get(ref.modelId, version, name) as { sha256: string; size: number } | undefined;
+    if (!row) return undefined;
+    return this.artifacts.copyOut(row, destination, `"${model}" version ${version} attachment ${name}`);
+  }
+
+  private async storeAttachments(files: Record<string, string>): Promise<[string, { sha256: string; size: number }][]> {
+    const stored: [string, { sha256: string; size: number }][] = [];
+    for (const [name, file] of Object.entries(files)) {
+      if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(name)) throw new InvalidRegistryInputError(`attachment name ${JSON.stringify(name)}: expected letters, digits, '.', '_' or '-'`);
+      stored.push([name, await this.artifacts.put(file)]);
+    }
+    return stored;
+  }
+
+  private insertAttachment(ref: VersionRef, name: string, stored: { sha256: string; size: number }, now: string): void {
+    this.db
+      .prepare('INSERT OR REPLACE INTO version_attachments (model_id, version, name, sha256, size, created_at) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(ref.modelId, ref.version, name, stored.sha256, stored.size, now);
+  }
+
+  private attachmentsOf(modelId: number, version: number): Record<string, { sha256: string; size: number }> {
+    const rows = this.db
+      .prepare('SELECT name, sha256, size FROM version_attachments WHERE model_id = ? AND version = ? ORDER BY name')
+      .all(modelId, version) as { name: string; sha256: string; size: number }[];
+    return Object.fromEntries(rows.map((r) => [r.name, { sha256: r.sha256, size: r.size }]));
   }
 
   /** The audit trail of a model, or of one of its versions, oldest first. */
@@ -334,7 +378,7 @@ export class EmbeddedRegistry implements ModelRegistry {
 
   private readVersion(model: string, version: number): ModelVersion | undefined {
     const row = this.db.prepare(`${SELECT_VERSION} WHERE m.name = ? AND v.version = ?`).get(model, version) as VersionRow | undefined;
-    return row === undefined ? undefined : toModelVersion(row, this.aliasesOf(row.model_id).get(version) ?? []);
+    return row === undefined ? undefined : toModelVersion(row, this.aliasesOf(row.model_id).get(version) ?? [], this.attachmentsOf(row.model_id, version));
   }
 }
 

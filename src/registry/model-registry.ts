@@ -34,6 +34,8 @@ export interface NewModelVersion {
   gates: GateResult[];
   lineage: Lineage;
   rejectionReasons?: string[];
+  /** Files kept with the version (name → path), e.g. `reference-profile.json`; content-addressed like the artifact. */
+  attachments?: Record<string, string>;
   /** Aliases to point at the new version in the same transaction (e.g. `challenger`). */
   aliases?: Alias[];
   description?: string;
@@ -51,6 +53,8 @@ export interface ModelVersion {
   rejectionReasons: string[];
   aliases: string[];
   idempotencyKey: string;
+  /** Attached files by name. */
+  attachments: Record<string, { sha256: string; size: number }>;
   createdAt: string;
   updatedAt: string;
   description?: string;
@@ -75,6 +79,10 @@ export interface ModelRegistry {
   setAlias(model: string, alias: Alias, version: number, reason?: string): Promise<void>;
   removeAlias(model: string, alias: Alias, reason?: string): Promise<void>;
   setStatus(model: string, version: number, status: VersionStatus, reason?: string): Promise<ModelVersion>;
+  /** Adds (or replaces) a file kept with the version; the same bytes again change nothing. */
+  attachFile(model: string, version: number, name: string, file: string): Promise<{ sha256: string; size: number }>;
+  /** Writes an attached file to `destination` after checking its sha256; undefined when there is none. */
+  downloadAttachment(model: string, version: number, name: string, destination: string): Promise<{ path: string; sha256: string } | undefined>;
   /** Writes the version's artifact to `destination` after checking its sha256. */
   downloadArtifact(model: string, version: number, destination: string): Promise<{ path: string; sha256: string }>;
   close(): Promise<void>;

@@ -112,18 +112,18 @@ export class PartitionedParquetLog<T> {
     if (this.queuedFlushes === 0) void this.flush();
   }
 
+  /** Never rejects: a rejected link would stop every later flush in the chain. */
   private async writeBuffered(): Promise<void> {
-    const batch = this.buffer.slice(this.head) as T[];
+    const batch = (this.head === 0 ? this.buffer : this.buffer.slice(this.head)) as T[];
     this.buffer = [];
     this.head = 0;
     if (batch.length === 0) return;
     const started = performance.now();
-    const partitions = new Map<string, T[]>();
-    for (const record of batch) {
-      const key = this.options.partitionOf(record);
-      let rows = partitions.get(key);
-      if (!rows) partitions.set(key, (rows = []));
-      rows.push(record);
+    let partitions = new Map<string, T[]>();
+    try {
+      partitions = this.byPartition(batch);
+    } catch (error) {
+      this.options.onError?.(error);
     }
     const stamp = Math.floor((this.options.now ?? Date.now)());
     for (const [partition, rows] of partitions) {
@@ -140,6 +140,17 @@ export class PartitionedParquetLog<T> {
     }
     this.counters.lastFlushMs = performance.now() - started;
     this.options.onFlush?.({ rows: batch.length, files: partitions.size, ms: this.counters.lastFlushMs });
+  }
+
+  private byPartition(batch: T[]): Map<string, T[]> {
+    const partitions = new Map<string, T[]>();
+    for (const record of batch) {
+      const key = this.options.partitionOf(record);
+      let rows = partitions.get(key);
+      if (!rows) partitions.set(key, (rows = []));
+      rows.push(record);
+    }
+    return partitions;
   }
 
   private requeue(rows: T[]): void {

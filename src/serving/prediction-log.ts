@@ -106,10 +106,16 @@ export class PredictionLog {
   }
 }
 
+const lastPartition = { model: '', hour: NaN, path: '' };
+
 /** `model=<m>/date=<YYYY-MM-DD>/hour=<HH>` of an epoch-ms time, in UTC. */
 export function hourPartition(model: string, epochMs: number): string {
-  const iso = new Date(epochMs).toISOString();
-  return `model=${model}/date=${iso.slice(0, 10)}/hour=${iso.slice(11, 13)}`;
+  const hour = Math.floor(epochMs / 3_600_000);
+  // A flush asks for the same partition thousands of times in a row; formatting a date is not free.
+  if (hour === lastPartition.hour && model === lastPartition.model) return lastPartition.path;
+  const iso = new Date(hour * 3_600_000).toISOString();
+  Object.assign(lastPartition, { model, hour, path: `model=${model}/date=${iso.slice(0, 10)}/hour=${iso.slice(11, 13)}` });
+  return lastPartition.path;
 }
 
 function firstValueType(records: readonly PredictionRecord[], name: string): ParquetColumnType | undefined {

@@ -258,3 +258,35 @@ describe('artifacts', () => {
     await expect(readFile(destination)).rejects.toThrow(/ENOENT/);
   });
 });
+
+describe('attachments', () => {
+  it('keeps files with a version by content hash, verified on download', async () => {
+    const { mkdtemp, writeFile, readFile, chmod } = await import('node:fs/promises');
+    const os = await import('node:os');
+    const path = await import('node:path');
+    const { EmbeddedRegistry } = await import('../../../src/registry/embedded-registry.js');
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'registry-attach-'));
+    const artifact = path.join(dir, 'model.json');
+    const profile = path.join(dir, 'profile.json');
+    await writeFile(artifact, '{"a":1}');
+    await writeFile(profile, '{"profile":true}');
+    const registry = await EmbeddedRegistry.open(path.join(dir, 'reg'));
+    const v = await registry.registerVersion({
+      model: 'm', idempotencyKey: 'k', status: 'candidate', artifactPath: artifact, metrics: {}, gates: [],
+      lineage: { dataVersion: 'd', definitionHash: 'h', trainer: 't', codeVersion: 'c', workflowId: 'w', runId: 'r' },
+      attachments: { 'reference-profile.json': profile },
+    });
+    expect(Object.keys(v.attachments)).toEqual(['reference-profile.json']);
+    const out = path.join(dir, 'out.json');
+    expect(await registry.downloadAttachment('m', 1, 'reference-profile.json', out)).toMatchObject({ sha256: v.attachments['reference-profile.json']!.sha256 });
+    expect(await readFile(out, 'utf8')).toBe('{"profile":true}');
+    expect(await registry.downloadAttachment('m', 1, 'missing', out)).toBeUndefined();
+    await expect(registry.attachFile('m', 1, '../escape', profile)).rejects.toThrow(/attachment name/);
+    // Tampering with the stored bytes is detected on download.
+    const stored = path.join(dir, 'reg', 'artifacts', 'sha256', v.attachments['reference-profile.json']!.sha256.slice(0, 2), v.attachments['reference-profile.json']!.sha256);
+    await chmod(stored, 0o644);
+    await writeFile(stored, '{"profile":false}');
+    await expect(registry.downloadAttachment('m', 1, 'reference-profile.json', path.join(dir, 'again.json'))).rejects.toThrow(/sha256|integrity|changed/i);
+    await registry.close();
+  });
+});

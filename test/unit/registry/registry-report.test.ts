@@ -18,6 +18,7 @@ function version(overrides: Partial<ModelVersion> = {}): ModelVersion {
     rejectionReasons: [],
     aliases: [],
     idempotencyKey: 'pipeline/churn/1/run-abc',
+    attachments: {},
     createdAt: '2025-03-04T05:06:07.890Z',
     updatedAt: '2025-03-04T05:07:00.000Z',
     ...overrides,
