@@ -1,0 +1,68 @@
+/**
+ * The drift report: what the drift engine computes and what the report page, the alerts, the
+ * gauges and the registry read. JSON-serialisable; one per model and window.
+ */
+
+/** Tests as Evidently names them (plus our reference-quantile PSI). */
+export type DriftTest =
+  | 'ks' | 'chisquare' | 'z' | 'wasserstein' | 'jensenshannon' | 'psi' | 'kl' | 'psi_reference_quantiles';
+
+/** A column's distribution, enough to draw it and to explain the verdict. */
+export interface DistributionSummary {
+  /** Rows with a value after cleaning (±inf → NaN → dropped). */
+  count: number;
+  /** Share of rows that were null, NaN or ±inf before cleaning. */
+  nullShare: number;
+  mean?: number;
+  std?: number;
+  min?: number;
+  max?: number;
+  /** Histogram for charts: numeric → `edges` (length shares + 1); categorical → `categories`. */
+  histogram: { edges?: number[]; categories?: string[]; shares: number[] };
+}
+
+export interface ColumnDrift {
+  column: string;
+  kind: 'numeric' | 'categorical';
+  test: DriftTest;
+  /** KS D, chi², z, normalised Wasserstein distance, JS distance, PSI or KL. */
+  statistic: number | null;
+  /** For the p-value tests (ks, chisquare, z); null for distances. */
+  pValue: number | null;
+  /** Drift when p ≤ threshold (KS, z), p < threshold (chi²), or distance ≥ threshold. */
+  threshold: number;
+  /** null when the column could not be evaluated (see `error`). */
+  drifted: boolean | null;
+  error?: string;
+  reference: DistributionSummary;
+  current: DistributionSummary;
+}
+
+export type DriftFindingKind = 'missing-share-shift' | 'new-category' | 'column-error';
+
+/** What Evidently does not report: null-share shifts, unseen categories, per-column errors. */
+export interface DriftFinding {
+  kind: DriftFindingKind;
+  column: string;
+  detail: string;
+  severity: 'warning' | 'critical';
+}
+
+export interface DriftReport {
+  model: string;
+  /** The champion version whose reference profile was compared with. */
+  version: number;
+  window: { from: string; to: string };
+  referenceRows: number;
+  currentRows: number;
+  generatedAt: string;
+  columns: ColumnDrift[];
+  /** Columns evaluated (errors excluded), drifted among them, and their share. */
+  evaluated: number;
+  drifted: number;
+  share: number;
+  /** Dataset drift when share ≥ datasetThreshold (Evidently's default 0.5). */
+  datasetThreshold: number;
+  datasetDrift: boolean;
+  findings: DriftFinding[];
+}
