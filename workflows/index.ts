@@ -1,2 +1,3 @@
 export { modelPipeline } from './modelPipeline.js';
 export { canaryRollout } from './canaryRollout.js';
+export { driftMonitor } from './driftMonitor.js';

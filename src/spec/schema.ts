@@ -150,8 +150,29 @@ export const EmbeddedRegistry = z.strictObject({
   path: z.string().optional(),
 });
 
-export const RegistrySection = z.discriminatedUnion('kind', [EmbeddedRegistry], {
-  error: (issue) => `expected kind "embedded", got ${show((issue.input as { kind?: unknown } | undefined)?.kind)}`,
+const EnvVarName = (example: string) =>
+  z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: (issue) => `expected the name of an environment variable such as ${example}, got ${show(issue.input)}` });
+
+export const MlflowRegistry = z.strictObject({
+  kind: z.literal('mlflow'),
+  /** The MLflow tracking server (registry and artifact proxy too), e.g. `http://127.0.0.1:5000`. */
+  trackingUri: z
+    .string()
+    .regex(/^https?:\/\/[^\s/]+(\/\S*)?$/, { error: (issue) => `expected an http(s) URL of the MLflow server such as "http://127.0.0.1:5000", got ${show(issue.input)}` }),
+  /** Experiment that holds the training runs; default `mlops/<model>` (one per model). */
+  experiment: z.string().min(1).max(500).optional(),
+  /** Name of the env var holding a bearer token (`Authorization: Bearer …`); read by the worker, never stored. */
+  authTokenEnv: EnvVarName('MLFLOW_TRACKING_TOKEN').optional(),
+  /** Name of the env var holding extra headers as a JSON object, e.g. `{"Authorization": "Basic …"}`. */
+  headersEnv: EnvVarName('MLFLOW_HEADERS').optional(),
+  /** Longest wait for one REST call. */
+  timeout: Duration.default('30s'),
+  /** Longest wait for one artifact upload or download. */
+  artifactTimeout: Duration.default('10m'),
+});
+
+export const RegistrySection = z.discriminatedUnion('kind', [EmbeddedRegistry, MlflowRegistry], {
+  error: (issue) => `expected kind "embedded" or "mlflow", got ${show((issue.input as { kind?: unknown } | undefined)?.kind)}`,
 });
 
 // ---------------------------------------------------------------- deployment and canary
@@ -239,6 +260,37 @@ export const DeploySection = z.strictObject({
     .optional(),
 });
 
+// ---------------------------------------------------------------- monitoring
+
+/** A cron expression of 5 fields (minute hour day month weekday), as Temporal Schedules take it. */
+export const Cron = z
+  .string()
+  .regex(/^\s*(\S+\s+){4}\S+\s*$/, { error: (issue) => `expected a cron expression of 5 fields such as "0 2 * * *", got ${show(issue.input)}` });
+
+export const DriftMonitorSection = z.strictObject({
+  /** When the drift check runs (a Temporal Schedule, overlap SKIP). */
+  schedule: Cron.default('0 2 * * *'),
+  /** How much of the prediction log each check compares with the champion's reference profile. */
+  window: Duration.default('24h'),
+  /** `auto` picks Evidently's default test per column; or force one test for every column. */
+  method: z.enum(['auto', 'ks', 'chisquare', 'z', 'wasserstein', 'jensenshannon', 'psi', 'kl', 'psi_reference_quantiles']).default('auto'),
+  /** Per-test threshold override (p-value for tests, distance for distances). */
+  threshold: z.number().positive().optional(),
+  /** Per-column overrides: `{ amount: { method: psi, threshold: 0.2 } }`. */
+  columns: z.record(z.string(), z.strictObject({ method: z.enum(['ks', 'chisquare', 'z', 'wasserstein', 'jensenshannon', 'psi', 'kl', 'psi_reference_quantiles']).optional(), threshold: z.number().positive().optional() })).default({}),
+  /** Dataset drift when the share of drifted columns reaches this (Evidently: 0.5). */
+  datasetThreshold: numberBetween(0, 1).default(0.5),
+  /** Fewer logged predictions than this in the window: no verdict, only a warning. */
+  minRows: z.number().int().positive().default(100),
+  onDrift: z.array(z.enum(['alert', 'retrain'])).default(['alert']),
+});
+
+export const MonitorSection = z.strictObject({
+  drift: DriftMonitorSection.optional(),
+  /** Periodic retraining on the definition's data source, whatever the drift. */
+  retrain: z.strictObject({ schedule: Cron }).optional(),
+});
+
 // ---------------------------------------------------------------- the whole definition
 
 export const PipelineDefinition = z.strictObject({
@@ -250,6 +302,7 @@ export const PipelineDefinition = z.strictObject({
   registry: RegistrySection.default({ kind: 'embedded' }),
   /** Without it, the pipeline ends at registration; with it, the challenger goes through a canary. */
   deploy: DeploySection.optional(),
+  monitor: MonitorSection.optional(),
 });
 
 export type PipelineDefinition = z.infer<typeof PipelineDefinition>;
@@ -271,3 +324,5 @@ export type DeploySection = z.infer<typeof DeploySection>;
 export type CanarySection = z.infer<typeof CanarySection>;
 export type CanaryStep = z.infer<typeof CanaryStep>;
 export type MetricsSection = z.infer<typeof MetricsSection>;
+export type DriftMonitorSection = z.infer<typeof DriftMonitorSection>;
+export type MonitorSection = z.infer<typeof MonitorSection>;

@@ -1,0 +1,118 @@
+/**
+ * driftMonitor: compare a window of logged production inputs with the champion's reference
+ * profile, keep the report, export the gauges, alert, and start retraining when asked — at most
+ * one retraining per model and window. Usually started by the `drift/<model>` Schedule.
+ */
+import {
+  ApplicationFailure,
+  ParentClosePolicy,
+  WorkflowExecutionAlreadyStartedError,
+  proxyActivities,
+  startChild,
+  upsertMemo,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
+import { z } from 'zod';
+import type { PipelineActivities } from '../activities/pipeline-activities.js';
+import type { DriftActivities } from '../activities/drift-activities.js';
+import type { DeployActivities } from '../activities/deploy-activities.js';
+import { durationToMs } from '../src/spec/duration.js';
+import { problemsFromZod, formatProblems } from '../src/spec/problems.js';
+import { modelPipeline } from './modelPipeline.js';
+import { MODEL, MODEL_VERSION, OUTCOME } from './search-attributes.js';
+
+export const DriftMonitorInput = z.strictObject({
+  pipelineFile: z.string().min(1).optional(),
+  pipeline: z.union([z.string().min(1), z.record(z.string(), z.unknown())]).optional(),
+  /** End of the window (ISO time); default: now, to the minute. */
+  windowEnd: z.string().datetime({ offset: true }).optional(),
+});
+export type DriftMonitorInput = z.input<typeof DriftMonitorInput>;
+
+export interface DriftMonitorResult {
+  model: string;
+  window: { from: string; to: string };
+  outcome: 'drift' | 'no-drift' | 'insufficient-data' | 'no-champion';
+  share?: number;
+  driftedColumns: string[];
+  findings: number;
+  reportPath?: string;
+  /** The retraining run this window started (or found already started). */
+  retrainWorkflowId?: string;
+}
+
+const quick = proxyActivities<PipelineActivities & DeployActivities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 5 },
+});
+const measuring = proxyActivities<DriftActivities>({
+  startToCloseTimeout: '15 minutes',
+  heartbeatTimeout: '1 minute',
+  retry: { initialInterval: '2 seconds', maximumInterval: '1 minute', maximumAttempts: 3 },
+});
+
+export async function driftMonitor(rawInput: DriftMonitorInput): Promise<DriftMonitorResult> {
+  const parsed = DriftMonitorInput.safeParse(rawInput ?? {}, { reportInput: true });
+  if (!parsed.success) throw ApplicationFailure.nonRetryable(formatProblems(problemsFromZod(parsed.error), 'workflow input'), 'InvalidDriftMonitorInput');
+  const input = parsed.data;
+  const source = input.pipelineFile !== undefined ? { pipelineFile: input.pipelineFile } : { pipeline: input.pipeline };
+  const { definition } = await quick.loadPipelineDefinition({ ...source, trigger: 'schedule' });
+  const drift = definition.monitor?.drift;
+  if (!drift) throw ApplicationFailure.nonRetryable(`${definition.model}: the definition has no monitor.drift section`, 'SpecError');
+  upsertSearchAttributes([{ key: MODEL, value: definition.model }]);
+
+  const to = input.windowEnd ? Date.parse(input.windowEnd) : Math.floor(Date.now() / 60_000) * 60_000;
+  const from = to - durationToMs(drift.window);
+  const windowKey = new Date(to).toISOString().slice(0, 16).replace(/[-:]/g, '');
+
+  const summary = await measuring.computeDrift({ definition, fromMs: from, toMs: to, windowKey });
+  const result: DriftMonitorResult = {
+    model: definition.model,
+    window: { from: new Date(from).toISOString(), to: new Date(to).toISOString() },
+    outcome: summary.outcome,
+    share: summary.share,
+    driftedColumns: summary.driftedColumns,
+    findings: summary.findings,
+    reportPath: summary.reportPath,
+  };
+  if (summary.championVersion !== undefined) upsertSearchAttributes([{ key: MODEL_VERSION, value: summary.championVersion }]);
+  upsertSearchAttributes([{ key: OUTCOME, value: summary.outcome }]);
+
+  if (summary.outcome === 'drift') {
+    if (drift.onDrift.includes('alert')) {
+      await quick.sendAlert({
+        dedupKey: `drift/${definition.model}`,
+        severity: 'warning',
+        kind: 'drift',
+        model: definition.model,
+        version: summary.championVersion,
+        summary: `${definition.model}: data drift in ${summary.driftedColumns.length} of ${summary.evaluated} features (${summary.driftedColumns.join(', ')}) over ${drift.window} to ${result.window.to}`,
+        details: { share: summary.share, report: summary.reportPath, window: result.window },
+        alerts: definition.alerts,
+      });
+    }
+    if (drift.onDrift.includes('retrain')) result.retrainWorkflowId = await startRetraining(definition.model, windowKey, source);
+  }
+  upsertMemo({
+    summary: `${definition.model} ${summary.outcome}${summary.share !== undefined ? ` (${Math.round(summary.share * 100)}% of features)` : ''}${result.retrainWorkflowId ? `, retraining ${result.retrainWorkflowId}` : ''}`,
+    report: summary.reportPath ?? null,
+  });
+  return result;
+}
+
+/** One retraining per model and window: a second drift run for the same window finds it started. */
+async function startRetraining(model: string, windowKey: string, source: { pipelineFile?: string; pipeline?: unknown }): Promise<string> {
+  const workflowId = `pipeline/${model}/drift-${windowKey}`;
+  try {
+    await startChild(modelPipeline, {
+      workflowId,
+      args: [{ ...(source as { pipelineFile?: string }), trigger: 'drift' }],
+      // The retraining outlives this check; it is not cancelled with it.
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+    });
+  } catch (err) {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+  }
+  return workflowId;
+}
