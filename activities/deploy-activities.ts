@@ -10,7 +10,8 @@ import { openMetricsSource } from '../src/metrics/open-metrics-source.js';
 import type { VersionMetrics } from '../src/metrics/metrics-source.js';
 import { openRegistry } from '../src/registry/open-registry.js';
 import { StatusTransitionError } from '../src/registry/model-registry.js';
-import { recordAlert, type AlertEvent } from '../src/alerts/alert-log.js';
+import { deliveredBefore, dispatchAlert, type AlertRequest } from '../src/alerts/dispatch-alert.js';
+import { AlertNotDeliveredError } from '../src/alerts/deliver-alert.js';
 import type { ActivityDependencies } from './pipeline-activities.js';
 
 export interface MetricsSnapshot {
@@ -91,8 +92,28 @@ export function createDeployActivities(deps: ActivityDependencies) {
       });
     },
 
-    async sendAlert(event: AlertEvent): Promise<void> {
-      await recordAlert(deps.dataDir, event);
+    /**
+     * Records the alert, then sends it to the sinks `alerts` names (secrets read here, from the
+     * worker's environment). Delivered sinks are kept in heartbeat details: a retry skips them.
+     */
+    async sendAlert(event: AlertRequest): Promise<void> {
+      const context = Context.current();
+      const delivered = deliveredBefore(context.info.heartbeatDetails);
+      const startToCloseMs = context.info.startToCloseTimeoutMs;
+      try {
+        await dispatchAlert(deps.dataDir, event, {
+          alreadyDelivered: delivered,
+          onDelivered: (sink) => {
+            delivered.add(sink);
+            context.heartbeat({ delivered: [...delivered] });
+          },
+          deadlineMs: startToCloseMs > 0 ? Date.now() + startToCloseMs - 1000 : undefined,
+          log: (line) => context.log.warn(`alerts: ${line}`),
+        });
+      } catch (err) {
+        if (!(err instanceof AlertNotDeliveredError)) throw err;
+        throw err.retryable ? ApplicationFailure.retryable(err.message, err.name) : ApplicationFailure.nonRetryable(err.message, err.name);
+      }
     },
   };
 }

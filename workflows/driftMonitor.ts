@@ -6,12 +6,12 @@
 import {
   ApplicationFailure,
   ParentClosePolicy,
-  WorkflowExecutionAlreadyStartedError,
   proxyActivities,
   startChild,
   upsertMemo,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { z } from 'zod';
 import type { PipelineActivities } from '../activities/pipeline-activities.js';
 import type { DriftActivities } from '../activities/drift-activities.js';

@@ -15,6 +15,10 @@ export interface AlertEvent {
   /** `canary-rollback`, `canary-held`, `gate-failed`, … */
   kind: string;
   details?: Record<string, unknown>;
+  /** `trigger` (default) opens or repeats the alert; `resolve` closes the one with the same dedupKey. */
+  action?: 'trigger' | 'resolve';
+  /** ISO 8601 time of the situation; default: when the sink sends it. */
+  occurredAt?: string;
 }
 
 export async function recordAlert(dataDir: string, event: AlertEvent): Promise<void> {

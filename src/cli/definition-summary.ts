@@ -31,7 +31,9 @@ export function summariseDefinition(definition: PipelineDefinition, definitionHa
       : '  contract  none (only the target column is checked)',
     train.runtime === 'builtin'
       ? `  train     built-in ${train.algorithm} (l2 ${train.params.l2}, ≤ ${train.params.maxIterations} iterations), timeout ${train.timeout}`
-      : `  train     command: ${train.command.join(' ')} (${train.dataFormat} splits), timeout ${train.timeout}`,
+      : train.runtime === 'command'
+        ? `  train     command: ${train.command.join(' ')} (${train.dataFormat} splits), timeout ${train.timeout}`
+        : `  train     container ${train.image}${train.command ? ` (${train.command.join(' ')})` : ''}: ${train.cpus} CPU, ${train.memory} memory, network ${train.network}, ${train.dataFormat} splits, timeout ${train.timeout}`,
     `  evaluate  hold-out ${evaluate.holdout} (seed ${evaluate.seed}), threshold ${evaluate.threshold}`,
     ...(gates.length ? gates.map((g, i) => `  ${i === 0 ? 'gates   ' : '        '}  ${g}`) : ['  gates     none (every trained model becomes a challenger)']),
     `  registry  ${registry.kind}${registry.kind === 'embedded' && registry.path ? ` at ${registry.path}` : ''}`,

@@ -103,6 +103,19 @@ program
   .option('--pipeline <file>', "the model's pipeline definition (for its gateway and registry settings)")
   .action(async (model: string, opts: { to?: number; pipeline?: string }) => exit(await (await import('./commands/rollback.js')).rollbackCommand(model, opts)));
 
+const schedule = program.command('schedule').description('the Temporal Schedules a definition asks for (drift checks, periodic retraining)');
+schedule
+  .command('apply <file>')
+  .description('create or update the schedules of a pipeline definition (overlap: SKIP)')
+  .action(async (file: string) => exit(await (await import('./commands/schedule.js')).scheduleApplyCommand(file)));
+schedule.command('list').action(async () => exit(await (await import('./commands/schedule.js')).scheduleListCommand()));
+for (const action of ['pause', 'unpause', 'trigger', 'delete'] as const) {
+  schedule
+    .command(`${action} <scheduleId>`)
+    .description(`${action} a schedule, e.g. drift/fraud-detector`)
+    .action(async (id: string) => exit(await (await import('./commands/schedule.js')).scheduleActionCommand(action, id)));
+}
+
 program
   .command('worker')
   .description('run a worker for our workflows and activities (Ctrl-C to stop)')

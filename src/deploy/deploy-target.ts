@@ -16,11 +16,24 @@ export interface TrafficSplit {
   /** version → percent; sums to 100 once traffic flows. */
   weights: Record<number, number>;
   revision: number;
+  /** Kubernetes targets: the objects that carry the split, as the API server stored them. */
+  live?: LiveObjectSummary[];
+}
+
+/** One stored object behind a traffic split, for the status query (`VirtualService default/fraud: v2=5, v1=95`). */
+export interface LiveObjectSummary {
+  /** Kind, namespace and name, e.g. `VirtualService default/fraud-detector`. */
+  object: string;
+  resourceVersion: string;
+  /** The traffic-relevant fields as stored, e.g. `{ "weight[v2]": 5 }` or `{ canaryTrafficPercent: 5 }`. */
+  values: Record<string, number | string | null>;
 }
 
 export interface DeployOptions {
   /** Fault injection for demos and drills (deploy.faults). */
   faults?: { errorRate: number; addedLatencyMs: number; duration?: string };
+  /** Called while waiting for pods to become ready, so a long wait keeps the activity's heartbeat alive. */
+  heartbeat?: (details: string) => void;
 }
 
 export interface DeployTarget {

@@ -2,11 +2,18 @@
 import type { DeploySection } from '../spec/schema.js';
 import type { DeployTarget } from './deploy-target.js';
 import { LocalDeployTarget } from './local-deploy-target.js';
+import { openKubernetesTarget } from './k8s-open-target.js';
 
 export function openDeployTarget(section: DeploySection, options: { dataDir: string; gatewayToken: string }): DeployTarget {
   switch (section.target) {
     case 'local':
       return new LocalDeployTarget({ dataDir: options.dataDir, gatewayUrl: section.gateway.url, gatewayToken: options.gatewayToken });
+    case 'kubernetes-deployment':
+    case 'istio':
+    case 'kserve':
+      return openKubernetesTarget({ ...section, target: section.target }, {
+        localTarget: () => new LocalDeployTarget({ dataDir: options.dataDir, gatewayUrl: section.gateway.url, gatewayToken: options.gatewayToken }),
+      });
   }
 }
 

@@ -138,7 +138,7 @@ function categoricalBars(column: ColumnDrift): ColumnChart {
 
   const rowHeight = 26;
   const top = 6;
-  const labelRight = 150;
+  const labelRight = 172;
   const barLeft = labelRight + 8;
   const barRight = WIDTH - 98;
   const largest = Math.max(...drawn.map((c) => Math.max(c.reference, c.current)), Number.MIN_VALUE);
@@ -147,7 +147,7 @@ function categoricalBars(column: ColumnDrift): ColumnChart {
   const rows = drawn
     .map((category, index) => {
       const rowTop = top + index * rowHeight;
-      const name = escapeHtml(truncateLabel(category.category, 22));
+      const name = escapeHtml(truncateLabel(category.category, 20));
       const full = escapeHtml(category.category);
       const values = `${category.isNew ? 'new' : formatShare(category.reference)} → ${formatShare(category.current)}`;
       const bar = (share: number, side: 'reference' | 'current', offset: number): string =>

@@ -63,7 +63,7 @@ const TEST_NAMES: Record<DriftTest, string> = {
   ks: 'K-S test',
   chisquare: 'Chi-square test',
   z: 'Z-test (proportions)',
-  wasserstein: 'Wasserstein distance (normed)',
+  wasserstein: 'Wasserstein (normed)',
   jensenshannon: 'Jensen-Shannon distance',
   psi: 'PSI',
   kl: 'K-L divergence',

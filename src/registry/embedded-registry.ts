@@ -37,6 +37,7 @@ import {
   InvalidRegistryInputError,
   type NewModelVersion,
   type RegisteredModel,
+  type ServingImageRecord,
   type VersionStatus,
 } from './model-registry.js';
 import { checkAlias, checkModelName, checkStatus, checkVersionNumber, parseNewModelVersion } from './registry-input.js';
@@ -223,6 +224,24 @@ export class EmbeddedRegistry implements ModelRegistry {
     const [[, stored]] = (await this.storeAttachments({ [name]: file })) as [[string, { sha256: string; size: number }]];
     this.write((now) => this.insertAttachment(this.requireVersion(model, version), name, stored, now));
     return stored;
+  }
+
+  async recordServingImage(model: string, version: number, image: ServingImageRecord): Promise<ModelVersion> {
+    checkModelName(model);
+    checkVersionNumber(version);
+    if (!/^sha256:[0-9a-f]{64}$/.test(image.digest) || image.reference.trim() === '') {
+      throw new InvalidRegistryInputError(`serving image ${JSON.stringify(image)}: expected a reference and a sha256:<64 hex> digest`);
+    }
+    this.write((now) => {
+      const ref = this.requireVersion(model, version);
+      const row = this.db.prepare('SELECT lineage FROM versions WHERE model_id = ? AND version = ?').get(ref.modelId, version) as { lineage: string };
+      const current = (JSON.parse(row.lineage) as { servingImage?: ServingImageRecord }).servingImage;
+      if (current?.reference === image.reference && current.digest === image.digest) return;
+      this.db
+        .prepare("UPDATE versions SET lineage = json_set(lineage, '$.servingImage', json(?)), updated_at = ? WHERE model_id = ? AND version = ?")
+        .run(JSON.stringify({ reference: image.reference, digest: image.digest, builtAt: image.builtAt }), now, ref.modelId, version);
+    });
+    return this.readVersion(model, version)!;
   }
 
   async downloadAttachment(model: string, version: number, name: string, destination: string): Promise<{ path: string; sha256: string } | undefined> {

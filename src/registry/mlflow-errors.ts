@@ -3,7 +3,8 @@
  * an HTTP status; what matters to a caller is whether trying again can help:
  * - MlflowUnavailableError (retryable): unreachable, timed out, 5xx, 429, TEMPORARILY_UNAVAILABLE.
  * - MlflowRequestError (not retryable) and its kinds: the request itself is wrong
- *   (INVALID_PARAMETER_VALUE, BAD_REQUEST, ...), the thing is missing (MlflowNotFoundError),
+ *   (INVALID_PARAMETER_VALUE, BAD_REQUEST, a 404 page that is not MLflow's, ...), the thing
+ *   is missing (MlflowNotFoundError: MLflow's RESOURCE_DOES_NOT_EXIST only),
  *   already there (MlflowAlreadyExistsError), or we may not (MlflowAuthError).
  * - MlflowConfigurationError (not retryable): the registry section or the worker's environment
  *   is wrong (a missing token variable, headers that are not JSON, an artifact root we cannot reach).
@@ -85,7 +86,11 @@ export function errorFromResponse(endpoint: string, httpStatus: number, body: st
   if (TRANSIENT_CODES.has(code) || httpStatus >= 500 || TRANSIENT_STATUSES.has(httpStatus)) {
     return new MlflowUnavailableError(message, code, httpStatus, endpoint);
   }
-  if (NOT_FOUND_CODES.has(code) || (parsed === undefined && httpStatus === 404)) return new MlflowNotFoundError(message, code, httpStatus, endpoint);
+  // Only MLflow's own answer means "not there": a bare 404 page means trackingUri is not an MLflow API.
+  if (NOT_FOUND_CODES.has(code)) return new MlflowNotFoundError(message, code, httpStatus, endpoint);
+  if (parsed === undefined && httpStatus === 404) {
+    return new MlflowRequestError(`${message} (is registry.trackingUri the base URL of an MLflow server?)`, 'ENDPOINT_NOT_FOUND', httpStatus, endpoint);
+  }
   return new MlflowRequestError(message, code, httpStatus, endpoint);
 }
 

@@ -21,6 +21,17 @@ export interface Lineage {
   /** The champion this version was compared against, if any. */
   parentVersion?: number;
   trigger?: string;
+  /** The serving image built from this version's artifact (set after registration). */
+  servingImage?: ServingImageRecord;
+}
+
+/** Where a version's serving image is: pull `<reference without tag>@<digest>` for exactly the pushed bytes. */
+export interface ServingImageRecord {
+  /** `127.0.0.1:5001/mlops/fraud-detector:v3-0123456789abcdef` */
+  reference: string;
+  /** The manifest digest the image registry serves for it (`sha256:…`). */
+  digest: string;
+  builtAt: string;
 }
 
 export interface NewModelVersion {
@@ -83,6 +94,11 @@ export interface ModelRegistry {
   attachFile(model: string, version: number, name: string, file: string): Promise<{ sha256: string; size: number }>;
   /** Writes an attached file to `destination` after checking its sha256; undefined when there is none. */
   downloadAttachment(model: string, version: number, name: string, destination: string): Promise<{ path: string; sha256: string } | undefined>;
+  /**
+   * Records the version's serving image in its lineage (optional: adapters without it keep the
+   * record as the attachment `serving-image.json`). Recording the same image again changes nothing.
+   */
+  recordServingImage?(model: string, version: number, image: ServingImageRecord): Promise<ModelVersion>;
   /** Writes the version's artifact to `destination` after checking its sha256. */
   downloadArtifact(model: string, version: number, destination: string): Promise<{ path: string; sha256: string }>;
   close(): Promise<void>;

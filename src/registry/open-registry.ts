@@ -1,11 +1,13 @@
 /**
- * The one place that turns the pipeline definition's `registry` section into an adapter.
- * Only `embedded` exists for now; MLflow joins here as another case.
+ * The one place that turns the pipeline definition's `registry` section into an adapter:
+ * `embedded` (SQLite under the data directory) or `mlflow` (a tracking server over REST, with
+ * auth read from the environment variables the section names).
  */
 import path from 'node:path';
 import type { RegistrySection } from '../spec/schema.js';
 import { EmbeddedRegistry, type EmbeddedRegistryOptions } from './embedded-registry.js';
 import type { ModelRegistry } from './model-registry.js';
+import { MlflowRegistry } from './mlflow-registry.js';
 
 export interface OpenRegistryOptions extends EmbeddedRegistryOptions {
   /** The control plane's data directory; the embedded registry defaults to `<dataDir>/registry`. */
@@ -23,5 +25,7 @@ export async function openRegistry(section: RegistrySection, options: OpenRegist
       const { dataDir, ...embedded } = options;
       return EmbeddedRegistry.open(embeddedRegistryDirectory(section, dataDir), embedded);
     }
+    case 'mlflow':
+      return MlflowRegistry.fromSection(section);
   }
 }

@@ -23,6 +23,9 @@ export function numberBetween(min: number, max: number, what = 'a number') {
 const positiveInt = (what: string) =>
   z.number({ error: (issue) => `expected ${what}, got ${show(issue.input)}` }).int({ error: `expected ${what} (a whole number)` }).positive({ error: `expected ${what} greater than 0` });
 
+const EnvVarName = (example: string) =>
+  z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: (issue) => `expected the name of an environment variable such as ${example}, got ${show(issue.input)}` });
+
 /** Lower-case names usable in workflow IDs, file paths and registry keys. */
 export const ModelName = z
   .string({ error: (issue) => `expected a model name, got ${show(issue.input)}` })
@@ -92,8 +95,43 @@ export const CommandTrain = z.strictObject({
   timeout: Duration.default('30m'),
 });
 
-export const TrainSection = z.discriminatedUnion('runtime', [BuiltinTrain, CommandTrain], {
-  error: (issue) => `expected runtime "builtin" or "command", got ${show((issue.input as { runtime?: unknown } | undefined)?.runtime)}`,
+/** A byte size as Docker writes it: `512m`, `2g`, `1.5g`, `1048576` (bytes). */
+export const ByteSize = z
+  .string({ error: (issue) => `expected a size such as "512m" or "2g", got ${show(issue.input)}` })
+  .regex(/^\d+(\.\d+)?[bkmg]?$/i, { error: (issue) => `expected a size such as "512m" or "2g" (b, k, m, g), got ${show(issue.input)}` });
+
+/** An image registry and the *names* of the env vars with its credentials (read by the worker, never stored). */
+export const ImageRegistry = z.strictObject({
+  /** `host[:port]`, optionally with `http://` or `https://`; loopback registries speak plain HTTP, as Docker assumes. */
+  url: z
+    .string()
+    .regex(/^(https?:\/\/)?[A-Za-z0-9.-]+(:\d{1,5})?$/, { error: (issue) => `expected a registry host[:port] such as "127.0.0.1:5001" or "ghcr.io", got ${show(issue.input)}` })
+    .default('127.0.0.1:5001'),
+  usernameEnv: EnvVarName('MLOPS_REGISTRY_USERNAME').default('MLOPS_REGISTRY_USERNAME'),
+  passwordEnv: EnvVarName('MLOPS_REGISTRY_PASSWORD').default('MLOPS_REGISTRY_PASSWORD'),
+});
+
+export const ContainerTrain = z.strictObject({
+  runtime: z.literal('container'),
+  /** The trainer image; pulled (with `registryAuth`) only when the engine does not have it. */
+  image: z.string().min(1, { error: 'expected an image reference such as "mlops-example-sklearn:1"' }),
+  /** Replaces the image's command; `{train}`, `{holdout}` and `{output}` become paths inside the container. */
+  command: z.array(z.string()).min(1).optional(),
+  /** File format of the train and hold-out splits mounted (read-only) into the container. */
+  dataFormat: z.enum(['csv', 'parquet']).default('csv'),
+  env: z.record(z.string(), z.string()).default({}),
+  /** CPU limit in cores (fractions allowed) and memory limit (no swap). */
+  cpus: z.number().positive().max(1024).default(1),
+  memory: ByteSize.default('2g'),
+  /** `none` (default) keeps the trainer off the network; `host` shares the worker's. */
+  network: z.enum(['none', 'host']).default('none'),
+  /** Credentials for pulling `image` (only the env var names). */
+  registryAuth: ImageRegistry.pick({ usernameEnv: true, passwordEnv: true }).optional(),
+  timeout: Duration.default('30m'),
+});
+
+export const TrainSection = z.discriminatedUnion('runtime', [BuiltinTrain, CommandTrain, ContainerTrain], {
+  error: (issue) => `expected runtime "builtin", "command" or "container", got ${show((issue.input as { runtime?: unknown } | undefined)?.runtime)}`,
 });
 
 // ---------------------------------------------------------------- evaluation gates
@@ -150,8 +188,6 @@ export const EmbeddedRegistry = z.strictObject({
   path: z.string().optional(),
 });
 
-const EnvVarName = (example: string) =>
-  z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: (issue) => `expected the name of an environment variable such as ${example}, got ${show(issue.input)}` });
 
 export const MlflowRegistry = z.strictObject({
   kind: z.literal('mlflow'),
@@ -237,8 +273,84 @@ export const MetricsSection = z.discriminatedUnion('kind', [GatewayMetrics, Prom
   error: (issue) => `expected kind "gateway" or "prometheus", got ${show((issue.input as { kind?: unknown } | undefined)?.kind)}`,
 });
 
+/** A DNS-1035 label: what Kubernetes accepts as a Service, Deployment or subset name. */
+const KubernetesName = z
+  .string()
+  .regex(/^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/, { error: (issue) => `expected a Kubernetes name (lower-case letters, digits and '-', starting with a letter, max 63), got ${show(issue.input)}` });
+
+/** Where the Kubernetes targets (kubernetes-deployment, istio, kserve) write, and what they write. */
+export const KubernetesSection = z.strictObject({
+  namespace: KubernetesName.default('default'),
+  /** A kubeconfig file; default: KUBECONFIG, ~/.kube/config, then the pod's service account (in-cluster). */
+  kubeconfig: z.string().min(1).optional(),
+  /** A context of that kubeconfig; default: its current-context. */
+  context: z.string().min(1).optional(),
+  /** Base name of the objects (`<name>`, `<name>-v<N>`); default: the model name made DNS-safe. */
+  name: KubernetesName.max(50, { error: 'expected at most 50 characters (the version suffix needs the rest)' }).optional(),
+  /**
+   * `cluster`: each version runs as pods the cluster reconciles. `local`: versions run as local
+   * model-server processes behind the gateway, which carries the traffic, while the adapter writes the
+   * same Kubernetes objects (a bare API server has no kubelet; demos and tests).
+   */
+  serving: z.enum(['cluster', 'local']).default('cluster'),
+  /** Container image of a version (cluster serving); `{model}` and `{version}` are filled in. */
+  image: z.string().min(1).optional(),
+  /** Port the model server listens on in the pod. */
+  port: z.number().int().min(1).max(65535).default(8080),
+  /** kubernetes-deployment only: pods shared by all versions. Traffic moves in steps of 100/replicas percent (5% needs 20). */
+  replicas: positiveInt('a replica count').max(1000).default(20),
+  /** How long a version's pods may take to become available; `0s` skips the wait (nothing reconciles in a bare API server). */
+  readyTimeout: Duration.default('2m'),
+  /** 409 conflicts retried with a fresh read before the call fails (the activity then retries). */
+  conflictRetries: z.number().int().min(0).max(20).default(5),
+  istio: z
+    .strictObject({
+      /** Hosts the VirtualService routes; default: the Service `<name>`. */
+      hosts: z.array(z.string().min(1)).min(1).optional(),
+      /** Istio Gateways the VirtualService binds to; default: the mesh (sidecars). */
+      gateways: z.array(z.string().min(1)).optional(),
+      /** A request carrying this header with a version number (`3`) goes to that version, whatever the weights. */
+      pinHeader: z.string().regex(/^[a-z0-9-]+$/, { error: 'expected a lower-case HTTP header name' }).default('x-model-version'),
+    })
+    .prefault({}),
+  kserve: z
+    .strictObject({
+      /** Where KServe loads a version's model from; `{model}` and `{version}` are filled in. */
+      storageUri: z.string().min(1).optional(),
+      modelFormat: z.string().min(1).default('sklearn'),
+      /** A ServingRuntime name; default: KServe picks one for the model format. */
+      runtime: z.string().min(1).optional(),
+    })
+    .prefault({}),
+});
+
+/** The container target: each version runs as a container from the serving image the pipeline built and pushed. */
+export const ContainerDeploy = z.strictObject({
+  /** Where the serving images are pushed to and the containers pulled from. */
+  registry: ImageRegistry.prefault({}),
+  /** Images are named `<registry>/<repository>/<model>:v<version>-<artifact sha256, 16 hex>`. */
+  repository: z
+    .string()
+    .regex(/^[a-z0-9]+([._-][a-z0-9]+)*(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/, { error: (issue) => `expected an image repository path such as "mlops" or "team/models", got ${show(issue.input)}` })
+    .default('mlops'),
+  /** A local image with Node 20 under the serving image; scripts/base-images builds the default offline. */
+  baseImage: z.string().min(1).default('mlops-node-base:20-bookworm-1'),
+  /** The build-and-push activity's start-to-close and heartbeat timeouts (progress is heartbeated). */
+  buildTimeout: Duration.default('15m'),
+  buildHeartbeatTimeout: Duration.default('30s'),
+  /** Limits of each version's container. */
+  cpus: z.number().positive().max(1024).default(1),
+  memory: ByteSize.default('512m'),
+  /** How long a new container may take to answer ready before the deploy fails. */
+  readyTimeout: Duration.default('60s'),
+});
+
 export const DeploySection = z.strictObject({
-  target: z.enum(['local']).default('local'),
+  target: z.enum(['local', 'container', 'kubernetes-deployment', 'istio', 'kserve']).default('local'),
+  /** Settings of the `container` target (all have defaults); ignored by the others. */
+  container: ContainerDeploy.optional(),
+  /** Required by the Kubernetes targets; ignored by `local`. */
+  kubernetes: KubernetesSection.optional(),
   gateway: z
     .strictObject({
       /** The traffic gateway's base URL (serving and admin API). */
@@ -258,6 +370,21 @@ export const DeploySection = z.strictObject({
       duration: Duration.optional(),
     })
     .optional(),
+}).superRefine((deploy, ctx) => {
+  // What each Kubernetes target cannot do without; checked here so a bad definition fails at load time.
+  if (deploy.target === 'local' || deploy.target === 'container') return;
+  const kubernetes = deploy.kubernetes;
+  if (!kubernetes) {
+    ctx.addIssue({ code: 'custom', path: ['kubernetes'], message: `target "${deploy.target}" needs a kubernetes section (namespace, kubeconfig, ...)` });
+    return;
+  }
+  const clusterServing = kubernetes.serving === 'cluster';
+  if (clusterServing && deploy.target !== 'kserve' && !kubernetes.image) {
+    ctx.addIssue({ code: 'custom', path: ['kubernetes', 'image'], message: `target "${deploy.target}" with cluster serving needs the image each version runs, e.g. "registry.example.com/{model}:v{version}"` });
+  }
+  if (deploy.target === 'kserve' && !kubernetes.kserve.storageUri && !kubernetes.image) {
+    ctx.addIssue({ code: 'custom', path: ['kubernetes', 'kserve', 'storageUri'], message: 'target "kserve" needs kserve.storageUri (e.g. "s3://models/{model}/v{version}") or an image' });
+  }
 });
 
 // ---------------------------------------------------------------- monitoring
@@ -291,6 +418,39 @@ export const MonitorSection = z.strictObject({
   retrain: z.strictObject({ schedule: Cron }).optional(),
 });
 
+// ---------------------------------------------------------------- alerts
+
+/** Secrets are named by environment variable (EnvVarName): the worker reads them at send time, so they never enter history. */
+export const AlertsSection = z.strictObject({
+  /** PagerDuty Events API v2; `url` overrides the events host (else MLOPS_PAGERDUTY_EVENTS_URL, else https://events.pagerduty.com). */
+  pagerduty: z
+    .strictObject({
+      routingKeyEnv: EnvVarName('PD_ROUTING_KEY').default('PD_ROUTING_KEY'),
+      url: z.url({ protocol: /^https?$/, error: (issue) => `expected an http(s) URL such as https://events.pagerduty.com, got ${show(issue.input)}` }).optional(),
+    })
+    .optional(),
+  /** Slack incoming webhook; its URL is the secret, so only the variable's name is here. */
+  slack: z.strictObject({ webhookUrlEnv: EnvVarName('SLACK_WEBHOOK_URL').default('SLACK_WEBHOOK_URL') }).optional(),
+  /** Any HTTP endpoint: a JSON POST, signed with Standard Webhooks headers when `secretEnv` is set. */
+  webhook: z
+    .strictObject({
+      urlEnv: EnvVarName('MLOPS_ALERT_WEBHOOK_URL').default('MLOPS_ALERT_WEBHOOK_URL'),
+      secretEnv: EnvVarName('MLOPS_ALERT_WEBHOOK_SECRET').optional(),
+    })
+    .optional(),
+  /** Each sink's delivery: network errors, 5xx and 429 are retried with exponential backoff and jitter. */
+  retry: z
+    .strictObject({
+      maxAttempts: z.number().int().min(1, { error: 'expected at least 1 attempt' }).max(20, { error: 'expected at most 20 attempts' }).default(4),
+      initialDelay: Duration.default('500ms'),
+      /** Longest wait between attempts, and longest Retry-After honoured (a longer one ends the attempts). */
+      maxDelay: Duration.default('10s'),
+      /** Per request. */
+      timeout: Duration.default('5s'),
+    })
+    .prefault({}),
+});
+
 // ---------------------------------------------------------------- the whole definition
 
 export const PipelineDefinition = z.strictObject({
@@ -303,6 +463,8 @@ export const PipelineDefinition = z.strictObject({
   /** Without it, the pipeline ends at registration; with it, the challenger goes through a canary. */
   deploy: DeploySection.optional(),
   monitor: MonitorSection.optional(),
+  /** Where alerts go besides <data dir>/alerts.jsonl; without it they are only recorded there. */
+  alerts: AlertsSection.optional(),
 });
 
 export type PipelineDefinition = z.infer<typeof PipelineDefinition>;
@@ -314,6 +476,8 @@ export type ColumnType = z.infer<typeof ColumnType>;
 export type TrainSection = z.infer<typeof TrainSection>;
 export type BuiltinTrain = z.infer<typeof BuiltinTrain>;
 export type CommandTrain = z.infer<typeof CommandTrain>;
+export type ContainerTrain = z.infer<typeof ContainerTrain>;
+export type ImageRegistry = z.infer<typeof ImageRegistry>;
 export type EvaluateSection = z.infer<typeof EvaluateSection>;
 export type Gates = z.infer<typeof Gates>;
 export type FairnessGate = z.infer<typeof FairnessGate>;
@@ -321,8 +485,15 @@ export type ChampionGate = z.infer<typeof ChampionGate>;
 export type MetricName = z.infer<typeof MetricName>;
 export type RegistrySection = z.infer<typeof RegistrySection>;
 export type DeploySection = z.infer<typeof DeploySection>;
+export type ContainerDeploy = z.infer<typeof ContainerDeploy>;
+
+/** The container target's settings, defaults filled in when the definition has no `deploy.container`. */
+export function containerDeploySettings(deploy: DeploySection): ContainerDeploy {
+  return deploy.container ?? ContainerDeploy.parse({});
+}
 export type CanarySection = z.infer<typeof CanarySection>;
 export type CanaryStep = z.infer<typeof CanaryStep>;
 export type MetricsSection = z.infer<typeof MetricsSection>;
+export type AlertsSection = z.infer<typeof AlertsSection>;
 export type DriftMonitorSection = z.infer<typeof DriftMonitorSection>;
 export type MonitorSection = z.infer<typeof MonitorSection>;

@@ -1,38 +1,56 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { WorkflowFailedError, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { createWorkflowTestEnvironment, type WorkflowTestEnvironment } from '../support/workflow-environment.js';
-import { fraudDefinition, makeDataset, makeWorkspace, writeDefinition } from '../support/pipeline-fixtures.js';
+import { fraudDefinition as fraudDefinitionFor, makeDataset, makeWorkspace, writeDefinition } from '../support/pipeline-fixtures.js';
+import { mlflowUnavailableReason, startMlflow, type RunningMlflow } from '../support/mlflow-server.js';
 import { openRegistry } from '../../src/registry/open-registry.js';
 import { startPipeline } from '../../src/temporal/start-pipeline.js';
 import { pipelineStatusQuery } from '../../workflows/messages.js';
 import type { PipelineResult } from '../../workflows/pipeline-status.js';
 import type { PipelineRunInput } from '../../src/spec/run-input.js';
+import type { PipelineDefinitionInput, RegistrySection } from '../../src/spec/schema.js';
 import { MODEL, MODEL_VERSION, OUTCOME, TRIGGER, DATA_VERSION } from '../../workflows/search-attributes.js';
 
 let env: WorkflowTestEnvironment;
 let dir: string;
-let goodData: string;
 
 beforeAll(async () => {
   env = await createWorkflowTestEnvironment();
   dir = await makeWorkspace();
-  goodData = await makeDataset(dir, 'good.csv');
 });
 afterAll(async () => env?.close());
+
+/** One suite, two registries: the same workflow tests against the embedded registry and a real MLflow server. */
+const REGISTRIES = ['embedded', 'mlflow'] as const;
+const mlflowProblem = await mlflowUnavailableReason('the modelPipeline workflow tests on the MLflow registry');
 
 async function execute(input: PipelineRunInput, workflowId = `test/${randomUUID()}`) {
   const handle = await env.client.workflow.start('modelPipeline', { taskQueue: env.settings.taskQueue, workflowId, args: [input] });
   return { handle, result: handle.result() as Promise<PipelineResult> };
 }
 
-async function registry() {
-  return openRegistry({ kind: 'embedded' }, { dataDir: env.settings.dataDir });
-}
+describe.each(REGISTRIES)('modelPipeline with the %s registry', (kind) => {
+  let mlflow: RunningMlflow | undefined;
+  let goodData: string;
+  beforeAll(async () => {
+    if (kind === 'mlflow' && mlflowProblem === undefined) mlflow = await startMlflow();
+    // Each registry gets its own data (another seed), so business-key workflow IDs never collide.
+    goodData = await makeDataset(dir, `good-${kind}.csv`, { seed: kind === 'embedded' ? 11 : 12 });
+  });
+  afterAll(async () => mlflow?.stop());
+  beforeEach((context) => {
+    if (kind === 'mlflow' && mlflowProblem !== undefined) context.skip(`MLflow unavailable: ${mlflowProblem}`);
+  });
 
-describe('modelPipeline', () => {
+  const registrySection = (): RegistrySection => (kind === 'mlflow' ? mlflow!.registrySection() : { kind: 'embedded' });
+  const fraudDefinition = (source: string, overrides: Partial<PipelineDefinitionInput> = {}) => fraudDefinitionFor(source, { registry: registrySection(), ...overrides });
+  async function registry() {
+    return openRegistry(registrySection(), { dataDir: env.settings.dataDir });
+  }
+
   it('trains, evaluates and registers a model as challenger, findable by its search attributes', async () => {
     const file = await writeDefinition(dir, fraudDefinition(goodData, { model: 'happy' }));
     const { handle, result } = await execute({ pipelineFile: file, trigger: 'cli' });
