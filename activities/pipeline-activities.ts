@@ -15,6 +15,7 @@ import type { GateResult } from '../src/evaluate/gate-result.js';
 import { openRegistry } from '../src/registry/open-registry.js';
 import { runTrainingJob, type TrainedModel } from '../src/train/training-job.js';
 import { runEvaluationJob, type Evaluation } from '../src/evaluate/evaluation-job.js';
+import { isPermanentImageFailure, runServingImageJob, type ServingImageSummary } from '../src/build/serving-image-job.js';
 
 export interface ActivityDependencies {
   /** Root of everything the embedded defaults store: snapshots, runs, registry. */
@@ -49,7 +50,7 @@ export interface RegisteredVersion {
   status: 'candidate' | 'rejected';
 }
 
-export type { DataSnapshot, TrainedModel, Evaluation, GateResult };
+export type { DataSnapshot, TrainedModel, Evaluation, GateResult, ServingImageSummary };
 
 export function createPipelineActivities(deps: ActivityDependencies) {
   return {
@@ -93,7 +94,9 @@ export function createPipelineActivities(deps: ActivityDependencies) {
       const execution = info.workflowExecution ?? { workflowId: 'standalone', runId: info.activityId };
       const runDir = path.join(deps.dataDir, 'runs', safeName(execution.workflowId), execution.runId);
       await mkdir(runDir, { recursive: true });
-      return nonRetryableOn(() => runTrainingJob({ ...args, runDir, heartbeat: (details) => Context.current().heartbeat(details), signal: Context.current().cancellationSignal }));
+      // A command's or container's output goes to the activity log (with the workflow and activity ids).
+      const log = (line: string) => Context.current().log.info(line, { source: 'trainer' });
+      return nonRetryableOn(() => runTrainingJob({ ...args, runDir, heartbeat: (details) => Context.current().heartbeat(details), signal: Context.current().cancellationSignal, log }));
     },
 
     async evaluateModel(args: { definition: PipelineDefinition; snapshot: DataSnapshot; model: TrainedModel }): Promise<Evaluation> {
@@ -134,6 +137,17 @@ export function createPipelineActivities(deps: ActivityDependencies) {
         return { version: version.version, status: version.status === 'rejected' ? 'rejected' : 'candidate' };
       } finally {
         await registry.close();
+      }
+    },
+
+    /** Builds and pushes the version's serving image (progress as heartbeats) and records its digest in the lineage. */
+    async buildServingImage(args: { definition: PipelineDefinition; version: number }): Promise<ServingImageSummary> {
+      const context = Context.current();
+      try {
+        return await runServingImageJob({ ...args, dataDir: deps.dataDir, heartbeat: (details) => context.heartbeat(details), signal: context.cancellationSignal });
+      } catch (err) {
+        if (isPermanentImageFailure(err)) throw ApplicationFailure.nonRetryable((err as Error).message, (err as Error).name);
+        throw err;
       }
     },
   };

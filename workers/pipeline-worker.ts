@@ -5,7 +5,10 @@
 import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import { createPipelineActivities } from '../activities/pipeline-activities.js';
 import { createDeployActivities } from '../activities/deploy-activities.js';
+import { createDriftActivities } from '../activities/drift-activities.js';
+import { DriftGauges } from '../src/drift/drift-gauges.js';
 import type { Settings } from '../src/temporal/settings.js';
+import { Registry } from 'prom-client';
 
 export interface PipelineWorkerOptions {
   settings: Settings;
@@ -13,6 +16,8 @@ export interface PipelineWorkerOptions {
   connection?: NativeConnection;
   workflowBundle?: WorkflowBundleOption;
   identity?: string;
+  /** Where the activities' gauges (drift) are registered; the worker process serves it on /metrics. */
+  metricsRegistry?: Registry;
 }
 
 export const WORKFLOWS_PATH = new URL('../workflows/index.ts', import.meta.url).pathname;
@@ -29,6 +34,7 @@ export async function createPipelineWorker(options: PipelineWorkerOptions): Prom
     activities: {
       ...createPipelineActivities({ dataDir: settings.dataDir, codeVersion: options.codeVersion }),
       ...createDeployActivities({ dataDir: settings.dataDir, codeVersion: options.codeVersion }),
+      ...createDriftActivities({ dataDir: settings.dataDir, codeVersion: options.codeVersion, gauges: new DriftGauges(options.metricsRegistry ?? new Registry()) }),
     },
     // Training is CPU-heavy; two at once on a 2-core machine is plenty.
     maxConcurrentActivityTaskExecutions: 4,

@@ -47,6 +47,12 @@ const measuring = proxyActivities<DeployActivities>({
   startToCloseTimeout: '15 seconds',
   retry: { initialInterval: '500 milliseconds', maximumAttempts: 2 },
 });
+/** Alerts are retried a little, then given up: a paging outage must not stall a rollback. */
+const notifying = proxyActivities<DeployActivities>({
+  startToCloseTimeout: '1 minute',
+  heartbeatTimeout: '20 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '10 seconds', maximumAttempts: 5 },
+});
 /** Rolling back must finish: it keeps retrying until the gateway answers. */
 const mustFinish = proxyActivities<DeployActivities>({
   startToCloseTimeout: '30 seconds',
@@ -151,12 +157,12 @@ export async function canaryRollout(input: CanaryRolloutInput): Promise<CanaryOu
         if (decision.action === 'advance') break;
         if (decision.action === 'extend') {
           note(`window extended: ${decision.reason}`);
-          await quick.sendAlert({ dedupKey: `canary/${model}/${canaryVersion}/extended`, severity: 'warning', kind: 'canary-extended', model, version: canaryVersion, summary: `${model} v${canaryVersion}: canary window extended (${decision.reason})` });
+          await alert({ dedupKey: `canary/${model}/${canaryVersion}/extended`, severity: 'warning', kind: 'canary-extended', model, version: canaryVersion, summary: `${model} v${canaryVersion}: canary window extended (${decision.reason})` });
         }
         if (decision.action === 'hold') {
           status.phase = 'holding';
           note(`holding for a human: ${decision.reason}`);
-          await quick.sendAlert({ dedupKey: `canary/${model}/${canaryVersion}/held`, severity: 'warning', kind: 'canary-held', model, version: canaryVersion, summary: `${model} v${canaryVersion}: canary held at ${status.weight}%: ${decision.reason}. Approve or abort it.` });
+          await alert({ dedupKey: `canary/${model}/${canaryVersion}/held`, severity: 'warning', kind: 'canary-held', model, version: canaryVersion, summary: `${model} v${canaryVersion}: canary held at ${status.weight}%: ${decision.reason}. Approve or abort it.` });
           await condition(() => command !== undefined);
           continue;
         }
@@ -216,7 +222,7 @@ export async function canaryRollout(input: CanaryRolloutInput): Promise<CanaryOu
     status.weight = 0;
     await mustFinish.retireVersion({ deploy, model, version: canaryVersion });
     await mustFinish.rejectVersion({ definition, version: canaryVersion, reason: `canary rolled back: ${reason}` });
-    await mustFinish.sendAlert({
+    await alert({
       dedupKey: `canary/${model}/${canaryVersion}/rollback`,
       severity: 'critical',
       kind: 'canary-rollback',
@@ -226,6 +232,15 @@ export async function canaryRollout(input: CanaryRolloutInput): Promise<CanaryOu
       details: { championVersion, lastCheck: status.analysis.checks.at(-1) },
     });
     return finish({ result: 'rolled-back', reason, version: canaryVersion, championVersion });
+  }
+
+  /** Sends an alert to the definition's sinks; a failed delivery is noted, never fatal. */
+  async function alert(event: Parameters<DeployActivities['sendAlert']>[0]): Promise<void> {
+    try {
+      await notifying.sendAlert({ ...event, alerts: definition.alerts });
+    } catch (err) {
+      note(`alert not delivered: ${(err as Error).message}`);
+    }
   }
 
   function finish(outcome: CanaryOutcome): CanaryOutcome {

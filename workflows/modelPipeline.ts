@@ -17,13 +17,23 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { PipelineActivities } from '../activities/pipeline-activities.js';
+import type { DeployActivities } from '../activities/deploy-activities.js';
+import type { AlertsSection } from '../src/spec/schema.js';
 import { PipelineRunInput, type PipelineRunInput as PipelineRunInputType } from '../src/spec/run-input.js';
 import { problemsFromZod, formatProblems } from '../src/spec/problems.js';
+import { containerDeploySettings } from '../src/spec/schema.js';
 import { pipelineStatusQuery } from './messages.js';
 import type { PipelineOutcome, PipelineResult, PipelineStatus, PipelineStepName } from './pipeline-status.js';
 import { DATA_VERSION, MODEL, MODEL_VERSION, OUTCOME, TRIGGER } from './search-attributes.js';
 import { canaryRollout } from './canaryRollout.js';
 import type { CanaryOutcome } from './canary-status.js';
+
+/** Alerts are retried a little, then given up: a paging outage must not fail the pipeline. */
+const notifying = proxyActivities<DeployActivities>({
+  startToCloseTimeout: '1 minute',
+  heartbeatTimeout: '20 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '10 seconds', maximumAttempts: 5 },
+});
 
 /** Quick steps: seconds of work, retried a few times for transient I/O errors. */
 const quick = proxyActivities<PipelineActivities>({
@@ -46,6 +56,7 @@ export async function modelPipeline(rawInput: PipelineRunInputType): Promise<Pip
 
   const { definition, definitionHash } = await step(status, 'load-definition', () => quick.loadPipelineDefinition(input), (d) => `model ${d.definition.model}, definition ${d.definitionHash.slice(0, 12)}`);
   status.model = definition.model;
+  status.alerts = definition.alerts;
   upsertSearchAttributes([{ key: MODEL, value: definition.model }]);
 
   const snapshot = await step(status, 'snapshot-data', () => quick.snapshotData({ definition, expectedDataVersion: input.expectedDataVersion }), (s) => `data version ${s.dataVersion} (${s.format}, ${s.sizeBytes} bytes)`);
@@ -72,9 +83,27 @@ export async function modelPipeline(rawInput: PipelineRunInputType): Promise<Pip
     (r) => `version ${r.version} (${r.status})`);
 
   status.version = registered.version;
+  if (registered.status === 'rejected' && patched('pipeline-alerts')) {
+    await alert(definition.alerts, {
+      dedupKey: `gates/${definition.model}/${registered.version}`, severity: 'warning', kind: 'gate-failed', model: definition.model, version: registered.version,
+      summary: `${definition.model} v${registered.version} rejected by its gates: ${evaluation.reasons.join('; ')}`,
+    });
+  }
   // Runs recorded before the canary step set the version together with the outcome.
   const versionBeforeCanary = patched('version-before-canary');
   if (versionBeforeCanary) upsertSearchAttributes([{ key: MODEL_VERSION, value: registered.version }]);
+  // The container target runs each version from its own image, built and pushed after registration.
+  // patched() last: runs recorded before this step (none could use the container target) replay unchanged.
+  if (registered.status === 'candidate' && definition.deploy?.target === 'container' && patched('build-serving-image')) {
+    const container = containerDeploySettings(definition.deploy);
+    const building = proxyActivities<PipelineActivities>({
+      startToCloseTimeout: container.buildTimeout,
+      heartbeatTimeout: container.buildHeartbeatTimeout,
+      retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 4 },
+    });
+    await step(status, 'build-image', () => building.buildServingImage({ definition, version: registered.version }),
+      (i) => `${i.reference} ${i.digest.slice(0, 19)}…${i.skipped ? ' (already in the registry)' : ` (built in ${i.buildSeconds.toFixed(1)} s, pushed in ${i.pushSeconds.toFixed(1)} s)`}`);
+  }
   let canary: CanaryOutcome | undefined;
   if (registered.status === 'candidate' && definition.deploy) {
     canary = await step(status, 'canary', () =>
@@ -123,6 +152,13 @@ async function step<T>(status: PipelineStatus, name: PipelineStepName, run: () =
     record.error = cause?.message ?? (err as Error).message;
     const outcome: PipelineOutcome =
       cause?.type === 'SpecError' ? 'invalid-definition' : cause?.type === 'DataContractViolation' ? 'contract-violation' : 'failed';
+    if (outcome === 'contract-violation' && status.model && patched('pipeline-alerts')) {
+      await alert(status.alerts, {
+        dedupKey: `contract/${status.model}/${status.dataVersion ?? 'unknown'}`, severity: 'error', kind: 'contract-violation', model: status.model,
+        summary: `${status.model}: data ${status.dataVersion ?? ''} violates its contract; the pipeline stopped. ${record.error.split('\n')[0]}`,
+        details: { error: record.error },
+      });
+    }
     return fail(status, outcome, record.error, cause?.type ?? 'PipelineStepFailed');
   }
 }
@@ -139,4 +175,13 @@ function fail(status: PipelineStatus, outcome: PipelineOutcome, message: string,
   upsertSearchAttributes([{ key: OUTCOME, value: outcome }]);
   upsertMemo({ summary: `${status.model ?? 'pipeline'} ${outcome}: ${message.split('\n')[0]}` });
   throw ApplicationFailure.nonRetryable(message, type);
+}
+
+/** Sends an alert to the definition's sinks; a failed delivery never fails the pipeline. */
+async function alert(alerts: AlertsSection | undefined, event: Omit<Parameters<DeployActivities['sendAlert']>[0], 'alerts'>): Promise<void> {
+  try {
+    await notifying.sendAlert({ ...event, alerts });
+  } catch {
+    // Recorded in the activity's failure; the run's outcome stands on its own.
+  }
 }

@@ -1,8 +1,9 @@
 /** The state object `modelPipeline` keeps and returns from its `status` query. Pure types. */
 import type { GateResult } from '../src/evaluate/gate-result.js';
 import type { CanaryOutcome } from './canary-status.js';
+import type { AlertsSection } from '../src/spec/schema.js';
 
-export type PipelineStepName = 'load-definition' | 'snapshot-data' | 'check-contract' | 'train' | 'evaluate' | 'register' | 'canary';
+export type PipelineStepName = 'load-definition' | 'snapshot-data' | 'check-contract' | 'train' | 'evaluate' | 'register' | 'build-image' | 'canary';
 
 export type PipelineOutcome = 'registered' | 'rejected' | 'promoted' | 'rolled-back' | 'invalid-definition' | 'contract-violation' | 'failed';
 
@@ -27,6 +28,8 @@ export interface PipelineStatus {
   version?: number;
   outcome?: PipelineOutcome;
   reasons?: string[];
+  /** The definition's alert sinks (env var names only), for alerts raised on failure. */
+  alerts?: AlertsSection;
 }
 
 export interface PipelineResult {

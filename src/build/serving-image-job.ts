@@ -96,3 +96,12 @@ function describeProgress(progress: ServingImageProgress): string {
       return 'checking the digest the registry serves';
   }
 }
+
+/** Failures a retry cannot fix: a broken build step, a missing base image, bad or missing credentials, a missing version. */
+export function isPermanentImageFailure(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  if (['ImageBuildError', 'BaseImageMissing', 'RegistryCredentialsError', 'ModelNotFoundError', 'ArtifactError', 'ArtifactIntegrityError'].includes(err.name)) return true;
+  const status = (err as { status?: number }).status;
+  if (err.name === 'RegistryRequestError' && status === 401) return true;
+  return err.name === 'ImagePushError' && /unauthorized|authentication required|denied/i.test(err.message);
+}

@@ -103,6 +103,17 @@ program
   .option('--pipeline <file>', "the model's pipeline definition (for its gateway and registry settings)")
   .action(async (model: string, opts: { to?: number; pipeline?: string }) => exit(await (await import('./commands/rollback.js')).rollbackCommand(model, opts)));
 
+program
+  .command('api')
+  .description('run the API server: POST /hooks/new-data (signed new-data events start modelPipeline), drift reports, GET /health')
+  .option('--config <file>', 'YAML/JSON config: pipelines, object routes, signatures, port (see src/triggers/api-config.ts)')
+  .option('--pipeline <file...>', "pipeline definition(s) to serve by model name (added to the config's)")
+  .option('--host <host>', 'interface to listen on (default 127.0.0.1)')
+  .option('--port <n>', 'port (default 8090)', int('--port'))
+  .option('--secret-env <name>', 'env var holding the Standard Webhooks secret (default MLOPS_WEBHOOK_SECRET)')
+  .option('--github-secret-env <name>', 'env var holding an X-Hub-Signature-256 secret (off unless given)')
+  .action(async (opts) => exit(await (await import('./commands/api.js')).apiCommand(opts)));
+
 const schedule = program.command('schedule').description('the Temporal Schedules a definition asks for (drift checks, periodic retraining)');
 schedule
   .command('apply <file>')

@@ -186,7 +186,7 @@ function translate(err: unknown, verb: string, object: string): Error {
   const status = parseStatus(err.body);
   const reason = status.reason ?? 'Unknown';
   const message = status.message ?? String(err.body ?? err.message);
-  if ([400, 403, 405, 415, 422].includes(err.code)) return new KubernetesRejectedError(object, verb, err.code, reason, fieldsOf(status), message);
+  if ([400, 403, 405, 415, 422].includes(err.code)) return new KubernetesRejectedError(object, verb, err.code, reason, fieldsOf(status), summarize(status, message));
   return new KubernetesApiError(err.code, reason, `${verb} ${object} failed (${err.code} ${reason}): ${message}`);
 }
 
@@ -202,7 +202,22 @@ function parseStatus(body: unknown): KubernetesStatus {
 /** Field names from `details.causes` (422) and from strict decoding messages (`unknown field "spec.x"`). */
 export function fieldsOf(status: KubernetesStatus): string[] {
   const fields = new Set<string>();
-  for (const cause of status.details?.causes ?? []) if (cause.field) fields.add(cause.field);
   for (const match of (status.message ?? '').matchAll(/(?:unknown|duplicate) field "([^"]+)"/g)) fields.add(match[1]!);
+  for (const cause of status.details?.causes ?? []) if (cause.field && !NOT_A_FIELD.has(cause.field)) fields.add(cause.field);
   return [...fields];
+}
+
+/** Causes that name no field to fix: `patch` (the whole patched object) and `<nil>` (the follow-up "rules not checked"). */
+const NOT_A_FIELD = new Set(['patch', '<nil>']);
+
+/**
+ * The part of the server's message a person acts on. A patch refused under Strict validation
+ * quotes the whole patched object before `strict decoding error: unknown field "..."`.
+ */
+function summarize(status: KubernetesStatus, message: string): string {
+  const strict = /strict decoding error: .*$/s.exec(message);
+  if (strict) return strict[0];
+  const causes = (status.details?.causes ?? []).filter((c) => c.message && !NOT_A_FIELD.has(c.field ?? '<nil>'));
+  if (causes.length) return causes.map((c) => (c.field && !c.message!.includes(c.field) ? `${c.field}: ${c.message}` : c.message)).join('; ');
+  return message.length > 500 ? `${message.slice(0, 500)}…` : message;
 }

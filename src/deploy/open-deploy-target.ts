@@ -1,13 +1,16 @@
 /** The one place that picks the deploy adapter from the pipeline definition. */
-import type { DeploySection } from '../spec/schema.js';
+import { containerDeploySettings, type DeploySection } from '../spec/schema.js';
 import type { DeployTarget } from './deploy-target.js';
 import { LocalDeployTarget } from './local-deploy-target.js';
+import { ContainerDeployTarget } from './container-deploy-target.js';
 import { openKubernetesTarget } from './k8s-open-target.js';
 
 export function openDeployTarget(section: DeploySection, options: { dataDir: string; gatewayToken: string }): DeployTarget {
   switch (section.target) {
     case 'local':
       return new LocalDeployTarget({ dataDir: options.dataDir, gatewayUrl: section.gateway.url, gatewayToken: options.gatewayToken });
+    case 'container':
+      return new ContainerDeployTarget({ dataDir: options.dataDir, gatewayUrl: section.gateway.url, gatewayToken: options.gatewayToken, settings: containerDeploySettings(section) });
     case 'kubernetes-deployment':
     case 'istio':
     case 'kserve':

@@ -59,10 +59,10 @@ export function smirnovSurvival(n: number, x: number): number {
   let lastV = n - nxFloor - (alpha === 0 ? 0 : 1);
   if (alpha === 0) lastV -= 1;
   const termCount = lastV + 1;
-  const logN = Math.log(n);
   let sum = 0;
   let compensation = 0;
   let logBinomial = 0;
+  let logBinomialError = 0;
   const add = (term: number) => {
     const t = sum + term;
     compensation += Math.abs(sum) >= Math.abs(term) ? sum - t + term : term - t + sum;
@@ -72,11 +72,14 @@ export function smirnovSurvival(n: number, x: number): number {
   add(Math.pow(1 - x, n) / x);
   const middle = Math.floor(n / 2);
   for (let v = 1; v < termCount; v++) {
-    logBinomial += Math.log((n - v + 1) / v);
-    // x + v/n = (n x + v) / n and 1 - x - v/n = (n - v - n x) / n, with n·x carried exactly.
-    const upper = nxHi + v + nxLo;
-    const lower = n - v - nxHi - nxLo;
-    const logTerm = logBinomial + (v - 1) * (Math.log(upper) - logN) + (n - v) * (Math.log(lower) - logN);
+    // log C(n, v) grows to ~n: a compensated running sum keeps its rounding from accumulating.
+    const step = Math.log((n - v + 1) / v);
+    const next = logBinomial + step;
+    logBinomialError += Math.abs(logBinomial) >= Math.abs(step) ? logBinomial - next + step : step - next + logBinomial;
+    logBinomial = next;
+    // u = x + v/n from n·x carried exactly; log(1 - u) by log1p so (n - v)·log stays accurate for large n.
+    const u = (nxHi + v + nxLo) / n;
+    const logTerm = logBinomial + logBinomialError + (v - 1) * Math.log(u) + (n - v) * Math.log1p(-u);
     const term = Math.exp(logTerm);
     if (Number.isFinite(term) && term !== 0) add(term);
     const current = sum + compensation;

@@ -71,6 +71,8 @@ export interface MlflowRegisteredModel {
   description?: string;
   tags?: MlflowTag[];
   aliases?: { alias: string; version: string }[];
+  /** The newest version per legacy stage (we never use stages, so: the newest). */
+  latest_versions?: MlflowModelVersion[];
 }
 
 export interface MlflowPage<T> {

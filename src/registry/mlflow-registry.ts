@@ -47,6 +47,8 @@ import { checkAlias, checkModelName, checkStatus, checkVersionNumber, parseNewMo
 const CHAMPION = 'champion';
 const CHALLENGER = 'challenger';
 const ATTACHMENT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+/** Reads in flight at once when listing (a run per version, versions per model). */
+const CONCURRENT_READS = 8;
 
 export class MlflowRegistry implements ModelRegistry {
   constructor(
@@ -116,18 +118,17 @@ export class MlflowRegistry implements ModelRegistry {
 
   async listModels(): Promise<RegisteredModel[]> {
     const models = await this.client.searchRegisteredModels();
-    const listed = await Promise.all(
-      models.map(async (model): Promise<RegisteredModel | undefined> => {
-        const versions = await this.client.searchModelVersions(`name = ${filterString(model.name)}`);
-        if (versions.length === 0) return undefined;
-        return {
-          name: model.name,
-          createdAt: new Date(model.creation_timestamp ?? 0).toISOString(),
-          latestVersion: Math.max(...versions.map((v) => Number(v.version))),
-          aliases: Object.fromEntries((model.aliases ?? []).map((a) => [a.alias, Number(a.version)]).sort(([a], [b]) => String(a).localeCompare(String(b)))),
-        };
-      }),
-    );
+    const listed = await mapConcurrently(models, async (model): Promise<RegisteredModel | undefined> => {
+      // `latest_versions` (one per legacy stage; all ours are stage "None") names the newest; older servers may omit it.
+      const latest = model.latest_versions?.length ? model.latest_versions : await this.client.searchModelVersions(`name = ${filterString(model.name)}`);
+      if (latest.length === 0) return undefined;
+      return {
+        name: model.name,
+        createdAt: new Date(model.creation_timestamp ?? 0).toISOString(),
+        latestVersion: Math.max(...latest.map((v) => Number(v.version))),
+        aliases: Object.fromEntries((model.aliases ?? []).map((a) => [a.alias, Number(a.version)] as const).sort(([a], [b]) => a.localeCompare(b))),
+      };
+    });
     return listed.filter((model): model is RegisteredModel => model !== undefined);
   }
 
@@ -140,7 +141,7 @@ export class MlflowRegistry implements ModelRegistry {
     for (const { alias, version } of registered.aliases ?? []) aliases.set(Number(version), [...(aliases.get(Number(version)) ?? []), alias]);
     const versions = await this.client.searchModelVersions(`name = ${filterString(model)}`);
     versions.sort((a, b) => Number(a.version) - Number(b.version));
-    return Promise.all(versions.map((v) => this.toPortVersion(v, aliases.get(Number(v.version)) ?? [])));
+    return mapConcurrently(versions, (v) => this.toPortVersion(v, aliases.get(Number(v.version)) ?? []));
   }
 
   async setAlias(model: string, alias: Alias, version: number, reason?: string): Promise<void> {
@@ -355,6 +356,20 @@ export function artifactRoot(run: MlflowRun): string {
     );
   }
   return match[1]!;
+}
+
+/** Calls MLflow for each item, a few at a time, in order: a model with many versions must not open hundreds of requests at once. */
+async function mapConcurrently<T, R>(items: readonly T[], map: (item: T) => Promise<R>, limit = CONCURRENT_READS): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await map(items[index]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
 }
 
 function checkAttachmentName(name: string): void {

@@ -171,7 +171,8 @@ function groupExists(pid: number): boolean {
   }
 }
 
-async function readTrainerMetrics(file: string): Promise<Record<string, number>> {
+/** `metrics.json`: a flat JSON object of finite numbers (shared with the container trainer). */
+export async function readTrainerMetrics(file: string): Promise<Record<string, number>> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');

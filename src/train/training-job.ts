@@ -1,8 +1,10 @@
 /**
  * Trains the model a definition asks for and leaves its artifact in the run directory.
- * The built-in trainer runs in a worker thread; a command trainer runs as a child process.
+ * The built-in trainer runs in a worker thread; a command trainer runs as a child process; a
+ * container trainer runs as a container of its image on the Docker engine.
  */
 import { Worker } from 'node:worker_threads';
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { mkdir } from 'node:fs/promises';
 import type { PipelineDefinition } from '../spec/schema.js';
@@ -12,6 +14,10 @@ import { loadDataset, DatasetError } from '../data/load-dataset.js';
 import { holdoutSplit } from '../data/split.js';
 import { writeDataset } from '../data/write-dataset.js';
 import { runCommandTrainer } from './command-trainer.js';
+import { runContainerTrainer } from './container-trainer.js';
+import { featureColumns } from './feature-columns.js';
+import { registryCredentials } from '../build/registry-credentials.js';
+import { parseByteSize } from '../build/byte-size.js';
 import { readArtifact } from './artifact-file.js';
 import { readBinaryTarget } from './binary-target.js';
 import { allRows } from '../data/table.js';
@@ -21,7 +27,7 @@ export interface TrainedModel {
   artifactPath: string;
   sha256: string;
   sizeBytes: number;
-  /** `builtin:logistic_regression` or `command:<argv0>`. */
+  /** `builtin:logistic_regression`, `command:<argv>` or `container:<image>@<image id>`. */
   trainer: string;
   summary: string;
   trainerMetrics: Record<string, number>;
@@ -35,12 +41,21 @@ export interface TrainingJob {
   runDir: string;
   heartbeat: (details: unknown) => void;
   signal: AbortSignal;
+  /** Where a command's or container's output lines go besides the heartbeat (the activity log). */
+  log?: (line: string) => void;
 }
 
 const HEARTBEAT_EVERY_MS = 2_000;
 
 export async function runTrainingJob(job: TrainingJob): Promise<TrainedModel> {
-  return job.definition.train.runtime === 'builtin' ? trainBuiltin(job) : trainWithCommand(job);
+  switch (job.definition.train.runtime) {
+    case 'builtin':
+      return trainBuiltin(job);
+    case 'command':
+      return trainWithCommand(job);
+    case 'container':
+      return trainInContainer(job);
+  }
 }
 
 async function trainBuiltin(job: TrainingJob): Promise<TrainedModel> {
@@ -80,18 +95,8 @@ async function trainBuiltin(job: TrainingJob): Promise<TrainedModel> {
 async function trainWithCommand(job: TrainingJob): Promise<TrainedModel> {
   const train = job.definition.train;
   if (train.runtime !== 'command') throw new Error('not a command trainer');
-  const { definition, snapshot } = job;
-  job.heartbeat({ phase: 'writing splits' });
-  const table = await loadDataset(snapshot.path, { format: snapshot.format });
-  const labels = readBinaryTarget(table, definition.data.target, allRows(table.rowCount));
-  const split = holdoutSplit(labels, definition.evaluate.holdout, definition.evaluate.seed);
-  const splitsDir = path.join(job.runDir, 'splits');
-  await mkdir(splitsDir, { recursive: true });
-  const ext = train.dataFormat;
-  const trainPath = path.join(splitsDir, `train.${ext}`);
-  const holdoutPath = path.join(splitsDir, `holdout.${ext}`);
-  await writeDataset(table, trainPath, { format: ext, rows: split.train });
-  await writeDataset(table, holdoutPath, { format: ext, rows: split.holdout });
+  const { definition } = job;
+  const { split, trainPath, holdoutPath } = await writeSplits(job, train.dataFormat);
   let lastLines: string[] = [];
   const result = await runCommandTrainer({
     command: train.command,
@@ -105,6 +110,7 @@ async function trainWithCommand(job: TrainingJob): Promise<TrainedModel> {
     signal: job.signal,
     onOutput: (line) => {
       lastLines = [...lastLines.slice(-4), line];
+      job.log?.(line);
       job.heartbeat({ phase: 'command running', output: lastLines });
     },
   });
@@ -119,4 +125,62 @@ async function trainWithCommand(job: TrainingJob): Promise<TrainedModel> {
     trainRows: split.train.length,
     holdoutRows: split.holdout.length,
   };
+}
+
+async function trainInContainer(job: TrainingJob): Promise<TrainedModel> {
+  const train = job.definition.train;
+  if (train.runtime !== 'container') throw new Error('not a container trainer');
+  const { definition } = job;
+  const { table, split, splitsDir, trainPath, holdoutPath } = await writeSplits(job, train.dataFormat);
+  const features = featureColumns(definition.data, table);
+  let lastLines: string[] = [];
+  const result = await runContainerTrainer({
+    image: train.image,
+    command: train.command,
+    // The target and features are part of the contract with the user's trainer.
+    env: { MLOPS_TARGET: definition.data.target, MLOPS_MODEL: definition.model, MLOPS_FEATURES: features.join(','), ...train.env },
+    cpus: train.cpus,
+    memoryBytes: parseByteSize(train.memory),
+    network: train.network,
+    timeoutMs: durationToMs(train.timeout),
+    splitsDir,
+    trainFile: path.basename(trainPath),
+    holdoutFile: path.basename(holdoutPath),
+    outputDir: path.join(job.runDir, 'output'),
+    containerName: `mlops-train-${createHash('sha256').update(path.resolve(job.runDir)).digest('hex').slice(0, 16)}`,
+    pullCredentials: train.registryAuth ? registryCredentials(train.registryAuth) : undefined,
+    signal: job.signal,
+    onOutput: (line) => {
+      lastLines = [...lastLines.slice(-4), line];
+      job.log?.(line);
+      job.heartbeat({ phase: 'container running', output: lastLines });
+    },
+  });
+  const { sha256, sizeBytes } = await readArtifact(result.artifactPath);
+  return {
+    artifactPath: result.artifactPath,
+    sha256,
+    sizeBytes,
+    trainer: `container:${train.image}@${result.imageId}`,
+    summary: `exit ${result.exitCode} after ${result.seconds.toFixed(1)} s in ${train.image}`,
+    trainerMetrics: result.trainerMetrics,
+    trainRows: split.train.length,
+    holdoutRows: split.holdout.length,
+  };
+}
+
+/** The train and hold-out splits (the evaluation's own split, so the gates see the same hold-out) as files. */
+async function writeSplits(job: TrainingJob, format: 'csv' | 'parquet') {
+  const { definition, snapshot } = job;
+  job.heartbeat({ phase: 'writing splits' });
+  const table = await loadDataset(snapshot.path, { format: snapshot.format });
+  const labels = readBinaryTarget(table, definition.data.target, allRows(table.rowCount));
+  const split = holdoutSplit(labels, definition.evaluate.holdout, definition.evaluate.seed);
+  const splitsDir = path.join(job.runDir, 'splits');
+  await mkdir(splitsDir, { recursive: true });
+  const trainPath = path.join(splitsDir, `train.${format}`);
+  const holdoutPath = path.join(splitsDir, `holdout.${format}`);
+  await writeDataset(table, trainPath, { format, rows: split.train });
+  await writeDataset(table, holdoutPath, { format, rows: split.holdout });
+  return { table, split, splitsDir, trainPath, holdoutPath };
 }

@@ -186,7 +186,7 @@ export function dataVersionKey(raw: string): string {
 }
 
 function check<T extends z.ZodType>(schema: T, value: unknown, what: string, prefix?: string): z.output<T> {
-  const result = schema.safeParse(value);
+  const result = schema.safeParse(value, { reportInput: true });
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => {
     const where = formatPath([...(prefix ? [prefix] : []), ...issue.path]) || '(root)';

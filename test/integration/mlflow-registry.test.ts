@@ -7,7 +7,8 @@
 import { createHash } from 'node:crypto';
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { registryListCommand, registryShowCommand } from '../../src/cli/commands/registry.js';
 import { MlflowClient, type MlflowModelVersion, type MlflowRun } from '../../src/registry/mlflow-client.js';
 import { MlflowAuthError, MlflowRequestError } from '../../src/registry/mlflow-errors.js';
 import { MlflowRegistry } from '../../src/registry/mlflow-registry.js';
@@ -258,5 +259,23 @@ describe('auth headers from environment variables', () => {
       delete process.env.TEST_MLFLOW_HEADERS;
       await proxy.close();
     }
+  });
+});
+
+describe('mlops registry list|show --mlflow', () => {
+  it('lists the models and shows a version read from MLflow', async () => {
+    await register({ aliases: ['challenger'] });
+    const printed: string[] = [];
+    const log = vi.spyOn(console, 'log').mockImplementation((text: string) => void printed.push(text));
+    try {
+      expect(await registryListCommand({ mlflow: mlflow.url })).toBe(0);
+      expect(await registryShowCommand(model, '1', { mlflow: mlflow.url })).toBe(0);
+    } finally {
+      log.mockRestore();
+    }
+    expect(printed[0]).toMatch(new RegExp(`^${model} +1 +- +1 `, 'm'));
+    expect(printed[1]).toContain(`Model ${model}, version 1 (candidate)`);
+    expect(printed[1]).toMatch(/aliases +challenger/);
+    expect(printed[1]).toMatch(/roc_auc +0\.9100/);
   });
 });

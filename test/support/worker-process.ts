@@ -20,6 +20,7 @@ export async function startWorkerProcess(settings: Settings): Promise<WorkerProc
       MLOPS_TASK_QUEUE: settings.taskQueue,
       MLOPS_DATA_DIR: settings.dataDir,
       MLOPS_CODE_VERSION: 'test',
+      MLOPS_WORKER_METRICS_PORT: '0',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -3,13 +3,36 @@ import { settingsFromEnv } from '../../temporal/settings.js';
 import { openRegistry } from '../../registry/open-registry.js';
 import { EmbeddedRegistry } from '../../registry/embedded-registry.js';
 import { renderModelList, renderModelVersions, renderVersionDetail } from '../../registry/registry-report.js';
+import { loadDefinitionFile } from '../../spec/load.js';
+import { RegistrySection } from '../../spec/schema.js';
 
-function open(opts: { registryDir?: string }) {
-  const settings = settingsFromEnv();
-  return openRegistry({ kind: 'embedded', path: opts.registryDir ? path.resolve(opts.registryDir) : undefined }, { dataDir: settings.dataDir });
+export interface RegistryOptions {
+  /** The embedded registry's directory. */
+  registryDir?: string;
+  /** A pipeline definition whose `registry` section to read (embedded or MLflow). */
+  pipeline?: string;
+  /** An MLflow tracking server URL; a bearer token comes from MLFLOW_TRACKING_TOKEN when set. */
+  mlflow?: string;
 }
 
-export async function registryListCommand(opts: { registryDir?: string }): Promise<number> {
+/** The registry section the options point at: `--pipeline`'s, an MLflow server, or the embedded one. */
+async function registrySection(opts: RegistryOptions): Promise<RegistrySection> {
+  if ([opts.registryDir, opts.pipeline, opts.mlflow].filter((o) => o !== undefined).length > 1) {
+    throw new Error('give one of --registry-dir, --pipeline and --mlflow');
+  }
+  if (opts.pipeline !== undefined) return (await loadDefinitionFile(path.resolve(opts.pipeline))).definition.registry;
+  if (opts.mlflow !== undefined) {
+    return RegistrySection.parse({ kind: 'mlflow', trackingUri: opts.mlflow, ...(process.env.MLFLOW_TRACKING_TOKEN ? { authTokenEnv: 'MLFLOW_TRACKING_TOKEN' } : {}) });
+  }
+  return { kind: 'embedded', path: opts.registryDir ? path.resolve(opts.registryDir) : undefined };
+}
+
+async function open(opts: RegistryOptions) {
+  const settings = settingsFromEnv();
+  return openRegistry(await registrySection(opts), { dataDir: settings.dataDir });
+}
+
+export async function registryListCommand(opts: RegistryOptions): Promise<number> {
   const registry = await open(opts);
   try {
     console.log(renderModelList(await registry.listModels()));
@@ -19,7 +42,7 @@ export async function registryListCommand(opts: { registryDir?: string }): Promi
   }
 }
 
-export async function registryShowCommand(model: string, version: string | undefined, opts: { registryDir?: string }): Promise<number> {
+export async function registryShowCommand(model: string, version: string | undefined, opts: RegistryOptions): Promise<number> {
   const registry = await open(opts);
   try {
     if (version === undefined) {

@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import type { ServedPipeline } from '../../../src/triggers/api-config.js';
+import { dataVersionKey, parseNewDataEvent, routeNewDataEvent } from '../../../src/triggers/new-data-event.js';
+import { gcsPushNotification, s3Notification } from '../../support/webhook-sender.js';
+
+const fraud: ServedPipeline = { file: '/p/fraud.yaml', model: 'fraud', dataSource: '/p/fraud.csv', objects: [{ store: 's3', bucket: 'landing', prefix: 'fraud/' }, { bucket: 'both', prefix: '' }] };
+const churn: ServedPipeline = { file: '/p/churn.yaml', model: 'churn', dataSource: '/p/churn.csv', objects: [{ store: 'gcs', bucket: 'landing', prefix: 'churn/' }] };
+const pipelines = [fraud, churn];
+
+describe('new-data events', () => {
+  it('decodes S3 keys (URL-encoded, + for a space) before matching prefixes', () => {
+    const event = parseNewDataEvent(s3Notification({ bucket: 'landing', encodedKey: 'fraud/Day+1/a%2Bb%20c.csv', versionId: 'v9' }));
+    expect(event).toEqual({ kind: 'objects', notices: [{ store: 's3', bucket: 'landing', key: 'fraud/Day 1/a+b c.csv', dataVersion: 'v9' }], ignored: [] });
+    expect(routeNewDataEvent(event, pipelines).runs).toEqual([{ pipeline: fraud, dataVersion: 'v9', origin: 's3://landing/fraud/Day 1/a+b c.csv' }]);
+  });
+
+  it('keeps stores apart: a GCS bucket named like an S3 route does not match it', () => {
+    const event = parseNewDataEvent(gcsPushNotification({ bucket: 'landing', name: 'fraud/x.csv', generation: '5' }));
+    expect(routeNewDataEvent(event, pipelines)).toEqual({ runs: [], ignored: ['gs://landing/fraud/x.csv: no pipeline routes this bucket and prefix'] });
+    const churnEvent = parseNewDataEvent(gcsPushNotification({ bucket: 'landing', name: 'churn/x.csv', generation: '6' }));
+    expect(routeNewDataEvent(churnEvent, pipelines).runs.map((r) => [r.pipeline.model, r.dataVersion])).toEqual([['churn', '6']]);
+  });
+
+  it('unwraps an SNS notification and ignores the S3 test event', () => {
+    const sns = { Type: 'Notification', MessageId: 'x', TopicArn: 'arn:aws:sns:eu-west-1:1:t', Message: JSON.stringify(s3Notification({ bucket: 'both', encodedKey: 'k.csv', eTag: 'abc' })) };
+    expect(routeNewDataEvent(parseNewDataEvent(sns), pipelines).runs.map((r) => r.dataVersion)).toEqual(['abc']);
+    expect(parseNewDataEvent({ Service: 'Amazon S3', Event: 's3:TestEvent', Bucket: 'landing' })).toEqual({ kind: 'objects', notices: [], ignored: ['s3:TestEvent'] });
+  });
+
+  it('names the field of a bad event', () => {
+    expect(() => parseNewDataEvent({ Records: [] })).toThrow('invalid S3 event: Records: Too small: expected array to have >=1 items');
+    expect(() => parseNewDataEvent(s3Notification({ bucket: 'landing', encodedKey: 'fraud/%E0%A4%A.csv', versionId: 'v' }))).toThrow('Records[0].s3.object.key: not a URL-encoded key');
+    expect(() => parseNewDataEvent({ message: { attributes: { eventType: 'OBJECT_FINALIZE', bucketId: 'b', objectId: 'o' }, data: Buffer.from('{').toString('base64') } })).toThrow('message.data: expected base64 of the object resource (JSON)');
+    expect(() => parseNewDataEvent([1])).toThrow('expected a JSON object');
+  });
+
+  it('makes data versions safe for workflow ids', () => {
+    expect(dataVersionKey('"d41d8cd98f00b204e9800998ecf8427e"')).toBe('d41d8cd98f00b204e9800998ecf8427e');
+    expect(dataVersionKey('a/b c')).toBe('a_b_c');
+    expect(dataVersionKey('x'.repeat(300))).toHaveLength(128);
+  });
+
+  it('starts one run per pipeline and version even when a record repeats', () => {
+    const one = s3Notification({ bucket: 'both', encodedKey: 'k.csv', versionId: 'v1' }) as { Records: unknown[] };
+    const event = parseNewDataEvent({ Records: [...one.Records, ...one.Records] });
+    expect(routeNewDataEvent(event, pipelines).runs).toHaveLength(1);
+  });
+});
