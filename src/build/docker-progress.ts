@@ -32,6 +32,8 @@ export async function* readProgressEvents(stream: Readable | NodeJS.ReadableStre
 }
 
 const OUTPUT_TAIL_LINES = 30;
+// eslint-disable-next-line no-control-regex
+const ANSI_ESCAPE = /\u001b\[[0-9;]*[A-Za-z]/g;
 
 /** A build step failed (its RUN exited non-zero, a COPY source is missing, the base image is absent, ...). */
 export class ImageBuildError extends Error {
@@ -84,8 +86,10 @@ export class BuildTranscript {
     const text = event.stream ?? (event.status !== undefined ? `${event.status}${event.progress ? ` ${event.progress}` : ''}\n` : undefined);
     if (text === undefined) return false;
     let newStep = false;
-    for (const line of text.split('\n')) {
-      if (line.trim() === '') continue;
+    for (const raw of text.split('\n')) {
+      // RUN output keeps the colours the builder adds to stderr; the error message must not.
+      const line = raw.replace(ANSI_ESCAPE, '');
+      if (line.trim() === '' || /^Removing intermediate container [0-9a-f]+$/.test(line.trim())) continue;
       const step = /^Step (\d+)\/(\d+) : (.*)$/.exec(line);
       if (step) {
         this.stepLine = line;

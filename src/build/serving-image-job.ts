@@ -66,6 +66,10 @@ export async function runServingImageJob(job: ServingImageJob): Promise<ServingI
     });
     await recordServingImage(registry, definition.model, version, { reference: image.reference, digest: image.digest, builtAt: new Date().toISOString() }, workDir);
     return { reference: image.reference, digest: image.digest, skipped: image.skipped, buildSeconds: image.buildSeconds, pushSeconds: image.pushSeconds };
+  } catch (err) {
+    // A cancelled build surfaces as a broken connection; report the cancellation itself.
+    if (job.signal?.aborted) throw job.signal.reason ?? err;
+    throw err;
   } finally {
     await registry.close();
     await rm(workDir, { recursive: true, force: true });

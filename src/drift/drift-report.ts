@@ -29,11 +29,16 @@ export interface ColumnDrift {
   statistic: number | null;
   /** For the p-value tests (ks, chisquare, z); null for distances. */
   pValue: number | null;
-  /** Drift when p ≤ threshold (KS, z), p < threshold (chi²), or distance ≥ threshold. */
+  /** Drift when p ≤ threshold (KS), p < threshold (chi², z), or distance ≥ threshold (Evidently's rules). */
   threshold: number;
   /** null when the column could not be evaluated (see `error`). */
   drifted: boolean | null;
   error?: string;
+  /**
+   * True when a side had more values than its profile keeps (sampleSize), so the statistic came
+   * from quantile sketches rather than every value; absent when it equals scipy's / Evidently's.
+   */
+  approximate?: boolean;
   reference: DistributionSummary;
   current: DistributionSummary;
 }

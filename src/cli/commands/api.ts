@@ -8,6 +8,7 @@ import { connectClient } from '../temporal-client.js';
 import { settingsFromEnv } from '../../temporal/settings.js';
 import { readApiConfigFile, resolveApiConfig, type ApiConfigInput } from '../../triggers/api-config.js';
 import { startWebhookServer } from '../../triggers/webhook-server.js';
+import { driftReportRoutes } from '../../triggers/drift-report-routes.js';
 
 export interface ApiCommandOptions {
   config?: string;
@@ -41,8 +42,8 @@ export async function apiCommand(options: ApiCommandOptions, env: NodeJS.Process
     const settings = await resolveApiConfig(input, { baseDir, env, source: options.config ?? 'mlops api' });
     const temporal = settingsFromEnv(env);
     const client = await connectClient(temporal);
-    const server = await startWebhookServer({ settings, client, taskQueue: temporal.taskQueue });
-    console.log(`api: listening on ${server.url} (POST /hooks/new-data, GET /health); models: ${settings.pipelines.map((p) => p.model).join(', ')}; task queue ${temporal.taskQueue}`);
+    const server = await startWebhookServer({ settings, client, taskQueue: temporal.taskQueue, plugins: [driftReportRoutes(temporal.dataDir)] });
+    console.log(`api: listening on ${server.url} (POST /hooks/new-data, GET /reports/drift/<model>, GET /health); models: ${settings.pipelines.map((p) => p.model).join(', ')}; task queue ${temporal.taskQueue}`);
     const signal = await new Promise<NodeJS.Signals>((resolve) => {
       process.once('SIGTERM', () => resolve('SIGTERM'));
       process.once('SIGINT', () => resolve('SIGINT'));
