@@ -13,6 +13,7 @@ import { loadDataset } from '../src/data/load-dataset.js';
 import { checkDataContract as checkContract, DataContractViolation } from '../src/data/contract.js';
 import type { GateResult } from '../src/evaluate/gate-result.js';
 import { openRegistry } from '../src/registry/open-registry.js';
+import { REFERENCE_PROFILE_ATTACHMENT } from '../src/drift/reference-profile-attachment.js';
 import { runTrainingJob, type TrainedModel } from '../src/train/training-job.js';
 import { runEvaluationJob, type Evaluation } from '../src/evaluate/evaluation-job.js';
 import { isPermanentImageFailure, runServingImageJob, type ServingImageSummary } from '../src/build/serving-image-job.js';
@@ -109,35 +110,38 @@ export function createPipelineActivities(deps: ActivityDependencies) {
     },
 
     async registerModelVersion(args: RegisterInput): Promise<RegisteredVersion> {
-      const registry = await openRegistry(args.definition.registry, { dataDir: deps.dataDir });
-      try {
-        const passed = args.evaluation.reasons.length === 0;
-        const version = await registry.registerVersion({
-          model: args.definition.model,
-          // One version per run, even when this activity is retried after a crash.
-          idempotencyKey: `${args.workflowId}/${args.runId}`,
-          status: passed ? 'candidate' : 'rejected',
-          artifactPath: args.model.artifactPath,
-          metrics: args.evaluation.metrics,
-          gates: args.evaluation.gates,
-          rejectionReasons: args.evaluation.reasons,
-          aliases: passed ? ['challenger'] : [],
-          description: args.definition.description,
-          lineage: {
-            dataVersion: args.snapshot.sha256,
-            definitionHash: args.definitionHash,
-            trainer: args.model.trainer,
-            codeVersion: deps.codeVersion,
-            workflowId: args.workflowId,
-            runId: args.runId,
-            parentVersion: args.evaluation.championVersion,
-            trigger: args.trigger,
-          },
-        });
-        return { version: version.version, status: version.status === 'rejected' ? 'rejected' : 'candidate' };
-      } finally {
-        await registry.close();
-      }
+      return nonRetryableOn(async () => {
+        const registry = await openRegistry(args.definition.registry, { dataDir: deps.dataDir });
+        try {
+          const passed = args.evaluation.reasons.length === 0;
+          const version = await registry.registerVersion({
+            model: args.definition.model,
+            // One version per run, even when this activity is retried after a crash.
+            idempotencyKey: `${args.workflowId}/${args.runId}`,
+            status: passed ? 'candidate' : 'rejected',
+            artifactPath: args.model.artifactPath,
+            metrics: args.evaluation.metrics,
+            gates: args.evaluation.gates,
+            rejectionReasons: args.evaluation.reasons,
+            aliases: passed ? ['challenger'] : [],
+            attachments: args.model.referenceProfilePath ? { [REFERENCE_PROFILE_ATTACHMENT]: args.model.referenceProfilePath } : {},
+            description: args.definition.description,
+            lineage: {
+              dataVersion: args.snapshot.sha256,
+              definitionHash: args.definitionHash,
+              trainer: args.model.trainer,
+              codeVersion: deps.codeVersion,
+              workflowId: args.workflowId,
+              runId: args.runId,
+              parentVersion: args.evaluation.championVersion,
+              trigger: args.trigger,
+            },
+          });
+          return { version: version.version, status: version.status === 'rejected' ? 'rejected' : 'candidate' };
+        } finally {
+          await registry.close();
+        }
+      });
     },
 
     /** Builds and pushes the version's serving image (progress as heartbeats) and records its digest in the lineage. */
@@ -167,6 +171,9 @@ export class DataVersionMismatch extends Error {
 const INPUT_ERRORS = new Set([
   'SpecError', 'DatasetError', 'DataContractViolation', 'DataVersionMismatch', 'TargetValueError', 'MissingFeatureError',
   'FeatureTypeError', 'TrainingDataError', 'ArtifactError', 'TrainerOutputError', 'ArtifactIntegrityError', 'InvalidEvaluationInput',
+  'InvalidRegistryInputError', 'StatusTransitionError', 'MissingReferenceProfile',
+  // MLflow answers that retrying cannot change (MlflowUnavailableError stays retryable).
+  'MlflowRequestError', 'MlflowNotFoundError', 'MlflowAlreadyExistsError', 'MlflowAuthError', 'MlflowConfigurationError',
 ]);
 
 /** Turns input errors into non-retryable failures typed by the error's name. */

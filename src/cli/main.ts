@@ -34,11 +34,15 @@ const registry = program.command('registry').description('read the model registr
 registry
   .command('list')
   .option('--registry-dir <dir>', 'embedded registry directory (default .data/registry)')
-  .action(async (opts: { registryDir?: string }) => exit(await (await import('./commands/registry.js')).registryListCommand(opts)));
+  .option('--pipeline <file>', 'read the registry named by this pipeline definition (embedded or MLflow)')
+  .option('--mlflow <uri>', 'read an MLflow tracking server (bearer token from MLFLOW_TRACKING_TOKEN when set)')
+  .action(async (opts: { registryDir?: string; pipeline?: string; mlflow?: string }) => exit(await (await import('./commands/registry.js')).registryListCommand(opts)));
 registry
   .command('show <model> [version]')
   .option('--registry-dir <dir>', 'embedded registry directory (default .data/registry)')
-  .action(async (model: string, version: string | undefined, opts: { registryDir?: string }) =>
+  .option('--pipeline <file>', 'read the registry named by this pipeline definition (embedded or MLflow)')
+  .option('--mlflow <uri>', 'read an MLflow tracking server (bearer token from MLFLOW_TRACKING_TOKEN when set)')
+  .action(async (model: string, version: string | undefined, opts: { registryDir?: string; pipeline?: string; mlflow?: string }) =>
     exit(await (await import('./commands/registry.js')).registryShowCommand(model, version, opts)));
 
 program

@@ -19,12 +19,15 @@ import { featureColumns } from './feature-columns.js';
 import { registryCredentials } from '../build/registry-credentials.js';
 import { parseByteSize } from '../build/byte-size.js';
 import { readArtifact } from './artifact-file.js';
+import { buildReferenceProfile, writeProfile } from '../drift/reference-profile.js';
 import { readBinaryTarget } from './binary-target.js';
 import { allRows } from '../data/table.js';
 import type { TrainingThreadInput, TrainingThreadMessage } from './training-thread.js';
 
 export interface TrainedModel {
   artifactPath: string;
+  /** The drift reference profile of the training data, kept with the version in the registry. */
+  referenceProfilePath?: string;
   sha256: string;
   sizeBytes: number;
   /** `builtin:logistic_regression`, `command:<argv>` or `container:<image>@<image id>`. */
@@ -96,7 +99,7 @@ async function trainWithCommand(job: TrainingJob): Promise<TrainedModel> {
   const train = job.definition.train;
   if (train.runtime !== 'command') throw new Error('not a command trainer');
   const { definition } = job;
-  const { split, trainPath, holdoutPath } = await writeSplits(job, train.dataFormat);
+  const { table, split, trainPath, holdoutPath } = await writeSplits(job, train.dataFormat);
   let lastLines: string[] = [];
   const result = await runCommandTrainer({
     command: train.command,
@@ -115,8 +118,11 @@ async function trainWithCommand(job: TrainingJob): Promise<TrainedModel> {
     },
   });
   const { sha256, sizeBytes } = await readArtifact(result.artifactPath);
+  const referenceProfilePath = path.join(job.runDir, 'reference-profile.json');
+  await writeProfile(buildReferenceProfile(table, featureColumns(definition.data, table), { seed: definition.evaluate.seed }), referenceProfilePath);
   return {
     artifactPath: result.artifactPath,
+    referenceProfilePath,
     sha256,
     sizeBytes,
     trainer: `command:${train.command.join(' ')}`,

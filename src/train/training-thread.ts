@@ -6,6 +6,8 @@ import { holdoutSplit } from '../data/split.js';
 import { trainLogisticRegression } from './logistic-regression.js';
 import { writeArtifact } from './artifact-file.js';
 import { featureColumns } from './feature-columns.js';
+import { buildReferenceProfile, writeProfile } from '../drift/reference-profile.js';
+import path from 'node:path';
 import { readBinaryTarget } from './binary-target.js';
 import { allRows } from '../data/table.js';
 
@@ -19,7 +21,7 @@ export interface TrainingThreadInput {
 
 export type TrainingThreadMessage =
   | { type: 'progress'; phase: string }
-  | { type: 'done'; artifactPath: string; sha256: string; sizeBytes: number; summary: string; trainerMetrics: Record<string, number>; trainRows: number; holdoutRows: number }
+  | { type: 'done'; artifactPath: string; referenceProfilePath: string; sha256: string; sizeBytes: number; summary: string; trainerMetrics: Record<string, number>; trainRows: number; holdoutRows: number }
   | { type: 'error'; name: string; message: string; stack?: string };
 
 const post = (message: TrainingThreadMessage) => parentPort!.postMessage(message);
@@ -42,10 +44,14 @@ async function main(input: TrainingThreadInput): Promise<void> {
     seed: definition.evaluate.seed,
   });
   const written = await writeArtifact(artifact, input.runDir);
+  post({ type: 'progress', phase: 'profiling the training data for drift monitoring' });
+  const referenceProfilePath = path.join(input.runDir, 'reference-profile.json');
+  await writeProfile(buildReferenceProfile(table, features, { seed: definition.evaluate.seed }), referenceProfilePath);
   const t = artifact.training;
   post({
     type: 'done',
     artifactPath: written.path,
+    referenceProfilePath,
     sha256: written.sha256,
     sizeBytes: written.sizeBytes,
     summary: `${t.rows} rows, ${t.iterations} iterations, ${t.converged ? 'converged' : 'not converged'}, ${t.seconds.toFixed(1)} s`,

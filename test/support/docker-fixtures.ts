@@ -7,6 +7,7 @@ import { trainLogisticRegression } from '../../src/train/logistic-regression.js'
 import { writeArtifact } from '../../src/train/artifact-file.js';
 import type { LinearModelArtifact } from '../../src/train/artifact.js';
 import { openRegistry } from '../../src/registry/open-registry.js';
+import { compileInferenceModel } from '../../src/serving/inference-model.js';
 import { PipelineDefinition, type PipelineDefinitionInput } from '../../src/spec/schema.js';
 import { NODE_BASE_IMAGE, REGISTRY_URL } from './docker-engine.js';
 
@@ -53,4 +54,21 @@ export function containerDefinition(model: string, container: Partial<NonNullabl
       container: { registry: { url: REGISTRY_URL }, repository: TEST_REPOSITORY, baseImage: NODE_BASE_IMAGE, readyTimeout: '60s', ...container },
     },
   });
+}
+
+/** An Open Inference Protocol request for the first `rows` rows of the table, and what our own scorer says of them. */
+export function inferenceFixture(registered: RegisteredTestVersion, rows: number): { body: { inputs: unknown[] }; expected: number[] } {
+  const columns = registered.features.map((name) => {
+    const column = registered.table.columns.find((c) => c.name === name)!;
+    const data = Array.from({ length: rows }, (_, r) =>
+      column.kind === 'numeric' ? (Number.isNaN(column.values[r]!) ? null : column.values[r]!) : column.codes[r]! < 0 ? null : column.dictionary[column.codes[r]!]!,
+    );
+    return { name, datatype: column.kind === 'numeric' ? 'FP64' : 'BYTES', data };
+  });
+  const model = compileInferenceModel(registered.artifact);
+  const ordered = model.features.map((f) => columns.find((c) => c.name === f.name)!.data);
+  return {
+    body: { inputs: columns.map((c) => ({ name: c.name, shape: [rows], datatype: c.datatype, data: c.data })) },
+    expected: Array.from(model.scoreColumns(ordered, rows)),
+  };
 }

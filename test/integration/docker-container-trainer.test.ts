@@ -1,0 +1,134 @@
+/**
+ * `train.runtime: container` against the real engine: the scikit-learn example trains in a
+ * container on read-only splits, writes a model our evaluator scores exactly as scikit-learn
+ * did, and passes the gates; a failing, silent, escaping or cancelled trainer is reported and its
+ * container removed every time.
+ */
+import { mkdtemp } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type Docker from 'dockerode';
+import { runTrainingJob, type TrainingJob } from '../../src/train/training-job.js';
+import { ContainerTrainerError } from '../../src/train/container-trainer.js';
+import { TrainerOutputError } from '../../src/train/command-trainer.js';
+import { runEvaluationJob } from '../../src/evaluate/evaluation-job.js';
+import { openRegistry } from '../../src/registry/open-registry.js';
+import { snapshotDataset, type DataSnapshot } from '../../src/data/snapshot.js';
+import { PipelineDefinition, type PipelineDefinitionInput } from '../../src/spec/schema.js';
+import { dockerForTests, sklearnTrainerImage } from '../support/docker-engine.js';
+import { fraudDefinition, makeDataset, makeWorkspace } from '../support/pipeline-fixtures.js';
+
+const engine = await dockerForTests();
+
+describe.skipIf(!engine.ok)('container training runtime (real engine)', () => {
+  if (!engine.ok) return;
+  const { docker } = engine;
+  let workspace: string;
+  let snapshot: DataSnapshot;
+  let image: string;
+
+  beforeAll(async () => {
+    workspace = await makeWorkspace();
+    const source = await makeDataset(workspace, 'transactions.csv', { rows: 4000, seed: 5 });
+    snapshot = await snapshotDataset(source, workspace);
+    image = await sklearnTrainerImage(docker);
+  });
+
+  const definition = (train: Record<string, unknown>, overrides: Partial<PipelineDefinitionInput> = {}) =>
+    PipelineDefinition.parse(fraudDefinition(snapshot.path, { model: 'sklearn-test', train: { runtime: 'container', image, ...train } as PipelineDefinitionInput['train'], ...overrides }));
+
+  const job = async (def: PipelineDefinition, extra: Partial<TrainingJob> = {}): Promise<TrainingJob & { lines: string[] }> => {
+    const lines: string[] = [];
+    const runDir = await mkdtemp(path.join(workspace, 'run-'));
+    return { definition: def, snapshot, runDir, heartbeat: () => undefined, signal: new AbortController().signal, log: (line) => lines.push(line), lines, ...extra };
+  };
+
+  it('trains the scikit-learn example in a container; our evaluation reproduces its scores and the gates pass', async () => {
+    const def = definition({ env: { TRAIN_L2: '1' }, cpus: 1, memory: '1g' }, { evaluate: { holdout: 0.25, seed: 3, gates: { roc_auc: { min: 0.7 }, log_loss: { max: 0.4 } } } });
+    const training = await job(def);
+    const model = await runTrainingJob(training);
+
+    expect(model.trainer).toMatch(new RegExp(`^container:${image}@sha256:[0-9a-f]{64}$`));
+    expect(training.lines.some((l) => l.startsWith('training scikit-learn 1.'))).toBe(true);
+    expect(model.trainerMetrics.holdout_roc_auc).toBeGreaterThan(0.7);
+
+    const registry = await openRegistry({ kind: 'embedded' }, { dataDir: workspace });
+    const evaluation = await runEvaluationJob({ definition: def, snapshot, model, registry, dataDir: workspace });
+    await registry.close();
+    // Same hold-out, same scores: our evaluator and scikit-learn agree on the metrics.
+    expect(evaluation.metrics.roc_auc).toBeCloseTo(model.trainerMetrics.holdout_roc_auc!, 9);
+    expect(evaluation.metrics.log_loss).toBeCloseTo(model.trainerMetrics.holdout_log_loss!, 9);
+    expect(evaluation.reasons).toEqual([]);
+    expect(await trainerContainers(docker)).toEqual([]);
+  });
+
+  it('mounts the data read-only, applies the CPU and memory limits and keeps the trainer off the network', async () => {
+    const probe = [
+      'python3', '-c',
+      [
+        'import os, socket, sys',
+        "limit = open('/sys/fs/cgroup/memory/memory.limit_in_bytes').read().strip() if os.path.exists('/sys/fs/cgroup/memory/memory.limit_in_bytes') else open('/sys/fs/cgroup/memory.max').read().strip()",
+        "print('memory-limit', limit)",
+        "print('interfaces', sorted(n for _, n in socket.if_nameindex()))",
+        "print('train-file', os.path.exists(os.environ['MLOPS_TRAIN_DATA']))",
+        "open('/mlops/data/x', 'w')",
+      ].join('\n'),
+    ];
+    const error = await runTrainingJob(await job(definition({ command: probe, memory: '300m', cpus: 0.5 }))).catch((err: unknown) => err);
+    expect(error).toBeInstanceOf(ContainerTrainerError);
+    const failure = error as ContainerTrainerError;
+    expect(failure.reason).toBe('exit');
+    expect(failure.outputTail).toContain(`memory-limit ${300 * 1024 * 1024}`);
+    expect(failure.outputTail).toContain("interfaces ['lo']");
+    expect(failure.outputTail).toContain('train-file True');
+    expect(failure.message).toMatch(/Read-only file system/);
+    expect(await trainerContainers(docker)).toEqual([]);
+  });
+
+  it('reports a non-zero exit with the last lines of output', async () => {
+    const error = await runTrainingJob(await job(definition({ command: ['python3', '-c', "print('loading'); import sys; print('bad label column', file=sys.stderr); sys.exit(4)"] }))).catch((err: unknown) => err);
+    expect(error).toBeInstanceOf(ContainerTrainerError);
+    expect(error).toMatchObject({ reason: 'exit', exitCode: 4 });
+    expect((error as ContainerTrainerError).outputTail).toEqual(['loading', 'bad label column']);
+    expect(await trainerContainers(docker)).toEqual([]);
+  });
+
+  it('rejects a trainer that exits 0 without writing the model', async () => {
+    const error = await runTrainingJob(await job(definition({ command: ['python3', '-c', "print('done, honestly')"] }))).catch((err: unknown) => err);
+    expect(error).toBeInstanceOf(TrainerOutputError);
+    expect((error as Error).message).toMatch(/model\.json: file not found/);
+  });
+
+  it('stops and removes the container when the activity is cancelled', async () => {
+    const controller = new AbortController();
+    const training = await job(definition({ command: ['python3', '-c', "import time; print('training for a long time', flush=True); time.sleep(600)"] }), {
+      signal: controller.signal,
+      log: (line) => {
+        if (line.includes('training for a long time')) controller.abort();
+      },
+    });
+    const started = Date.now();
+    const error = await runTrainingJob(training).catch((err: unknown) => err);
+    expect(error).toMatchObject({ name: 'ContainerTrainerError', reason: 'aborted' });
+    expect(Date.now() - started).toBeLessThan(30_000);
+    expect(await trainerContainers(docker)).toEqual([]);
+  });
+
+  it('removes a container left by a crashed attempt before the retry starts', async () => {
+    const training = await job(definition({ command: ['python3', '-c', "print('ok')"] }));
+    const { createHash } = await import('node:crypto');
+    const name = `mlops-train-${createHash('sha256').update(path.resolve(training.runDir)).digest('hex').slice(0, 16)}`;
+    // What a worker killed mid-training leaves: the container, still running.
+    const leftover = await docker.createContainer({ name, Image: image, Cmd: ['python3', '-c', 'import time; time.sleep(600)'], Labels: { 'io.mlops.role': 'trainer' }, HostConfig: { NetworkMode: 'none' } });
+    await leftover.start();
+    const error = await runTrainingJob(training).catch((err: unknown) => err);
+    expect(error).toBeInstanceOf(TrainerOutputError); // it ran (printed ok, wrote nothing), so the leftover was out of the way
+    await expect(leftover.inspect()).rejects.toMatchObject({ statusCode: 404 });
+  });
+});
+
+async function trainerContainers(docker: Docker): Promise<string[]> {
+  const containers = await docker.listContainers({ all: true, filters: { label: ['io.mlops.role=trainer'] } });
+  return containers.map((c) => c.Names.join(','));
+}
