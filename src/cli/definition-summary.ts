@@ -38,6 +38,7 @@ export function summariseDefinition(definition: PipelineDefinition, definitionHa
     ...(gates.length ? gates.map((g, i) => `  ${i === 0 ? 'gates   ' : '        '}  ${g}`) : ['  gates     none (every trained model becomes a challenger)']),
     `  registry  ${registry.kind}${registry.kind === 'embedded' && registry.path ? ` at ${registry.path}` : ''}`,
     ...deploySummary(definition),
+    ...monitorSummary(definition),
   ];
   return lines.filter((l) => l !== undefined).join('\n');
 }
@@ -52,4 +53,18 @@ function deploySummary({ deploy }: PipelineDefinition): string[] {
     `            fail-safe after ${c.consecutiveErrorLimit} checks without metrics; too little evidence: ${c.onInsufficientEvidence}`,
     ...(deploy.faults ? [`  faults    DRILL: ${deploy.faults.errorRate * 100}% errors, +${deploy.faults.addedLatencyMs} ms${deploy.faults.duration ? ` for ${deploy.faults.duration}` : ''}`] : []),
   ];
+}
+
+function monitorSummary({ monitor, alerts }: PipelineDefinition): string[] {
+  const lines: string[] = [];
+  if (monitor?.drift) {
+    const d = monitor.drift;
+    lines.push(`  drift     "${d.schedule}" over ${d.window} of logged predictions, ${d.method} tests, dataset drift at ${d.datasetThreshold * 100}% of features; on drift: ${d.onDrift.join(' + ')}`);
+  }
+  if (monitor?.retrain) lines.push(`  retrain   "${monitor.retrain.schedule}"`);
+  if (alerts) {
+    const sinks = [alerts.pagerduty && `PagerDuty ($${alerts.pagerduty.routingKeyEnv})`, alerts.slack && `Slack ($${alerts.slack.webhookUrlEnv})`, alerts.webhook && `webhook ($${alerts.webhook.urlEnv})`].filter(Boolean);
+    lines.push(`  alerts    ${sinks.join(', ') || 'none'}`);
+  }
+  return lines;
 }

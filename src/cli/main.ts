@@ -118,6 +118,14 @@ program
   .option('--github-secret-env <name>', 'env var holding an X-Hub-Signature-256 secret (off unless given)')
   .action(async (opts) => exit(await (await import('./commands/api.js')).apiCommand(opts)));
 
+program
+  .command('drift')
+  .description('drift monitoring')
+  .command('check <file>')
+  .description('run driftMonitor now for the window ending now; prints the verdict and the report')
+  .option('--follow', 'follow the retraining run it starts, if any')
+  .action(async (file: string, opts: { follow?: boolean }) => exit(await (await import('./commands/drift.js')).driftCheckCommand(file, { follow: Boolean(opts.follow) })));
+
 const schedule = program.command('schedule').description('the Temporal Schedules a definition asks for (drift checks, periodic retraining)');
 schedule
   .command('apply <file>')

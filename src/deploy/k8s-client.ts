@@ -112,7 +112,7 @@ export class KubernetesApiObjects implements KubernetesObjects {
 
   async read<T extends KubernetesObject>(kind: ResourceKind, namespace: string, name: string): Promise<T | undefined> {
     try {
-      if (kind === SERVICES) return plain<T>(await this.core.readNamespacedService({ name, namespace }), kind);
+      if (isCoreService(kind)) return plain<T>(await this.core.readNamespacedService({ name, namespace }), kind);
       return (await this.custom.getNamespacedCustomObject({ ...this.resource(kind), namespace, name })) as T;
     } catch (err) {
       if (err instanceof ApiException && err.code === 404) return undefined;
@@ -122,7 +122,7 @@ export class KubernetesApiObjects implements KubernetesObjects {
 
   async list<T extends KubernetesObject>(kind: ResourceKind, namespace: string, labelSelector: string): Promise<T[]> {
     try {
-      if (kind === SERVICES) return (await this.core.listNamespacedService({ namespace, labelSelector })).items.map((s) => plain<T>(s, kind));
+      if (isCoreService(kind)) return (await this.core.listNamespacedService({ namespace, labelSelector })).items.map((s) => plain<T>(s, kind));
       const list = (await this.custom.listNamespacedCustomObject({ ...this.resource(kind), namespace, labelSelector })) as { items: T[] };
       return list.items.map((item) => ({ ...item, apiVersion: apiVersionOf(kind), kind: kind.kind }));
     } catch (err) {
@@ -133,7 +133,7 @@ export class KubernetesApiObjects implements KubernetesObjects {
   async create<T extends KubernetesObject>(kind: ResourceKind, namespace: string, body: T): Promise<T> {
     const write = { fieldManager: FIELD_MANAGER, fieldValidation: 'Strict' };
     try {
-      if (kind === SERVICES) return plain<T>(await this.core.createNamespacedService({ namespace, body: body as unknown as V1Service, ...write }), kind);
+      if (isCoreService(kind)) return plain<T>(await this.core.createNamespacedService({ namespace, body: body as unknown as V1Service, ...write }), kind);
       return (await this.custom.createNamespacedCustomObject({ ...this.resource(kind), namespace, body, ...write })) as T;
     } catch (err) {
       throw translate(err, 'create', describe(kind, namespace, body.metadata.name));
@@ -145,7 +145,7 @@ export class KubernetesApiObjects implements KubernetesObjects {
     const options = setHeaderOptions('Content-Type', contentType);
     const write = { fieldManager: FIELD_MANAGER, fieldValidation: 'Strict' };
     try {
-      if (kind === SERVICES) return plain<T>(await this.core.patchNamespacedService({ name, namespace, body: patch, ...write }, options), kind);
+      if (isCoreService(kind)) return plain<T>(await this.core.patchNamespacedService({ name, namespace, body: patch, ...write }, options), kind);
       return (await this.custom.patchNamespacedCustomObject({ ...this.resource(kind), namespace, name, body: patch, ...write }, options)) as T;
     } catch (err) {
       throw translate(err, 'patch', describe(kind, namespace, name));
@@ -154,7 +154,7 @@ export class KubernetesApiObjects implements KubernetesObjects {
 
   async delete(kind: ResourceKind, namespace: string, name: string): Promise<boolean> {
     try {
-      if (kind === SERVICES) await this.core.deleteNamespacedService({ name, namespace });
+      if (isCoreService(kind)) await this.core.deleteNamespacedService({ name, namespace });
       else await this.custom.deleteNamespacedCustomObject({ ...this.resource(kind), namespace, name });
       return true;
     } catch (err) {
@@ -168,6 +168,11 @@ export class KubernetesApiObjects implements KubernetesObjects {
     if (!kind.group) throw new Error(`${kind.kind} is in the core group; it needs CoreV1Api`);
     return { group: kind.group, version: kind.version, plural: kind.plural };
   }
+}
+
+/** Services live in the core group (/api/v1), which the custom-objects client cannot address. */
+function isCoreService(kind: ResourceKind): boolean {
+  return kind.group === '' && kind.plural === SERVICES.plural;
 }
 
 export function describe(kind: ResourceKind, namespace: string, name: string): string {

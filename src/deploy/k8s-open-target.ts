@@ -29,7 +29,7 @@ export function openKubernetesTarget(
   switch (section.target) {
     case 'kubernetes-deployment':
       // Under local serving the Deployments are still written (replicas mirror the weights); nothing waits for pods.
-      cluster = new KubernetesDeploymentTarget({ ...common, ...(clusterServing ? workloads() : { image: k8s.image ?? 'unused', port: k8s.port, readyTimeoutMs: 0, conflictRetries: k8s.conflictRetries }), replicas: k8s.replicas });
+      cluster = new KubernetesDeploymentTarget({ ...common, ...(clusterServing ? workloads() : { image: k8s.image ?? 'local-serving/{model}:v{version}', port: k8s.port, readyTimeoutMs: 0, conflictRetries: k8s.conflictRetries }), replicas: k8s.replicas });
       break;
     case 'istio':
       cluster = new IstioDeployTarget({

@@ -22,7 +22,7 @@ export const CONTAINER_OUTPUT_DIR = '/mlops/output';
 
 export interface ContainerTrainerOptions {
   image: string;
-  /** Replaces the image's command; `{train}`, `{holdout}`, `{output}` become container paths. */
+  /** Replaces the image's entrypoint and command; `{train}`, `{holdout}`, `{output}` become container paths. */
   command?: string[];
   env: Record<string, string>;
   cpus: number;
@@ -128,12 +128,14 @@ function createOptions(options: ContainerTrainerOptions, outputDir: string): Doc
     MLOPS_HOLDOUT_DATA: paths.holdout,
     MLOPS_OUTPUT_DIR: paths.output,
   };
+  const argv = options.command?.map((arg) => arg.replaceAll('{train}', paths.train).replaceAll('{holdout}', paths.holdout).replaceAll('{output}', paths.output));
   const uid = process.getuid?.() ?? 0;
   const gid = process.getgid?.() ?? 0;
   return {
     name: options.containerName,
     Image: options.image,
-    ...(options.command ? { Cmd: options.command.map((arg) => arg.replaceAll('{train}', paths.train).replaceAll('{holdout}', paths.holdout).replaceAll('{output}', paths.output)) } : {}),
+    // The whole argv, entrypoint included: what the definition says is what runs.
+    ...(argv ? { Entrypoint: argv.slice(0, 1), Cmd: argv.slice(1) } : {}),
     Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
     // The worker's user, so the output files belong to it.
     User: `${uid}:${gid}`,

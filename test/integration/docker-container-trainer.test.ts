@@ -70,6 +70,8 @@ describe.skipIf(!engine.ok)('container training runtime (real engine)', () => {
         'import os, socket, sys',
         "limit = open('/sys/fs/cgroup/memory/memory.limit_in_bytes').read().strip() if os.path.exists('/sys/fs/cgroup/memory/memory.limit_in_bytes') else open('/sys/fs/cgroup/memory.max').read().strip()",
         "print('memory-limit', limit)",
+        "quota = open('/sys/fs/cgroup/cpu/cpu.cfs_quota_us').read().strip() if os.path.exists('/sys/fs/cgroup/cpu/cpu.cfs_quota_us') else open('/sys/fs/cgroup/cpu.max').read().strip()",
+        "print('cpu-quota', quota)",
         "print('interfaces', sorted(n for _, n in socket.if_nameindex()))",
         "print('train-file', os.path.exists(os.environ['MLOPS_TRAIN_DATA']))",
         "open('/mlops/data/x', 'w')",
@@ -80,6 +82,8 @@ describe.skipIf(!engine.ok)('container training runtime (real engine)', () => {
     const failure = error as ContainerTrainerError;
     expect(failure.reason).toBe('exit');
     expect(failure.outputTail).toContain(`memory-limit ${300 * 1024 * 1024}`);
+    // 0.5 CPU: 50 ms of every 100 ms period (cgroup v1 quota, or v2's "quota period").
+    expect(failure.outputTail.find((l) => l.startsWith('cpu-quota'))).toMatch(/^cpu-quota 50000( 100000)?$/);
     expect(failure.outputTail).toContain("interfaces ['lo']");
     expect(failure.outputTail).toContain('train-file True');
     expect(failure.message).toMatch(/Read-only file system/);

@@ -35,10 +35,11 @@ export async function runCommand(file: string, options: RunOptions): Promise<num
   const description = await handle.describe();
   console.log(`Web UI: ${webUiLink(settings, started.workflowId, description.runId)}`);
   if (!options.follow) return 0;
-  return follow(client, handle);
+  return followPipeline(client, handle);
 }
 
-async function follow(client: Client, handle: WorkflowHandle): Promise<number> {
+/** Prints a pipeline run's steps, canary decisions and outcome as they happen; returns the exit code. */
+export async function followPipeline(client: Client, handle: WorkflowHandle): Promise<number> {
   let printed = 0;
   const printSteps = (status: PipelineStatus | undefined) => {
     for (const step of status?.steps.slice(printed) ?? []) {
