@@ -8,6 +8,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { PipelineDefinition } from '../src/spec/schema.js';
 import { openRegistry } from '../src/registry/open-registry.js';
 import { readProfile } from '../src/drift/reference-profile.js';
+import { featureSpecs } from '../src/drift/profile.js';
 import { profileFromPredictionLog } from '../src/drift/window-profile.js';
 import { compareProfiles } from '../src/drift/compare.js';
 import { writeDriftReport } from '../src/drift/report-html.js';
@@ -45,7 +46,8 @@ export function createDriftActivities(deps: ActivityDependencies & { gauges: Dri
         }
         const reference = await readProfile(downloaded.path);
         Context.current().heartbeat('reading the prediction log');
-        const current = await profileFromPredictionLog(deps.dataDir, definition.model, args.fromMs, args.toMs, reference.features.map((f) => f.name));
+        // Read each feature as the reference has it, with the reference's profile options.
+        const current = await profileFromPredictionLog(deps.dataDir, definition.model, args.fromMs, args.toMs, featureSpecs(reference), reference.options);
         if (current.rows < drift.minRows) {
           return { outcome: 'insufficient-data', championVersion: champion.version, currentRows: current.rows, evaluated: 0, driftedColumns: [], findings: 0 };
         }

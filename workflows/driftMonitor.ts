@@ -24,7 +24,7 @@ import { MODEL, MODEL_VERSION, OUTCOME } from './search-attributes.js';
 export const DriftMonitorInput = z.strictObject({
   pipelineFile: z.string().min(1).optional(),
   pipeline: z.union([z.string().min(1), z.record(z.string(), z.unknown())]).optional(),
-  /** End of the window (ISO time); default: now, to the minute. */
+  /** End of the window (ISO time); default: now. */
   windowEnd: z.string().datetime({ offset: true }).optional(),
 });
 export type DriftMonitorInput = z.input<typeof DriftMonitorInput>;
@@ -61,8 +61,9 @@ export async function driftMonitor(rawInput: DriftMonitorInput): Promise<DriftMo
   if (!drift) throw ApplicationFailure.nonRetryable(`${definition.model}: the definition has no monitor.drift section`, 'SpecError');
   upsertSearchAttributes([{ key: MODEL, value: definition.model }]);
 
-  const to = input.windowEnd ? Date.parse(input.windowEnd) : Math.floor(Date.now() / 60_000) * 60_000;
+  const to = input.windowEnd ? Date.parse(input.windowEnd) : Date.now();
   const from = to - durationToMs(drift.window);
+  // Checks of the same model within one minute share a key: at most one retraining for them.
   const windowKey = new Date(to).toISOString().slice(0, 16).replace(/[-:]/g, '');
 
   const summary = await measuring.computeDrift({ definition, fromMs: from, toMs: to, windowKey });

@@ -4,5 +4,5 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
 export const MODEL = defineSearchAttributeKey('Model', SearchAttributeType.KEYWORD);
 export const MODEL_VERSION = defineSearchAttributeKey('ModelVersion', SearchAttributeType.INT);
 export const OUTCOME = defineSearchAttributeKey('Outcome', SearchAttributeType.KEYWORD);
-export const TRIGGER = defineSearchAttributeKey('Trigger', SearchAttributeType.KEYWORD);
+export const TRIGGER = defineSearchAttributeKey('TriggeredBy', SearchAttributeType.KEYWORD);
 export const DATA_VERSION = defineSearchAttributeKey('DataVersion', SearchAttributeType.KEYWORD);

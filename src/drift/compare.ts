@@ -57,7 +57,9 @@ function compareColumn(reference: ColumnProfile, current: ColumnProfile | undefi
   const problem = !current
     ? 'not in the current window (no such feature was logged)'
     : current.kind !== reference.kind
-      ? `${reference.kind} in the reference but ${current.kind} in the current window`
+      ? current.count === 0
+        ? 'no values in the current window after dropping missing values (null, NaN, ±inf)'
+        : `${reference.kind} in the reference but ${current.kind} in the current window`
       : undefined;
   if (!problem) {
     try {

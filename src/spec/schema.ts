@@ -334,7 +334,7 @@ export const ContainerDeploy = z.strictObject({
     .regex(/^[a-z0-9]+([._-][a-z0-9]+)*(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/, { error: (issue) => `expected an image repository path such as "mlops" or "team/models", got ${show(issue.input)}` })
     .default('mlops'),
   /** A local image with Node 20 under the serving image; scripts/base-images builds the default offline. */
-  baseImage: z.string().min(1).default('mlops-node-base:20-bookworm-1'),
+  baseImage: z.string().min(1).default('mlops-node-base:20-bookworm-2'),
   /** The build-and-push activity's start-to-close and heartbeat timeouts (progress is heartbeated). */
   buildTimeout: Duration.default('15m'),
   buildHeartbeatTimeout: Duration.default('30s'),

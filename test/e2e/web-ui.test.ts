@@ -137,7 +137,7 @@ describe.skipIf(!haveChromium)('Temporal Web UI: start modelPipeline by hand', (
       expect(attributes).toMatch(/"Model":\s*"fraud-detector"/);
       expect(attributes).toMatch(/"Outcome":\s*"registered"/);
       expect(attributes).toMatch(/"ModelVersion":\s*1\b/);
-      expect(attributes).toMatch(/"Trigger":\s*"ui"/);
+      expect(attributes).toMatch(/"TriggeredBy":\s*"ui"/);
       await ui.screenshot('web-ui-search-attributes.png');
 
       // The workflow list finds it by a visibility query typed into the query box.

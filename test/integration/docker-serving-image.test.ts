@@ -86,7 +86,7 @@ describe.skipIf(!engine.ok)('serving image builds (real engine and registry)', (
   it('fails a broken Dockerfile with the failing step and its output, although the engine answered 200', async () => {
     const context = await mkdtemp(path.join(os.tmpdir(), 'mlops-broken-'));
     await writeFile(path.join(context, 'Dockerfile'), [
-      'FROM mlops-node-base:20-bookworm-1',
+      'FROM mlops-node-base:20-bookworm-2',
       'RUN ["node", "-e", "console.log(\'compiling the model\'); console.error(\'fatal: feature table missing\'); process.exit(7)"]',
       'RUN ["node", "-e", "console.log(\'never reached\')"]',
       '',

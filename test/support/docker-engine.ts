@@ -18,7 +18,7 @@ const run = promisify(execFile);
 const root = path.resolve(import.meta.dirname, '../..');
 
 export const REGISTRY_URL = '127.0.0.1:5001';
-export const NODE_BASE_IMAGE = 'mlops-node-base:20-bookworm-1';
+export const NODE_BASE_IMAGE = 'mlops-node-base:20-bookworm-2';
 export const SKLEARN_TRAINER_IMAGE = 'mlops-example-sklearn:1';
 
 export type DockerForTests = { ok: true; docker: Docker; credentials: RegistryCredentials } | { ok: false; reason: string };
@@ -67,7 +67,7 @@ export async function sklearnTrainerImage(docker: Docker): Promise<string> {
  * (`RUN node server.mjs --check`) fails on it, like a base with a broken runtime would.
  */
 export async function brokenNodeBaseImage(docker: Docker): Promise<string> {
-  const tag = 'mlops-test-broken-node-base:1';
+  const tag = 'mlops-test-broken-node-base:2';
   if (await hasImage(docker, tag)) return tag;
   const dir = await mkdtemp(path.join(os.tmpdir(), 'mlops-broken-base-'));
   await writeFile(path.join(dir, 'node'), '#!/bin/sh\necho "broken runtime: node cannot start here" >&2\nexit 3\n', { mode: 0o755 });

@@ -41,7 +41,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   if (!existsSync(temporal)) execFileSync(path.join(root, 'scripts/install-temporal'), { stdio: 'inherit' });
   const port = await freePort();
   const uiPort = await freePort();
-  const attributes = ['Model=Keyword', 'ModelVersion=Int', 'Outcome=Keyword', 'Trigger=Keyword', 'DataVersion=Keyword'];
+  const attributes = ['Model=Keyword', 'ModelVersion=Int', 'Outcome=Keyword', 'TriggeredBy=Keyword', 'DataVersion=Keyword'];
   server = spawn(
     temporal,
     ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--ui-port', String(uiPort), '--log-level', 'error',

@@ -67,6 +67,8 @@ export async function startKubeTestCluster(): Promise<KubeTestCluster> {
     await run(script, ['start'], { env, timeout: 170_000 });
   } catch (err) {
     stopSync();
+    process.removeListener('exit', stopSync);
+    await rm(dir, { recursive: true, force: true });
     const e = err as { stderr?: string; message: string };
     throw new Error(`scripts/kube-test-cluster start failed: ${e.stderr ?? e.message}`);
   }

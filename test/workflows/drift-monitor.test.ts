@@ -97,7 +97,7 @@ describe('driftMonitor', () => {
         taskQueue: env.settings.taskQueue, workflowId: `drift/${model}/again`, args: [{ pipelineFile: file, windowEnd: new Date(Date.parse(report.window.to)).toISOString() }],
       })) as DriftMonitorResult;
       expect(again.retrainWorkflowId).toBe(result.retrainWorkflowId);
-      const retrains = await waitForRun(`WorkflowType = "modelPipeline" AND Model = "${model}" AND Trigger = "drift"`);
+      const retrains = await waitForRun(`WorkflowType = "modelPipeline" AND Model = "${model}" AND TriggeredBy = "drift"`);
       expect(retrains).toEqual([result.retrainWorkflowId]);
       expect(result.retrainWorkflowId).toMatch(new RegExp(`^pipeline/${model}/drift-`));
       await env.client.workflow.getHandle(result.retrainWorkflowId!).terminate('test done');

@@ -20,7 +20,7 @@ export async function driftCheckCommand(file: string, options: { follow: boolean
     return 1;
   }
   const client = await connectClient(settings);
-  const windowEnd = new Date(Math.floor(Date.now() / 60_000) * 60_000).toISOString();
+  const windowEnd = new Date().toISOString();
   const workflowId = `drift/${definition.model}/${windowEnd.slice(0, 16).replace(/[-:]/g, '')}`;
   let result: DriftMonitorResult;
   try {

@@ -1,0 +1,218 @@
+/**
+ * The profile of a window of the prediction log, read from the gateway's Parquet files with
+ * DuckDB (layout and columns: src/serving/prediction-log.ts). The work happens in native code
+ * and the memory held is bounded by the profile, not by the rows:
+ * - a window of at most `sampleSize` rows is read whole and profiled exactly (every test then
+ *   equals Evidently's);
+ * - a larger one is profiled by aggregates: counts, sums, min/max, quantiles from DuckDB's
+ *   reservoir (reservoir_quantile over `sampleSize` values), exact value counts for categorical
+ *   columns and for numeric columns with few distinct values.
+ */
+import type { DuckDBConnection } from '@duckdb/node-api';
+import path from 'node:path';
+import { withDuckDB } from '../data/duckdb-connection.js';
+import { readColumnsInto } from '../data/duckdb-typed-arrays.js';
+import { quoteIdentifier, quoteString } from '../data/sql-literals.js';
+import type { Table } from '../data/table.js';
+import { FEATURE_COLUMN_PREFIX, hasParquetFiles } from '../serving/prediction-log.js';
+import { categoricalProfileFromCounts } from './categorical-column-profile.js';
+import { numericProfileFromValues } from './numeric-column-profile.js';
+import {
+  PROFILE_FORMAT, resolveProfileOptions,
+  type ColumnProfile, type DriftProfile, type FeatureKind, type FeatureSpec, type NumericColumnProfile, type ProfileOptions, type ProfileSource,
+} from './profile.js';
+import { profileFromTable as profileOfTable } from './reference-profile.js';
+
+/** A Table's profile, for tests and benchmarks (the same code as the reference's). */
+export function profileFromTable(table: Table, features: readonly string[], options: Partial<ProfileOptions> = {}): DriftProfile {
+  return profileOfTable(table, features, options);
+}
+
+interface LogColumn {
+  feature: string;
+  kind: FeatureKind;
+  /** The column in the files, or undefined when no file of the window has it. */
+  column?: string;
+  sourceType?: string;
+}
+
+/**
+ * The profile of `features` over the records with fromMs ≤ timestamp < toMs. A feature given
+ * by name alone takes its kind from the files (VARCHAR → categorical, anything else numeric);
+ * pass FeatureSpecs (e.g. `reference.features`) to read each as the reference has it.
+ */
+export async function profileFromPredictionLog(
+  dataDir: string,
+  model: string,
+  fromMs: number,
+  toMs: number,
+  features: readonly (string | FeatureSpec)[],
+  options: Partial<ProfileOptions> = {},
+): Promise<DriftProfile> {
+  const resolved = resolveProfileOptions(options);
+  const source: ProfileSource = { kind: 'prediction-log', model, from: new Date(fromMs).toISOString(), to: new Date(toMs).toISOString() };
+  const directory = path.join(dataDir, 'predictions', `model=${model}`);
+  const specs = features.map((feature) => (typeof feature === 'string' ? { name: feature, kind: undefined } : feature));
+  if (!(await hasParquetFiles(directory))) {
+    return profileOf(0, specs.map((spec) => emptyColumn(spec.name, spec.kind ?? 'numeric', 0, resolved)), resolved, source);
+  }
+  return withDuckDB(async (connection) => {
+    await connection.run(`CREATE TEMP VIEW window_rows AS SELECT * FROM ${logSource(directory)} WHERE ${windowFilter(fromMs, toMs)}`);
+    const available = await describeColumns(connection);
+    const columns: LogColumn[] = specs.map((spec) => {
+      const column = FEATURE_COLUMN_PREFIX + spec.name;
+      const sourceType = available.get(column);
+      const kind = spec.kind ?? (sourceType === 'VARCHAR' ? 'categorical' : 'numeric');
+      return sourceType === undefined ? { feature: spec.name, kind } : { feature: spec.name, kind, column, sourceType };
+    });
+    const rows = await scalar(connection, 'SELECT count(*) FROM window_rows');
+    const profiles = new Map<string, ColumnProfile>();
+    for (const column of columns.filter((c) => c.column === undefined)) profiles.set(column.feature, emptyColumn(column.feature, column.kind, rows, resolved));
+    const present = columns.filter((c) => c.column !== undefined);
+    const numeric = present.filter((c) => c.kind === 'numeric');
+    const numericProfiles = rows <= resolved.sampleSize
+      ? await readNumericExactly(connection, numeric, rows, resolved)
+      : await aggregateNumeric(connection, numeric, rows, resolved);
+    for (const profile of numericProfiles) profiles.set(profile.name, profile);
+    for (const column of present.filter((c) => c.kind === 'categorical')) profiles.set(column.feature, await categoricalColumn(connection, column, rows, resolved));
+    return profileOf(rows, specs.map((spec) => profiles.get(spec.name)!), resolved, source);
+  });
+}
+
+function profileOf(rows: number, features: ColumnProfile[], options: ProfileOptions, source: ProfileSource): DriftProfile {
+  return { format: PROFILE_FORMAT, createdAt: new Date().toISOString(), rows, options, source, features };
+}
+
+function logSource(directory: string): string {
+  const files = quoteString(`${directory}/**/*.parquet`);
+  return `read_parquet(${files}, hive_partitioning = true, union_by_name = true, hive_types = {'date': DATE, 'hour': INTEGER})`;
+}
+
+/** The window on `ts`, plus the date partitions it touches so DuckDB skips the other files. */
+function windowFilter(fromMs: number, toMs: number): string {
+  const from = Math.floor(fromMs);
+  const to = Math.ceil(toMs);
+  const firstDate = new Date(from).toISOString().slice(0, 10);
+  const lastDate = new Date(Math.max(from, to - 1)).toISOString().slice(0, 10);
+  return `ts >= epoch_ms(${from}::BIGINT) AND ts < epoch_ms(${to}::BIGINT) AND date >= DATE '${firstDate}' AND date <= DATE '${lastDate}'`;
+}
+
+async function describeColumns(connection: DuckDBConnection): Promise<Map<string, string>> {
+  const reader = await connection.runAndReadAll('DESCRIBE SELECT * FROM window_rows');
+  return new Map(reader.getRowObjectsJS().map((row) => [String(row['column_name']), String(row['column_type'])]));
+}
+
+async function scalar(connection: DuckDBConnection, sql: string): Promise<number> {
+  const reader = await connection.runAndReadAll(sql);
+  return Number(reader.getRows()[0]![0]);
+}
+
+/** The column as DOUBLE: booleans as 0/1, text parsed where it is a number, else NULL. */
+function asDouble(column: LogColumn): string {
+  const name = quoteIdentifier(column.column!);
+  return column.sourceType === 'DOUBLE' ? name : `TRY_CAST(${name} AS DOUBLE)`;
+}
+
+function emptyColumn(name: string, kind: FeatureKind, rows: number, options: ProfileOptions): ColumnProfile {
+  if (kind === 'categorical') return categoricalProfileFromCounts(name, rows, new Map(), options);
+  return numericProfileFromValues(name, new Float64Array(rows).fill(Number.NaN), options);
+}
+
+/** Small windows: every value, profiled exactly like a Table column. */
+async function readNumericExactly(connection: DuckDBConnection, columns: LogColumn[], rows: number, options: ProfileOptions): Promise<NumericColumnProfile[]> {
+  if (columns.length === 0) return [];
+  const targets = columns.map(() => new Float64Array(rows));
+  const select = columns.map((column) => `coalesce(${asDouble(column)}, 'NaN'::DOUBLE)`).join(', ');
+  await readColumnsInto(connection, `SELECT ${select} FROM window_rows`, targets);
+  return columns.map((column, i) => numericProfileFromValues(column.feature, targets[i]!, options));
+}
+
+interface NumericAggregates {
+  count: number;
+  sum: number;
+  sumOfSquares: number;
+  min: number;
+  max: number;
+  quantiles: Float64Array;
+}
+
+/** Large windows: one aggregate pass over all numeric columns, then exact counts where values are few. */
+async function aggregateNumeric(connection: DuckDBConnection, columns: LogColumn[], rows: number, options: ProfileOptions): Promise<NumericColumnProfile[]> {
+  if (columns.length === 0) return [];
+  const plain = columns.map(asDouble);
+  const aggregates = await aggregateColumns(connection, plain, options);
+  // Files from other writers may hold NaN or ±inf: only then pay for filtering them out.
+  const dirty = aggregates.map((a, i) => (Number.isFinite(a.sum) && Number.isFinite(a.min) && Number.isFinite(a.max) ? -1 : i)).filter((i) => i >= 0);
+  if (dirty.length > 0) {
+    const cleaned = await aggregateColumns(connection, dirty.map((i) => finiteOnly(plain[i]!)), options);
+    dirty.forEach((i, k) => (aggregates[i] = cleaned[k]!));
+  }
+  const profiles: NumericColumnProfile[] = [];
+  for (const [i, column] of columns.entries()) {
+    const a = aggregates[i]!;
+    const expression = dirty.includes(i) ? finiteOnly(plain[i]!) : plain[i]!;
+    profiles.push({
+      name: column.feature,
+      kind: 'numeric',
+      rows,
+      missing: rows - a.count,
+      count: a.count,
+      mean: a.count > 0 ? a.sum / a.count : Number.NaN,
+      // Σx² − (Σx)²/n: fine for a window's summary; tests use the reference's two-pass moments.
+      sumSquaredDeviations: a.count > 0 ? Math.max(0, a.sumOfSquares - (a.sum * a.sum) / a.count) : 0,
+      min: a.count > 0 ? a.min : Number.NaN,
+      max: a.count > 0 ? a.max : Number.NaN,
+      distinct: new Set(a.quantiles).size <= options.maxDistinctNumeric ? await distinctValues(connection, expression, options.maxDistinctNumeric) : undefined,
+      sample: new Float64Array(0),
+      sampleComplete: false,
+      quantiles: a.quantiles,
+    });
+  }
+  return profiles;
+}
+
+function finiteOnly(expression: string): string {
+  return `(CASE WHEN isfinite(${expression}) THEN ${expression} END)`;
+}
+
+async function aggregateColumns(connection: DuckDBConnection, expressions: string[], options: ProfileOptions): Promise<NumericAggregates[]> {
+  const grid = `[${Array.from({ length: options.quantileCount + 1 }, (_, i) => i / options.quantileCount).join(', ')}]`;
+  const select = expressions
+    .map((x) => `count(${x}), sum(${x}), sum(${x} * ${x}), min(${x}), max(${x}), reservoir_quantile(${x}, ${grid}, ${options.sampleSize})`)
+    .join(', ');
+  const reader = await connection.runAndReadAll(`SELECT ${select} FROM window_rows`);
+  const row = reader.getRowsJS()[0]!;
+  return expressions.map((_, i) => {
+    const [count, sum, sumOfSquares, min, max, quantiles] = row.slice(i * 6, i * 6 + 6);
+    return {
+      count: Number(count ?? 0),
+      sum: Number(sum ?? 0),
+      sumOfSquares: Number(sumOfSquares ?? 0),
+      min: Number(min ?? Number.NaN),
+      max: Number(max ?? Number.NaN),
+      quantiles: Float64Array.from((quantiles as number[] | null) ?? []),
+    };
+  });
+}
+
+/** Exact value counts, or undefined when there are more than `limit` distinct values. */
+async function distinctValues(connection: DuckDBConnection, expression: string, limit: number): Promise<NumericColumnProfile['distinct']> {
+  const reader = await connection.runAndReadAll(
+    `SELECT v, count(*) FROM (SELECT ${expression} AS v FROM window_rows) WHERE v IS NOT NULL GROUP BY v ORDER BY v LIMIT ${limit + 1}`,
+  );
+  const rows = reader.getRowsJS();
+  if (rows.length > limit) return undefined;
+  return { values: Float64Array.from(rows, (row) => Number(row[0])), counts: Float64Array.from(rows, (row) => Number(row[1])) };
+}
+
+async function categoricalColumn(connection: DuckDBConnection, column: LogColumn, rows: number, options: ProfileOptions): Promise<ColumnProfile> {
+  const name = quoteIdentifier(column.column!);
+  const value = column.sourceType === 'VARCHAR' ? name : `CAST(${name} AS VARCHAR)`;
+  const total = await scalar(connection, `SELECT count(${name}) FROM window_rows`);
+  const reader = await connection.runAndReadAll(
+    `SELECT ${value} AS v, count(*) AS n FROM window_rows WHERE ${name} IS NOT NULL GROUP BY v ORDER BY n DESC, v LIMIT ${options.maxCategories}`,
+  );
+  const counts = new Map<string, number>(reader.getRowsJS().map((row) => [String(row[0]), Number(row[1])]));
+  const kept = [...counts.values()].reduce((sum, n) => sum + n, 0);
+  return categoricalProfileFromCounts(column.feature, rows, counts, options, { otherCount: total - kept, truncated: total > kept });
+}
