@@ -6,6 +6,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { PipelineDefinition, DeploySection } from '../src/spec/schema.js';
 import type { DeployedVersion, TrafficSplit } from '../src/deploy/deploy-target.js';
 import { gatewayToken, MissingSecretError, openDeployTarget } from '../src/deploy/open-deploy-target.js';
+import { isNonRetryableDeployError } from '../src/deploy/k8s-errors.js';
 import { openMetricsSource } from '../src/metrics/open-metrics-source.js';
 import type { VersionMetrics } from '../src/metrics/metrics-source.js';
 import { openRegistry } from '../src/registry/open-registry.js';
@@ -22,7 +23,7 @@ export interface MetricsSnapshot {
 }
 
 export function createDeployActivities(deps: ActivityDependencies) {
-  const target = (deploy: DeploySection) => openDeployTarget(deploy, { dataDir: deps.dataDir, gatewayToken: secret(() => gatewayToken(deploy)) });
+  const target = (deploy: DeploySection) => openDeployTarget(deploy, { dataDir: deps.dataDir, gatewayToken: () => secret(() => gatewayToken(deploy)) });
   const withRegistry = async <T>(definition: PipelineDefinition, fn: (registry: Awaited<ReturnType<typeof openRegistry>>) => Promise<T>) => {
     const registry = await openRegistry(definition.registry, { dataDir: deps.dataDir });
     try {
@@ -35,12 +36,17 @@ export function createDeployActivities(deps: ActivityDependencies) {
   return {
     async deployVersion(args: { deploy: DeploySection; model: string; version: number; withFaults: boolean }): Promise<DeployedVersion> {
       Context.current().heartbeat('deploying');
-      return target(args.deploy).deployVersion(args.model, args.version, { faults: args.withFaults ? args.deploy.faults : undefined });
+      return deployErrors(() =>
+        target(args.deploy).deployVersion(args.model, args.version, {
+          faults: args.withFaults ? args.deploy.faults : undefined,
+          heartbeat: (details) => Context.current().heartbeat(details),
+        }),
+      );
     },
 
     /** Sets the weights and reads back what the gateway stored; anything else fails the activity. */
     async setTrafficWeights(args: { deploy: DeploySection; model: string; weights: Record<number, number> }): Promise<TrafficSplit> {
-      const split = await target(args.deploy).setTrafficWeights(args.model, args.weights);
+      const split = await deployErrors(() => target(args.deploy).setTrafficWeights(args.model, args.weights));
       for (const [version, weight] of Object.entries(args.weights)) {
         if ((split.weights[Number(version)] ?? 0) !== weight) {
           throw new Error(`the gateway stored weight ${split.weights[Number(version)] ?? 0} for v${version}, not ${weight}`);
@@ -119,6 +125,16 @@ export function createDeployActivities(deps: ActivityDependencies) {
 }
 
 export type DeployActivities = ReturnType<typeof createDeployActivities>;
+
+/** Errors of the cluster adapters that retrying cannot fix (a rejected body, impossible weights). */
+async function deployErrors<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    if (isNonRetryableDeployError(err)) throw ApplicationFailure.nonRetryable(err.message, err.name);
+    throw err;
+  }
+}
 
 function secret(read: () => string): string {
   try {

@@ -20,7 +20,7 @@ import { ContainerDeployTarget } from '../src/deploy/container-deploy-target.js'
 import { startGateway } from '../src/serving/gateway.js';
 import { containerDeploySettings, type DeploySection } from '../src/spec/schema.js';
 import { registerTrainedVersion, containerDefinition } from '../test/support/docker-fixtures.js';
-import { dockerForTests, removeModelContainers, uniqueModelName } from '../test/support/docker-engine.js';
+import { dockerForTests, removeModelContainers, removeModelImages, uniqueModelName } from '../test/support/docker-engine.js';
 
 const rounds = Number(process.argv[2] ?? 5);
 const engine = await dockerForTests();
@@ -87,6 +87,7 @@ for (let round = 0; round < rounds; round++) {
 }
 await gateway.close();
 await removeModelContainers(docker, model);
+await removeModelImages(docker, [model]);
 
 // ---------------------------------------------------------------- report
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;

@@ -38,20 +38,23 @@ export async function runServingImageJob(job: ServingImageJob): Promise<ServingI
   const docker = job.docker ?? dockerEngine();
   await checkDockerEngine(docker);
 
-  const registry = await openRegistry(definition.registry, { dataDir: job.dataDir });
   await mkdir(path.join(job.dataDir, 'builds'), { recursive: true });
   const workDir = await mkdtemp(path.join(job.dataDir, 'builds', `${definition.model}-v${version}-`));
   try {
-    const registered = await registry.getVersion(definition.model, version);
-    if (!registered) throw new ModelNotFoundError(`model "${definition.model}" has no version ${version} in the registry`);
-    const artifact = await registry.downloadArtifact(definition.model, version, path.join(workDir, ARTIFACT_FILE_NAME));
+    // The registry is open only to read the artifact and to record the result, not during the build.
+    const { artifactPath, artifactSha256 } = await withRegistry(job, async (registry) => {
+      const registered = await registry.getVersion(definition.model, version);
+      if (!registered) throw new ModelNotFoundError(`model "${definition.model}" has no version ${version} in the registry`);
+      const artifact = await registry.downloadArtifact(definition.model, version, path.join(workDir, ARTIFACT_FILE_NAME));
+      return { artifactPath: artifact.path, artifactSha256: registered.artifactSha256 };
+    });
 
     let last = '';
     const image = await buildServingImage(docker, {
       model: definition.model,
       version,
-      artifactPath: artifact.path,
-      artifactSha256: registered.artifactSha256,
+      artifactPath,
+      artifactSha256,
       registryUrl: settings.registry.url,
       repository: settings.repository,
       credentials,
@@ -64,15 +67,24 @@ export async function runServingImageJob(job: ServingImageJob): Promise<ServingI
         last = line;
       },
     });
-    await recordServingImage(registry, definition.model, version, { reference: image.reference, digest: image.digest, builtAt: new Date().toISOString() }, workDir);
+    const record = { reference: image.reference, digest: image.digest, builtAt: new Date().toISOString() };
+    await withRegistry(job, (registry) => recordServingImage(registry, definition.model, version, record, workDir));
     return { reference: image.reference, digest: image.digest, skipped: image.skipped, buildSeconds: image.buildSeconds, pushSeconds: image.pushSeconds };
   } catch (err) {
     // A cancelled build surfaces as a broken connection; report the cancellation itself.
     if (job.signal?.aborted) throw job.signal.reason ?? err;
     throw err;
   } finally {
-    await registry.close();
     await rm(workDir, { recursive: true, force: true });
+  }
+}
+
+async function withRegistry<T>(job: ServingImageJob, use: (registry: ModelRegistry) => Promise<T>): Promise<T> {
+  const registry = await openRegistry(job.definition.registry, { dataDir: job.dataDir });
+  try {
+    return await use(registry);
+  } finally {
+    await registry.close();
   }
 }
 

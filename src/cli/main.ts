@@ -139,6 +139,12 @@ for (const action of ['pause', 'unpause', 'trigger', 'delete'] as const) {
     .action(async (id: string) => exit(await (await import('./commands/schedule.js')).scheduleActionCommand(action, id)));
 }
 
+const image = program.command('image').description('serving images of registered versions (Docker engine + image registry)');
+image
+  .command('build <file> <version>')
+  .description("build and push a version's serving image, as the pipeline's build-image step does, and record its digest")
+  .action(async (file: string, version: string) => exit(await (await import('./commands/image.js')).imageBuildCommand(file, Number(version))));
+
 program
   .command('worker')
   .description('run a worker for our workflows and activities (Ctrl-C to stop)')

@@ -5,17 +5,19 @@ import { LocalDeployTarget } from './local-deploy-target.js';
 import { ContainerDeployTarget } from './container-deploy-target.js';
 import { openKubernetesTarget } from './k8s-open-target.js';
 
-export function openDeployTarget(section: DeploySection, options: { dataDir: string; gatewayToken: string }): DeployTarget {
+/** `gatewayToken` is read only by targets that route through our gateway (cluster serving has none). */
+export function openDeployTarget(section: DeploySection, options: { dataDir: string; gatewayToken: string | (() => string) }): DeployTarget {
+  const token = () => (typeof options.gatewayToken === 'string' ? options.gatewayToken : options.gatewayToken());
   switch (section.target) {
     case 'local':
-      return new LocalDeployTarget({ dataDir: options.dataDir, gatewayUrl: section.gateway.url, gatewayToken: options.gatewayToken });
+      return new LocalDeployTarget({ dataDir: options.dataDir, gatewayUrl: section.gateway.url, gatewayToken: token() });
     case 'container':
-      return new ContainerDeployTarget({ dataDir: options.dataDir, gatewayUrl: section.gateway.url, gatewayToken: options.gatewayToken, settings: containerDeploySettings(section) });
+      return new ContainerDeployTarget({ dataDir: options.dataDir, gatewayUrl: section.gateway.url, gatewayToken: token(), settings: containerDeploySettings(section) });
     case 'kubernetes-deployment':
     case 'istio':
     case 'kserve':
       return openKubernetesTarget({ ...section, target: section.target }, {
-        localTarget: () => new LocalDeployTarget({ dataDir: options.dataDir, gatewayUrl: section.gateway.url, gatewayToken: options.gatewayToken }),
+        localTarget: () => new LocalDeployTarget({ dataDir: options.dataDir, gatewayUrl: section.gateway.url, gatewayToken: token() }),
       });
   }
 }

@@ -142,7 +142,7 @@ async function aggregateNumeric(connection: DuckDBConnection, columns: LogColumn
   const plain = columns.map(asDouble);
   const aggregates = await aggregateColumns(connection, plain, options);
   // Files from other writers may hold NaN or ±inf: only then pay for filtering them out.
-  const dirty = aggregates.map((a, i) => (Number.isFinite(a.sum) && Number.isFinite(a.min) && Number.isFinite(a.max) ? -1 : i)).filter((i) => i >= 0);
+  const dirty = aggregates.map((a, i) => (a.count === 0 || (Number.isFinite(a.sum) && Number.isFinite(a.min) && Number.isFinite(a.max)) ? -1 : i)).filter((i) => i >= 0);
   if (dirty.length > 0) {
     const cleaned = await aggregateColumns(connection, dirty.map((i) => finiteOnly(plain[i]!)), options);
     dirty.forEach((i, k) => (aggregates[i] = cleaned[k]!));

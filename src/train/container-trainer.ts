@@ -8,8 +8,7 @@
  */
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
-import { createInterface } from 'node:readline';
+import { createHash } from 'node:crypto';
 import type Docker from 'dockerode';
 import { dockerEngine, hasImage } from '../build/docker-engine.js';
 import { pullImage } from '../build/image-operations.js';
@@ -70,6 +69,11 @@ export class ContainerTrainerError extends Error {
 const OUTPUT_TAIL_LINES = 20;
 const STOP_GRACE_SECONDS = 2;
 
+/** `mlops-train-<hash of the run directory>`: the same for every attempt of one run, so a retry finds a crashed attempt's container. */
+export function trainingContainerName(runDir: string): string {
+  return `mlops-train-${createHash('sha256').update(path.resolve(runDir)).digest('hex').slice(0, 16)}`;
+}
+
 export async function runContainerTrainer(options: ContainerTrainerOptions): Promise<ContainerTrainerResult> {
   const docker = options.docker ?? dockerEngine();
   const outputDir = path.resolve(options.outputDir);
@@ -89,7 +93,7 @@ export async function runContainerTrainer(options: ContainerTrainerOptions): Pro
   };
   const container = await docker.createContainer(createOptions(options, outputDir));
   try {
-    const logsDone = streamOutput(docker, container, record);
+    const logsDone = streamOutput(container, record);
     await container.start();
     const { exitCode, stopReason } = await waitForExit(container, options);
     await logsDone;
@@ -163,22 +167,34 @@ async function ensureTrainerImage(docker: Docker, options: ContainerTrainerOptio
   return (await docker.getImage(options.image).inspect()).Id;
 }
 
-/** Follows the container's stdout and stderr from before it starts, line by line. */
-async function streamOutput(docker: Docker, container: Docker.Container, onLine: (line: string) => void): Promise<void> {
+/**
+ * Follows the container's stdout and stderr from before it starts, line by line, in the order the
+ * engine sent them: its multiplexed stream is 8-byte frame headers (stream, length) and payloads.
+ */
+async function streamOutput(container: Docker.Container, onLine: (line: string) => void): Promise<void> {
   const stream = (await container.attach({ stream: true, stdout: true, stderr: true, logs: true })) as NodeJS.ReadableStream;
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  docker.modem.demuxStream(stream, stdout, stderr);
-  const done = Promise.all([stdout, stderr].map((s) => new Promise<void>((resolve) => createInterface({ input: s, crlfDelay: Infinity }).on('line', onLine).on('close', resolve))));
-  stream.on('end', () => {
-    stdout.end();
-    stderr.end();
+  const partial: Record<number, string> = { 1: '', 2: '' };
+  const emit = (kind: number, text: string) => {
+    const lines = (partial[kind]! + text).split(/\r?\n/);
+    partial[kind] = lines.pop()!;
+    for (const line of lines) onLine(line);
+  };
+  let pending = Buffer.alloc(0);
+  await new Promise<void>((resolve) => {
+    stream.on('data', (chunk: Buffer) => {
+      pending = Buffer.concat([pending, chunk]);
+      while (pending.length >= 8) {
+        const size = pending.readUInt32BE(4);
+        if (pending.length < 8 + size) break;
+        emit(pending[0] === 2 ? 2 : 1, pending.subarray(8, 8 + size).toString('utf8'));
+        pending = pending.subarray(8 + size);
+      }
+    });
+    stream.on('end', resolve);
+    stream.on('close', resolve);
+    stream.on('error', () => resolve());
   });
-  stream.on('error', () => {
-    stdout.end();
-    stderr.end();
-  });
-  await done;
+  for (const kind of [1, 2]) if (partial[kind]) onLine(partial[kind]!);
 }
 
 async function waitForExit(container: Docker.Container, options: ContainerTrainerOptions): Promise<{ exitCode: number; stopReason?: 'timeout' | 'aborted' }> {

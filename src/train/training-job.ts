@@ -4,7 +4,6 @@
  * container trainer runs as a container of its image on the Docker engine.
  */
 import { Worker } from 'node:worker_threads';
-import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { mkdir } from 'node:fs/promises';
 import type { PipelineDefinition } from '../spec/schema.js';
@@ -14,7 +13,7 @@ import { loadDataset, DatasetError } from '../data/load-dataset.js';
 import { holdoutSplit } from '../data/split.js';
 import { writeDataset } from '../data/write-dataset.js';
 import { runCommandTrainer } from './command-trainer.js';
-import { runContainerTrainer } from './container-trainer.js';
+import { runContainerTrainer, trainingContainerName } from './container-trainer.js';
 import { featureColumns } from './feature-columns.js';
 import { registryCredentials } from '../build/registry-credentials.js';
 import { parseByteSize } from '../build/byte-size.js';
@@ -153,7 +152,7 @@ async function trainInContainer(job: TrainingJob): Promise<TrainedModel> {
     trainFile: path.basename(trainPath),
     holdoutFile: path.basename(holdoutPath),
     outputDir: path.join(job.runDir, 'output'),
-    containerName: `mlops-train-${createHash('sha256').update(path.resolve(job.runDir)).digest('hex').slice(0, 16)}`,
+    containerName: trainingContainerName(job.runDir),
     pullCredentials: train.registryAuth ? registryCredentials(train.registryAuth) : undefined,
     signal: job.signal,
     onOutput: (line) => {

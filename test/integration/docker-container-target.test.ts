@@ -11,7 +11,7 @@ import { ContainerDeployTarget, containerName, ServingImageNotRecorded } from '.
 import { runServingImageJob } from '../../src/build/serving-image-job.js';
 import { containerDeploySettings, type DeploySection } from '../../src/spec/schema.js';
 import { startGateway, type RunningGateway } from '../../src/serving/gateway.js';
-import { dockerForTests, removeModelContainers, uniqueModelName } from '../support/docker-engine.js';
+import { dockerForTests, removeModelContainers, removeModelImages, uniqueModelName } from '../support/docker-engine.js';
 import { containerDefinition, inferenceFixture, registerTrainedVersion } from '../support/docker-fixtures.js';
 
 const engine = await dockerForTests();
@@ -35,6 +35,7 @@ describe.skipIf(!engine.ok)('container deploy target (real engine, registry and 
 
   afterAll(async () => {
     await removeModelContainers(docker, model);
+    await removeModelImages(docker, [model]);
     await gateway?.close();
   });
 

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type Docker from 'dockerode';
 import { runTrainingJob, type TrainingJob } from '../../src/train/training-job.js';
-import { ContainerTrainerError } from '../../src/train/container-trainer.js';
+import { ContainerTrainerError, trainingContainerName } from '../../src/train/container-trainer.js';
 import { TrainerOutputError } from '../../src/train/command-trainer.js';
 import { runEvaluationJob } from '../../src/evaluate/evaluation-job.js';
 import { openRegistry } from '../../src/registry/open-registry.js';
@@ -60,7 +60,7 @@ describe.skipIf(!engine.ok)('container training runtime (real engine)', () => {
     expect(evaluation.metrics.roc_auc).toBeCloseTo(model.trainerMetrics.holdout_roc_auc!, 9);
     expect(evaluation.metrics.log_loss).toBeCloseTo(model.trainerMetrics.holdout_log_loss!, 9);
     expect(evaluation.reasons).toEqual([]);
-    expect(await trainerContainers(docker)).toEqual([]);
+    expect(await containerExists(docker, training.runDir)).toBe(false);
   });
 
   it('mounts the data read-only, applies the CPU and memory limits and keeps the trainer off the network', async () => {
@@ -77,7 +77,8 @@ describe.skipIf(!engine.ok)('container training runtime (real engine)', () => {
         "open('/mlops/data/x', 'w')",
       ].join('\n'),
     ];
-    const error = await runTrainingJob(await job(definition({ command: probe, memory: '300m', cpus: 0.5 }))).catch((err: unknown) => err);
+    const training = await job(definition({ command: probe, memory: '300m', cpus: 0.5 }));
+    const error = await runTrainingJob(training).catch((err: unknown) => err);
     expect(error).toBeInstanceOf(ContainerTrainerError);
     const failure = error as ContainerTrainerError;
     expect(failure.reason).toBe('exit');
@@ -87,15 +88,17 @@ describe.skipIf(!engine.ok)('container training runtime (real engine)', () => {
     expect(failure.outputTail).toContain("interfaces ['lo']");
     expect(failure.outputTail).toContain('train-file True');
     expect(failure.message).toMatch(/Read-only file system/);
-    expect(await trainerContainers(docker)).toEqual([]);
+    expect(await containerExists(docker, training.runDir)).toBe(false);
   });
 
   it('reports a non-zero exit with the last lines of output', async () => {
-    const error = await runTrainingJob(await job(definition({ command: ['python3', '-c', "print('loading'); import sys; print('bad label column', file=sys.stderr); sys.exit(4)"] }))).catch((err: unknown) => err);
+    const training = await job(definition({ command: ['python3', '-c', "print('loading'); import sys; print('bad label column', file=sys.stderr); sys.exit(4)"] }));
+    const error = await runTrainingJob(training).catch((err: unknown) => err);
     expect(error).toBeInstanceOf(ContainerTrainerError);
     expect(error).toMatchObject({ reason: 'exit', exitCode: 4 });
-    expect((error as ContainerTrainerError).outputTail).toEqual(['loading', 'bad label column']);
-    expect(await trainerContainers(docker)).toEqual([]);
+    // stdout and stderr alike; the engine copies the two pipes separately, so their relative order is not kept.
+    expect([...(error as ContainerTrainerError).outputTail].sort()).toEqual(['bad label column', 'loading']);
+    expect(await containerExists(docker, training.runDir)).toBe(false);
   });
 
   it('rejects a trainer that exits 0 without writing the model', async () => {
@@ -116,13 +119,12 @@ describe.skipIf(!engine.ok)('container training runtime (real engine)', () => {
     const error = await runTrainingJob(training).catch((err: unknown) => err);
     expect(error).toMatchObject({ name: 'ContainerTrainerError', reason: 'aborted' });
     expect(Date.now() - started).toBeLessThan(30_000);
-    expect(await trainerContainers(docker)).toEqual([]);
+    expect(await containerExists(docker, training.runDir)).toBe(false);
   });
 
   it('removes a container left by a crashed attempt before the retry starts', async () => {
     const training = await job(definition({ command: ['python3', '-c', "print('ok')"] }));
-    const { createHash } = await import('node:crypto');
-    const name = `mlops-train-${createHash('sha256').update(path.resolve(training.runDir)).digest('hex').slice(0, 16)}`;
+    const name = trainingContainerName(training.runDir);
     // What a worker killed mid-training leaves: the container, still running.
     const leftover = await docker.createContainer({ name, Image: image, Cmd: ['python3', '-c', 'import time; time.sleep(600)'], Labels: { 'io.mlops.role': 'trainer' }, HostConfig: { NetworkMode: 'none' } });
     await leftover.start();
@@ -132,7 +134,8 @@ describe.skipIf(!engine.ok)('container training runtime (real engine)', () => {
   });
 });
 
-async function trainerContainers(docker: Docker): Promise<string[]> {
-  const containers = await docker.listContainers({ all: true, filters: { label: ['io.mlops.role=trainer'] } });
-  return containers.map((c) => c.Names.join(','));
+/** Whether the run's trainer container still exists (other suites may run trainers meanwhile). */
+async function containerExists(docker: Docker, runDir: string): Promise<boolean> {
+  const containers = await docker.listContainers({ all: true, filters: { name: [trainingContainerName(runDir)] } });
+  return containers.length > 0;
 }

@@ -15,7 +15,7 @@ import { ImageBuildError } from '../../src/build/docker-progress.js';
 import { servingImageName } from '../../src/build/image-name.js';
 import { isPermanentImageFailure, runServingImageJob } from '../../src/build/serving-image-job.js';
 import { openRegistry } from '../../src/registry/open-registry.js';
-import { brokenNodeBaseImage, dockerForTests, registryClient, REGISTRY_URL, uniqueModelName } from '../support/docker-engine.js';
+import { brokenNodeBaseImage, dockerForTests, registryClient, REGISTRY_URL, removeModelImages, uniqueModelName } from '../support/docker-engine.js';
 import { containerDefinition, registerTrainedVersion, TEST_REPOSITORY } from '../support/docker-fixtures.js';
 
 const engine = await dockerForTests();
@@ -139,8 +139,6 @@ describe.skipIf(!engine.ok)('serving image builds (real engine and registry)', (
   });
 
   afterAll(async () => {
-    // Engine copies only; the registry keeps what was pushed (as a real one would).
-    const images = await docker.listImages({ filters: { reference: [`${REGISTRY_URL}/${TEST_REPOSITORY}/*`] } });
-    await Promise.all(images.map((i) => docker.getImage(i.Id).remove({ force: true }).catch(() => undefined)));
+    await removeModelImages(docker, [model]);
   });
 });

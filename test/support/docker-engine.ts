@@ -86,3 +86,10 @@ export async function removeModelContainers(docker: Docker, model: string): Prom
 export function uniqueModelName(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
 }
+
+/** Removes the engine's copies of the models' pushed images (the registry keeps them, as a real one would). */
+export async function removeModelImages(docker: Docker, models: string[]): Promise<void> {
+  const images = await docker.listImages();
+  const ours = images.filter((image) => (image.RepoTags ?? []).some((tag) => models.some((model) => tag.includes(`/${model}:`))));
+  for (const image of ours) await docker.getImage(image.Id).remove({ force: true }).catch(() => undefined);
+}

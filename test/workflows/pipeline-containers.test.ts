@@ -16,7 +16,7 @@ import { createWorkflowTestEnvironment, type WorkflowTestEnvironment } from '../
 import { GATEWAY_TOKEN, startServingStack, type ServingStack } from '../support/serving-stack.js';
 import { fraudDefinition, makeDataset, writeDefinition } from '../support/pipeline-fixtures.js';
 import { startWorkerProcess, type WorkerProcess } from '../support/worker-process.js';
-import { dockerForTests, NODE_BASE_IMAGE, registryClient, removeModelContainers, REGISTRY_URL, sklearnTrainerImage, uniqueModelName } from '../support/docker-engine.js';
+import { dockerForTests, NODE_BASE_IMAGE, registryClient, removeModelContainers, removeModelImages, REGISTRY_URL, sklearnTrainerImage, uniqueModelName } from '../support/docker-engine.js';
 import { TEST_REPOSITORY } from '../support/docker-fixtures.js';
 import { openRegistry } from '../../src/registry/open-registry.js';
 import { GatewayAdminClient } from '../../src/serving/gateway-admin-client.js';
@@ -48,6 +48,7 @@ describe.skipIf(!engine.ok)('modelPipeline with container training and the conta
     await env?.close();
     await stack?.close();
     await removeModelContainers(docker, model);
+    await removeModelImages(docker, [model]);
   });
 
   const definition = (dataFile: string, faults?: { errorRate: number; addedLatencyMs: number }): PipelineDefinitionInput => ({
@@ -120,6 +121,7 @@ describe.skipIf(!engine.ok)('a worker killed during the image build', () => {
     await connection?.close();
     await stack?.close();
     await removeModelContainers(docker, model);
+    await removeModelImages(docker, [model]);
   });
 
   it('leaves no half-pushed tag, and the retried activity finishes the build and the run', async () => {

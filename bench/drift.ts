@@ -1,0 +1,176 @@
+/**
+ * Drift over 1M and 10M logged predictions × 20 numeric + 5 categorical features against a
+ * 1M-row reference: the time and peak memory of building the reference profile, and of a
+ * drift check (profile the window from the prediction log's Parquet files + compare).
+ *
+ *   npx tsx bench/drift.ts [--rows 1000000,10000000] [--dir /tmp/mlops-drift-bench] [--regenerate]
+ *
+ * The data is written once (DuckDB, zstd Parquet): `reference.parquet`, and per size a
+ * prediction-log tree `<dir>/log-<rows>/predictions/model=bench/date=…/hour=…/*.parquet` with the
+ * gateway's columns (request_id, ts, model, version, status, latency_ms, score, error, f_<feature>),
+ * so the real reader is measured. Each measurement runs in its own process for a clean peak RSS.
+ * bench/drift_evidently.py runs Evidently on the same files and compares the scores.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { loadDataset } from '../src/data/load-dataset.js';
+import { compareProfiles } from '../src/drift/compare.js';
+import { buildReferenceProfile, readProfile, writeProfile } from '../src/drift/reference-profile.js';
+import { profileFromPredictionLog } from '../src/drift/window-profile.js';
+
+const MODEL = 'bench';
+const DAY_START = Date.UTC(2026, 0, 15);
+const DAY_MS = 86_400_000;
+const NUMERIC = 20;
+const CATEGORICAL = 5;
+
+const normal = 'sqrt(-2 * ln(1 - random())) * cos(2 * pi() * random())';
+const withNulls = (share: number, expression: string) => `CASE WHEN random() < ${share} THEN NULL ELSE ${expression} END`;
+
+/** Feature expressions for the reference and the current window: a few drift, most do not. */
+function featureSql(side: 'reference' | 'current'): string[] {
+  const drift = side === 'current';
+  const columns: string[] = [];
+  for (let i = 0; i < NUMERIC; i++) {
+    const kind = i % 5;
+    let expression: string;
+    if (kind === 0) expression = `${10 * i} + ${i + 1} * ${normal}${drift && i < 10 ? ` + ${0.2 * (i + 1)}` : ''}`;
+    else if (kind === 1) expression = `exp(${1 + i / 10} + 0.6 * ${normal})${drift && i === 1 ? ' * 1.3' : ''}`;
+    else if (kind === 2) expression = `floor(random() * ${[4, 12, 50, 1000][Math.floor(i / 5)]})`;
+    else if (kind === 3) expression = `-ln(1 - random()) * ${i}`;
+    else expression = `CASE WHEN random() < ${drift && i === 4 ? 0.45 : 0.3} THEN 1.0::DOUBLE ELSE 0.0::DOUBLE END`;
+    columns.push(`${withNulls(drift && i === 3 ? 0.08 : 0.01, expression)} AS f_n${String(i).padStart(2, '0')}`);
+  }
+  const sizes = [3, 5, 10, 20, 50];
+  for (let i = 0; i < CATEGORICAL; i++) {
+    const k = sizes[i]!;
+    // Skewed categories (squared uniform); the current window of c0 has a new category.
+    let expression = `'v' || floor(pow(random(), 2) * ${k})::INTEGER`;
+    if (drift && i === 0) expression = `CASE WHEN random() < 0.05 THEN 'new' ELSE ${expression} END`;
+    columns.push(`${withNulls(0.01, expression)} AS f_c${i}`);
+  }
+  return columns;
+}
+
+export const FEATURES = [...Array.from({ length: NUMERIC }, (_, i) => `n${String(i).padStart(2, '0')}`), ...Array.from({ length: CATEGORICAL }, (_, i) => `c${i}`)];
+
+async function generate(dir: string, sizes: number[], regenerate: boolean): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  const instance = await DuckDBInstance.create(':memory:');
+  const connection = await instance.connect();
+  await connection.run('SELECT setseed(0.42)');
+  const reference = path.join(dir, 'reference.parquet');
+  if (regenerate || !existsSync(reference)) {
+    const started = performance.now();
+    const columns = featureSql('reference').map((c) => c.replace(/ AS f_/, ' AS '));
+    await connection.run(`COPY (SELECT ${columns.join(', ')} FROM range(1000000)) TO '${reference}' (FORMAT parquet, COMPRESSION zstd)`);
+    console.log(`wrote ${reference} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  }
+  for (const rows of sizes) {
+    const logDir = path.join(dir, `log-${rows}`);
+    if (!regenerate && existsSync(path.join(logDir, 'predictions'))) continue;
+    await rm(logDir, { recursive: true, force: true });
+    const target = path.join(logDir, 'predictions', `model=${MODEL}`);
+    await mkdir(target, { recursive: true });
+    const started = performance.now();
+    const ts = `make_timestamp(${DAY_START * 1000}::BIGINT + (i * ${DAY_MS * 1000} // ${rows})::BIGINT)`;
+    await connection.run(
+      `COPY (SELECT uuid()::VARCHAR AS request_id, ${ts} AS ts, '${MODEL}' AS model, 1 AS version, 200 AS status, 2.5 AS latency_ms, random() AS score, NULL::VARCHAR AS error, ` +
+        `${featureSql('current').join(', ')}, strftime(ts, '%Y-%m-%d') AS date, strftime(ts, '%H') AS hour FROM range(${rows}) t(i)) ` +
+        `TO '${target}' (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (date, hour), OVERWRITE_OR_IGNORE)`,
+    );
+    console.log(`wrote ${rows.toLocaleString('en-US')} logged predictions in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  }
+  connection.closeSync();
+  instance.closeSync();
+}
+
+interface Measurement {
+  step: string;
+  rows: number;
+  seconds: number;
+  phases: Record<string, number>;
+  peakRssMb: number;
+  note: string;
+}
+
+const peakRssMb = () => Math.round(process.resourceUsage().maxRSS / 1024);
+
+async function measureReference(dir: string): Promise<Measurement> {
+  const started = performance.now();
+  const table = await loadDataset(path.join(dir, 'reference.parquet'));
+  const loaded = performance.now();
+  const profile = buildReferenceProfile(table, FEATURES);
+  const built = performance.now();
+  const file = path.join(dir, 'reference-profile.json');
+  await writeProfile(profile, file);
+  const written = performance.now();
+  const size = (await stat(file)).size;
+  return {
+    step: 'reference profile (load Parquet + profile + write)',
+    rows: table.rowCount,
+    seconds: (written - started) / 1000,
+    phases: { load: (loaded - started) / 1000, profile: (built - loaded) / 1000, write: (written - built) / 1000 },
+    peakRssMb: peakRssMb(),
+    note: `profile file ${(size / 1e6).toFixed(1)} MB`,
+  };
+}
+
+async function measureWindow(dir: string, rows: number): Promise<Measurement> {
+  const reference = await readProfile(path.join(dir, 'reference-profile.json'));
+  const baseline = peakRssMb();
+  const started = performance.now();
+  const current = await profileFromPredictionLog(path.join(dir, `log-${rows}`), MODEL, DAY_START, DAY_START + DAY_MS, reference.features);
+  const profiled = performance.now();
+  const report = compareProfiles(reference, current, { model: MODEL, version: 1, window: { from: new Date(DAY_START).toISOString(), to: new Date(DAY_START + DAY_MS).toISOString() } });
+  const compared = performance.now();
+  await writeFile(path.join(dir, `ours-${rows}.json`), JSON.stringify(Object.fromEntries(report.columns.map((c) => [c.column, { test: c.test, score: c.pValue ?? c.statistic, drifted: c.drifted, approximate: c.approximate ?? false }]))));
+  if (current.rows !== rows) throw new Error(`expected ${rows} rows in the window, read ${current.rows}`);
+  return {
+    step: 'drift check (profile the log window + compare)',
+    rows,
+    seconds: (compared - started) / 1000,
+    phases: { profile: (profiled - started) / 1000, compare: (compared - profiled) / 1000 },
+    peakRssMb: peakRssMb(),
+    note: `${report.drifted}/${report.evaluated} drifted, share ${report.share.toFixed(2)}; reference profile alone ≈ ${baseline} MB RSS`,
+  };
+}
+
+function runChild(args: string[]): Measurement {
+  const script = fileURLToPath(import.meta.url);
+  const output = execFileSync(process.execPath, ['--import', 'tsx', script, ...args], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  return JSON.parse(output.trim().split('\n').pop()!) as Measurement;
+}
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  const option = (name: string) => {
+    const index = argv.indexOf(name);
+    return index >= 0 ? argv[index + 1] : undefined;
+  };
+  const dir = option('--dir') ?? path.join(os.tmpdir(), 'mlops-drift-bench');
+  if (argv[0] === 'measure-reference') return void console.log(JSON.stringify(await measureReference(argv[1]!)));
+  if (argv[0] === 'measure-window') return void console.log(JSON.stringify(await measureWindow(argv[1]!, Number(argv[2]))));
+
+  const sizes = (option('--rows') ?? '1000000,10000000').split(',').map(Number);
+  await generate(dir, sizes, argv.includes('--regenerate'));
+  const results = [runChild(['measure-reference', dir])];
+  for (const rows of sizes) results.push(runChild(['measure-window', dir, String(rows)]));
+
+  console.log(`\n${os.cpus().length} vCPU (${os.cpus()[0]?.model.trim()}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, load average ${os.loadavg()[0]!.toFixed(1)}`);
+  console.log('| step | rows | seconds | phases (s) | peak RSS MB | notes |');
+  console.log('|---|---:|---:|---|---:|---|');
+  for (const r of results) {
+    const phases = Object.entries(r.phases).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ');
+    console.log(`| ${r.step} | ${r.rows.toLocaleString('en-US')} | ${r.seconds.toFixed(2)} | ${phases} | ${r.peakRssMb} | ${r.note} |`);
+  }
+  const log = JSON.parse(await readFile(path.join(dir, `ours-${sizes[0]}.json`), 'utf8')) as Record<string, { test: string; approximate: boolean }>;
+  console.log(`\ntests at ${sizes[0]!.toLocaleString('en-US')} rows: ${Object.entries(log).map(([c, v]) => `${c} ${v.test}${v.approximate ? '~' : ''}`).join(', ')} (~ = from quantile sketches)`);
+}
+
+await main();
