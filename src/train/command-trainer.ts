@@ -69,6 +69,11 @@ export async function runCommandTrainer(options: CommandTrainerOptions): Promise
   const exitCode = await runToCompletion(argv, { cwd: options.workingDirectory, env, timeoutMs: options.timeoutMs, signal: options.signal, onOutput: options.onOutput });
   const seconds = (performance.now() - started) / 1000;
 
+  return { ...(await collectTrainerOutput(outputDir)), exitCode, seconds };
+}
+
+/** What every trainer must leave in its output dir: `model/model.json` in our format and `metrics.json`. */
+export async function collectTrainerOutput(outputDir: string): Promise<{ modelDir: string; artifactPath: string; trainerMetrics: Record<string, number> }> {
   const modelDir = path.join(outputDir, 'model');
   const artifactPath = path.join(modelDir, ARTIFACT_FILE_NAME);
   try {
@@ -78,7 +83,7 @@ export async function runCommandTrainer(options: CommandTrainerOptions): Promise
     throw err;
   }
   const trainerMetrics = await readTrainerMetrics(path.join(outputDir, 'metrics.json'));
-  return { modelDir, artifactPath, trainerMetrics, exitCode, seconds };
+  return { modelDir, artifactPath, trainerMetrics };
 }
 
 interface RunSettings {

@@ -13,8 +13,7 @@ import type Docker from 'dockerode';
 import { dockerEngine, hasImage } from '../build/docker-engine.js';
 import { pullImage } from '../build/image-operations.js';
 import type { RegistryCredentials } from '../build/image-registry-client.js';
-import { ARTIFACT_FILE_NAME, ArtifactError, readArtifact } from './artifact-file.js';
-import { readTrainerMetrics, TrainerOutputError } from './command-trainer.js';
+import { collectTrainerOutput } from './command-trainer.js';
 
 export const CONTAINER_DATA_DIR = '/mlops/data';
 export const CONTAINER_OUTPUT_DIR = '/mlops/output';
@@ -107,16 +106,7 @@ export async function runContainerTrainer(options: ContainerTrainerOptions): Pro
   }
   const seconds = (performance.now() - started) / 1000;
 
-  const modelDir = path.join(outputDir, 'model');
-  const artifactPath = path.join(modelDir, ARTIFACT_FILE_NAME);
-  try {
-    await readArtifact(artifactPath);
-  } catch (err) {
-    if (err instanceof ArtifactError) throw new TrainerOutputError(artifactPath, err.problem);
-    throw err;
-  }
-  const trainerMetrics = await readTrainerMetrics(path.join(outputDir, 'metrics.json'));
-  return { modelDir, artifactPath, trainerMetrics, exitCode: 0, seconds, imageId };
+  return { ...(await collectTrainerOutput(outputDir)), exitCode: 0, seconds, imageId };
 }
 
 function createOptions(options: ContainerTrainerOptions, outputDir: string): Docker.ContainerCreateOptions {
