@@ -3,7 +3,7 @@
  * Thin and idempotent; secrets (the gateway token) are read here from the worker's environment.
  */
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import type { PipelineDefinition, DeploySection } from '../src/spec/schema.js';
+import type { PipelineDefinition, DeploySection, RegistrySection } from '../src/spec/schema.js';
 import type { DeployedVersion, TrafficSplit } from '../src/deploy/deploy-target.js';
 import { gatewayToken, MissingSecretError, openDeployTarget } from '../src/deploy/open-deploy-target.js';
 import { isNonRetryableDeployError } from '../src/deploy/k8s-errors.js';
@@ -23,7 +23,8 @@ export interface MetricsSnapshot {
 }
 
 export function createDeployActivities(deps: ActivityDependencies) {
-  const target = (deploy: DeploySection) => openDeployTarget(deploy, { dataDir: deps.dataDir, gatewayToken: () => secret(() => gatewayToken(deploy)) });
+  const target = (deploy: DeploySection, registry?: RegistrySection) =>
+    openDeployTarget(deploy, { dataDir: deps.dataDir, gatewayToken: () => secret(() => gatewayToken(deploy)), registry });
   const withRegistry = async <T>(definition: PipelineDefinition, fn: (registry: Awaited<ReturnType<typeof openRegistry>>) => Promise<T>) => {
     const registry = await openRegistry(definition.registry, { dataDir: deps.dataDir });
     try {
@@ -34,10 +35,11 @@ export function createDeployActivities(deps: ActivityDependencies) {
   };
 
   return {
-    async deployVersion(args: { deploy: DeploySection; model: string; version: number; withFaults: boolean }): Promise<DeployedVersion> {
+    /** `registry`: where the version's model server loads its artifact (the pipeline's registry). */
+    async deployVersion(args: { deploy: DeploySection; model: string; version: number; withFaults: boolean; registry?: RegistrySection }): Promise<DeployedVersion> {
       Context.current().heartbeat('deploying');
       return deployErrors(() =>
-        target(args.deploy).deployVersion(args.model, args.version, {
+        target(args.deploy, args.registry).deployVersion(args.model, args.version, {
           faults: args.withFaults ? args.deploy.faults : undefined,
           heartbeat: (details) => Context.current().heartbeat(details),
         }),

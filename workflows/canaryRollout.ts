@@ -106,8 +106,8 @@ export async function canaryRollout(input: CanaryRolloutInput): Promise<CanaryOu
 
   try {
     if (!input.carried) {
-      await deploying.deployVersion({ deploy, model, version: canaryVersion, withFaults: true });
-      if (championVersion !== undefined) await deploying.deployVersion({ deploy, model, version: championVersion, withFaults: false });
+      await deploying.deployVersion({ deploy, model, version: canaryVersion, withFaults: true, registry: definition.registry });
+      if (championVersion !== undefined) await deploying.deployVersion({ deploy, model, version: championVersion, withFaults: false, registry: definition.registry });
       note(`deployed v${canaryVersion}${championVersion !== undefined ? ` beside champion v${championVersion}` : ''}`);
       if (championVersion === undefined) return await promote('first version of the model: nothing to compare with');
     }

@@ -149,7 +149,7 @@ async function step<T>(status: PipelineStatus, name: PipelineStepName, run: () =
   } catch (err) {
     finishRecord(record);
     const cause = (err instanceof ActivityFailure || err instanceof ChildWorkflowFailure) && err.cause instanceof ApplicationFailure ? err.cause : undefined;
-    record.error = cause?.message ?? (err as Error).message;
+    record.error = innermostMessage(err);
     const outcome: PipelineOutcome =
       cause?.type === 'SpecError' ? 'invalid-definition' : cause?.type === 'DataContractViolation' ? 'contract-violation' : 'failed';
     if (outcome === 'contract-violation' && status.model && patched('pipeline-alerts')) {
@@ -184,4 +184,11 @@ async function alert(alerts: AlertsSection | undefined, event: Omit<Parameters<D
   } catch {
     // Recorded in the activity's failure; the run's outcome stands on its own.
   }
+}
+
+/** The message of the deepest cause: "Child Workflow execution failed" alone helps nobody. */
+function innermostMessage(err: unknown): string {
+  let current = err as Error | undefined;
+  while (current && (current as { cause?: Error }).cause) current = (current as { cause?: Error }).cause;
+  return current?.message ?? String(err);
 }

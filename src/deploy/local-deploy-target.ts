@@ -9,6 +9,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { GatewayAdminClient } from '../serving/gateway-admin-client.js';
 import { durationToMs } from '../spec/duration.js';
+import type { RegistrySection } from '../spec/schema.js';
 import type { RouteTable } from '../serving/gateway-contract.js';
 import type { DeployedVersion, DeployOptions, DeployTarget, TrafficSplit } from './deploy-target.js';
 
@@ -27,6 +28,8 @@ export interface LocalDeployTargetOptions {
   gatewayToken: string;
   /** Registry directory the model servers load artifacts from (default `<dataDir>/registry`). */
   registryDir?: string;
+  /** The pipeline's registry section (e.g. MLflow); the model servers load artifacts from it. */
+  registry?: RegistrySection;
   readyTimeoutMs?: number;
 }
 
@@ -97,7 +100,11 @@ export class LocalDeployTarget implements DeployTarget {
     const child = spawn(MLOPS_BIN, args, {
       detached: true,
       stdio: ['ignore', log.fd, log.fd],
-      env: { ...process.env, MLOPS_DATA_DIR: this.options.dataDir },
+      env: {
+        ...process.env,
+        MLOPS_DATA_DIR: this.options.dataDir,
+        ...(this.options.registry ? { MLOPS_REGISTRY: JSON.stringify(this.options.registry) } : {}),
+      },
     });
     child.unref();
     await log.close();

@@ -1,23 +1,23 @@
 /** The one place that picks the deploy adapter from the pipeline definition. */
-import { containerDeploySettings, type DeploySection } from '../spec/schema.js';
+import { containerDeploySettings, type DeploySection, type RegistrySection } from '../spec/schema.js';
 import type { DeployTarget } from './deploy-target.js';
 import { LocalDeployTarget } from './local-deploy-target.js';
 import { ContainerDeployTarget } from './container-deploy-target.js';
 import { openKubernetesTarget } from './k8s-open-target.js';
 
 /** `gatewayToken` is read only by targets that route through our gateway (cluster serving has none). */
-export function openDeployTarget(section: DeploySection, options: { dataDir: string; gatewayToken: string | (() => string) }): DeployTarget {
+export function openDeployTarget(section: DeploySection, options: { dataDir: string; gatewayToken: string | (() => string); registry?: RegistrySection }): DeployTarget {
   const token = () => (typeof options.gatewayToken === 'string' ? options.gatewayToken : options.gatewayToken());
   switch (section.target) {
     case 'local':
-      return new LocalDeployTarget({ dataDir: options.dataDir, gatewayUrl: section.gateway.url, gatewayToken: token() });
+      return new LocalDeployTarget({ dataDir: options.dataDir, gatewayUrl: section.gateway.url, gatewayToken: token(), registry: options.registry });
     case 'container':
       return new ContainerDeployTarget({ dataDir: options.dataDir, gatewayUrl: section.gateway.url, gatewayToken: token(), settings: containerDeploySettings(section) });
     case 'kubernetes-deployment':
     case 'istio':
     case 'kserve':
       return openKubernetesTarget({ ...section, target: section.target }, {
-        localTarget: () => new LocalDeployTarget({ dataDir: options.dataDir, gatewayUrl: section.gateway.url, gatewayToken: token() }),
+        localTarget: () => new LocalDeployTarget({ dataDir: options.dataDir, gatewayUrl: section.gateway.url, gatewayToken: token(), registry: options.registry }),
       });
   }
 }

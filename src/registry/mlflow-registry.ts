@@ -23,7 +23,7 @@
  * SQLite; the pipeline never does that (one workflow per model and data version).
  */
 import { randomUUID } from 'node:crypto';
-import { rename, rm, stat } from 'node:fs/promises';
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { sha256File } from '../data/content-hash.js';
 import { filterString, MlflowClient, tagValue, type MlflowExperiment, type MlflowModelVersion, type MlflowRun } from './mlflow-client.js';
@@ -275,6 +275,8 @@ export class MlflowRegistry implements ModelRegistry {
     label: string,
   ): Promise<{ path: string; sha256: string }> {
     const root = artifactRoot(await this.requireRun(version));
+    // Like the embedded registry, the destination's folder is created when missing.
+    await mkdir(path.dirname(destination), { recursive: true });
     const temporary = `${destination}.${randomUUID()}.partial`;
     try {
       const got = await this.client.downloadArtifact(`${root}/${relativePath}`, temporary);

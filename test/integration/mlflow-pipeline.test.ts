@@ -195,3 +195,32 @@ describe('modelPipeline on a real MLflow server', () => {
     }, 240_000);
   });
 });
+
+describe('a canary on MLflow', () => {
+  it('serves versions loaded from MLflow and moves champion there when the canary promotes', async () => {
+    const { startServingStack } = await import('../support/serving-stack.js');
+    const stack = await startServingStack(env.settings.dataDir);
+    const stopTraffic: Array<() => Promise<import('../../src/serving/traffic-generator.js').TrafficStats>> = [];
+    try {
+      const model = `mlflow-canary-${randomUUID().slice(0, 8)}`;
+      const deploy = {
+        gateway: { url: stack.gateway.url },
+        canary: { steps: [{ weight: 50 }], slaWindow: '3s', interval: '1s', metricsWindow: '2s', sla: { minSamples: 10 }, errorRateTest: { enabled: false } },
+      };
+      const first = await runPipeline(definitionFor(model, days[0]!, { deploy }));
+      expect(first.outcome).toMatchObject({ outcome: 'promoted', version: 1 });
+      stopTraffic.push(stack.startTraffic(model, 120));
+      const second = await runPipeline(definitionFor(model, days[1]!, { deploy }));
+      expect(second.outcome).toMatchObject({ outcome: 'promoted', version: 2 });
+      const stats = await stopTraffic.pop()!();
+      // Both versions answered through the gateway: their model servers loaded the artifacts from MLflow.
+      expect(stats.byVersion['1']?.ok).toBeGreaterThan(0);
+      expect(stats.byVersion['2']?.ok).toBeGreaterThan(0);
+      const champion = await mlflowApi<{ model_version: MlflowModelVersion }>(mlflow.url, 'GET', 'registered-models/alias', { name: model, alias: 'champion' });
+      expect(champion.model_version.version).toBe('2');
+    } finally {
+      for (const stop of stopTraffic) await stop();
+      await stack.close();
+    }
+  });
+});

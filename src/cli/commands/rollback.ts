@@ -27,7 +27,7 @@ export async function rollbackCommand(model: string, options: { to?: number; pip
   }
   const registry = await openRegistry(definition.registry, { dataDir: settings.dataDir });
   try {
-    const target = openDeployTarget(deploy, { dataDir: settings.dataDir, gatewayToken: gatewayToken(deploy) });
+    const target = openDeployTarget(deploy, { dataDir: settings.dataDir, gatewayToken: gatewayToken(deploy), registry: definition.registry });
     const result = await rollBackModel({ model, to: options.to, registry, target, by });
     console.log(`${model}: champion is v${result.to}${result.from !== undefined && result.from !== result.to ? ` (was v${result.from})` : ''}; weights ${JSON.stringify(result.weights)}`);
     return 0;

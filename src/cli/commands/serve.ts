@@ -4,6 +4,7 @@
  * on <url>` — which the local deploy adapter waits for; everything else goes to stderr.
  */
 import path from 'node:path';
+import { RegistrySection } from '../../spec/schema.js';
 import { ArtifactIntegrityError, ModelNotFoundError } from '../../registry/model-registry.js';
 import { openRegistry } from '../../registry/open-registry.js';
 import { loadServingArtifact } from '../../serving/model-server-artifact.js';
@@ -25,10 +26,19 @@ export interface ServeCommandOptions {
   faultDurationMs?: number;
 }
 
+/**
+ * The registry to load from: MLOPS_REGISTRY (the pipeline definition's `registry` section as JSON,
+ * set by the deploy targets; env var names only, never secrets), else the embedded one.
+ */
+function registrySection(options: ServeCommandOptions): RegistrySection {
+  if (process.env.MLOPS_REGISTRY) return RegistrySection.parse(JSON.parse(process.env.MLOPS_REGISTRY));
+  return { kind: 'embedded', path: options.registryDir ? path.resolve(options.registryDir) : undefined };
+}
+
 export async function serveCommand(options: ServeCommandOptions): Promise<number> {
   const { model, version } = options;
   const settings = settingsFromEnv();
-  const registry = await openRegistry({ kind: 'embedded', path: options.registryDir ? path.resolve(options.registryDir) : undefined }, { dataDir: settings.dataDir });
+  const registry = await openRegistry(registrySection(options), { dataDir: settings.dataDir });
   let loaded;
   try {
     loaded = await loadServingArtifact({ registry, model, version, cacheDir: path.join(settings.dataDir, 'serving') });
