@@ -59,7 +59,10 @@ export function createDriftActivities(deps: ActivityDependencies & { gauges: Dri
           method: drift.method,
           threshold: drift.threshold,
           columns: drift.columns,
+          kinds: drift.kinds,
           datasetThreshold: drift.datasetThreshold,
+          missingShareShift: drift.missingShareShift,
+          newCategoryCriticalShare: drift.newCategoryCriticalShare,
         });
         await writeDriftReport(report, dir);
         deps.gauges.update(report);

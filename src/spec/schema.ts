@@ -405,8 +405,19 @@ export const DriftMonitorSection = z.strictObject({
   threshold: z.number().positive().optional(),
   /** Per-column overrides: `{ amount: { method: psi, threshold: 0.2 } }`. */
   columns: z.record(z.string(), z.strictObject({ method: z.enum(['ks', 'chisquare', 'z', 'wasserstein', 'jensenshannon', 'psi', 'kl', 'psi_reference_quantiles']).optional(), threshold: z.number().positive().optional() })).default({}),
+  /** Per kind of column, between the global setting and the per-column one. */
+  kinds: z
+    .strictObject({
+      numeric: z.strictObject({ method: z.enum(['ks', 'chisquare', 'z', 'wasserstein', 'jensenshannon', 'psi', 'kl', 'psi_reference_quantiles']).optional(), threshold: z.number().positive().optional() }).optional(),
+      categorical: z.strictObject({ method: z.enum(['ks', 'chisquare', 'z', 'wasserstein', 'jensenshannon', 'psi', 'kl', 'psi_reference_quantiles']).optional(), threshold: z.number().positive().optional() }).optional(),
+    })
+    .optional(),
   /** Dataset drift when the share of drifted columns reaches this (Evidently: 0.5). */
   datasetThreshold: numberBetween(0, 1).default(0.5),
+  /** A change of a column's missing-value share by this much (absolute) is a finding; critical from the second. */
+  missingShareShift: z.strictObject({ warning: numberBetween(0, 1), critical: numberBetween(0, 1) }).default({ warning: 0.05, critical: 0.2 }),
+  /** Share of current rows in never-seen categories from which that finding is critical. */
+  newCategoryCriticalShare: numberBetween(0, 1).default(0.01),
   /** Fewer logged predictions than this in the window: no verdict, only a warning. */
   minRows: z.number().int().positive().default(100),
   onDrift: z.array(z.enum(['alert', 'retrain'])).default(['alert']),
