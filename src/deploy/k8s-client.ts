@@ -9,7 +9,6 @@ import os from 'node:os';
 import path from 'node:path';
 import {
   ApiException,
-  AppsV1Api,
   CoreV1Api,
   CustomObjectsApi,
   KubeConfig,
@@ -100,12 +99,10 @@ export function loadKubeConfig(options: { kubeconfig?: string; context?: string 
 }
 
 export class KubernetesApiObjects implements KubernetesObjects {
-  private readonly apps: AppsV1Api;
   private readonly core: CoreV1Api;
   private readonly custom: CustomObjectsApi;
 
   constructor(config: KubeConfig) {
-    this.apps = config.makeApiClient(AppsV1Api);
     this.core = config.makeApiClient(CoreV1Api);
     this.custom = config.makeApiClient(CustomObjectsApi);
   }

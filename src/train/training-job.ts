@@ -9,7 +9,7 @@ import { mkdir } from 'node:fs/promises';
 import type { PipelineDefinition } from '../spec/schema.js';
 import { durationToMs } from '../spec/duration.js';
 import type { DataSnapshot } from '../data/snapshot.js';
-import { loadDataset, DatasetError } from '../data/load-dataset.js';
+import { loadDataset } from '../data/load-dataset.js';
 import { holdoutSplit } from '../data/split.js';
 import { writeDataset } from '../data/write-dataset.js';
 import { runCommandTrainer } from './command-trainer.js';
