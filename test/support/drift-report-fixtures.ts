@@ -4,21 +4,12 @@
  * (120 columns, 60 categories) and one whose names and categories are hostile markup.
  * Histograms come from seeded samples binned like Evidently does (shared edges over both sides).
  */
+import { mulberry32 } from '../../src/data/seeded-random.js';
 import type { ColumnDrift, DistributionSummary, DriftFinding, DriftReport, DriftTest } from '../../src/drift/drift-report.js';
 
 const REFERENCE_ROWS = 200_000;
 const CURRENT_ROWS = 48_213;
 
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function normalSample(seed: number, n: number, mean: number, std: number, transform: (x: number) => number = (x) => x): number[] {
   const random = mulberry32(seed);

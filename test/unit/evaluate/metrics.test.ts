@@ -4,20 +4,13 @@ import { rocAuc } from '../../../src/evaluate/roc-auc.js';
 import { logLoss } from '../../../src/evaluate/log-loss.js';
 import { InvalidEvaluationInput } from '../../../src/evaluate/evaluation-input.js';
 import { METRIC_NAMES } from '../../../src/spec/schema.js';
+import { mulberry32 } from '../../../src/data/seeded-random.js';
 import { expectMatchesReference, loadEvaluateFixtures } from './evaluate-fixtures.js';
 
 const fixtures = loadEvaluateFixtures();
 
-/** mulberry32: a seeded generator, so the random cases are the same on every run. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded generator, so the random cases are the same on every run. */
+const seededRandom = mulberry32;
 
 describe('classificationMetrics against scikit-learn', () => {
   it('has the reference cases', () => {
