@@ -17,7 +17,7 @@
  *   which is what a bad canary looks like). A uniform Beta(1, 1) spends most of its mass on shares
  *   like 0.5 at ρ = 0.05 (a canary erring 19 times more) and reaches 1/α later (at 5% of
  *   1,000 req/s, 0.2% vs 0.1%: BF 28 against 9.4 after 5 minutes).
- *   With κ = 100 the REFERENCE.md example (15 min at 5% of 100 req/s, 0.2% vs 0.1%) gives BF ≈ 1.4.
+ *   With κ = 100 the textbook example (15 min at 5% of 100 req/s, 0.2% vs 0.1%) gives BF ≈ 1.4.
  * - The test is two-sided; the caller only fails the canary when it also errs more (one-sided).
  */
 import { logBeta } from './log-gamma.js';

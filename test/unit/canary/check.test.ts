@@ -100,7 +100,7 @@ describe('classifyCheck: errors vs champion (Bayes factor over the observed spli
   });
 
   it.each([
-    { scenario: '15m at 5% of 100 req/s', alpha: 0.01, verdict: 'pass' }, // REFERENCE.md: BF ≈ 1.4, not evidence
+    { scenario: '15m at 5% of 100 req/s', alpha: 0.01, verdict: 'pass' }, // BF ≈ 1.4: not evidence
     { scenario: '6m at 5% of 1000 req/s', alpha: 0.01, verdict: 'pass' }, // BF 74 < 100
     { scenario: '7m at 5% of 1000 req/s', alpha: 0.01, verdict: 'fail' }, // BF 199 ≥ 100
     { scenario: '10m at 5% of 1000 req/s', alpha: 0.01, verdict: 'fail' }, // BF 4133

@@ -228,7 +228,7 @@ describe('the analysis end to end: classifyCheck → recordCheck → decide, one
     meanScore: 0.4, labeled: 0, correct: 0, accuracy: null,
   });
 
-  it('promotes a canary doubling a 0.1% error rate at 5% of 100 req/s: 15 minutes cannot tell (REFERENCE.md)', () => {
+  it('promotes a canary doubling a 0.1% error rate at 5% of 100 req/s: 15 minutes cannot tell (Bayes factor about 1.4)', () => {
     // 9 canary errors and 86 champion errors over the 15 minutes, as in the reference scenario.
     const canaryErrors = [1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0];
     const { state, last } = runStep((minute) => ({

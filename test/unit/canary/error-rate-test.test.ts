@@ -28,7 +28,7 @@ describe('compareErrorRates', () => {
     expect(comparison!.bayesFactor / scenario.bayesFactor).toBeCloseTo(1, 8);
   });
 
-  it('reproduces REFERENCE.md: 15 minutes at 5% of 100 req/s cannot tell 0.2% from 0.1% (BF about 1.4)', () => {
+  it('reproduces the known example: 15 minutes at 5% of 100 req/s cannot tell 0.2% from 0.1% (BF about 1.4)', () => {
     const { bayesFactor } = scenarioNamed('15m at 5% of 100 req/s');
     expect(bayesFactor).toBeGreaterThan(1.3);
     expect(bayesFactor).toBeLessThan(1.5);
