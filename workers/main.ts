@@ -1,4 +1,5 @@
 /** The worker process: `npx tsx workers/main.ts` (the demo and `mlops worker` start it for you). */
+import type { Server } from 'node:http';
 import { Registry } from 'prom-client';
 import { settingsFromEnv } from '../src/temporal/settings.js';
 import { codeVersion } from '../src/temporal/code-version.js';
@@ -8,13 +9,21 @@ import { createPipelineWorker } from './pipeline-worker.js';
 const settings = settingsFromEnv();
 const metricsRegistry = new Registry();
 const metricsPort = Number(process.env.MLOPS_WORKER_METRICS_PORT ?? 9464);
+let metricsServer: Server | undefined;
 if (metricsPort > 0) {
   const host = process.env.MLOPS_WORKER_METRICS_HOST ?? '127.0.0.1';
-  await startMetricsServer(metricsRegistry, metricsPort, host).then(
-    () => console.log(`worker: metrics on http://${host}:${metricsPort}/metrics`),
-    (err: Error) => console.error(`worker: no /metrics (${err.message}); set MLOPS_WORKER_METRICS_PORT`),
+  metricsServer = await startMetricsServer(metricsRegistry, metricsPort, host).then(
+    (server) => (console.log(`worker: metrics on http://${host}:${metricsPort}/metrics`), server),
+    (err: Error) => (console.error(`worker: no /metrics (${err.message}); set MLOPS_WORKER_METRICS_PORT`), undefined),
   );
 }
 const worker = await createPipelineWorker({ settings, codeVersion: codeVersion(), metricsRegistry });
 console.log(`worker: polling task queue "${settings.taskQueue}" on ${settings.temporalAddress} (data in ${settings.dataDir})`);
+// The SDK's runtime turns SIGTERM/SIGINT into a graceful shutdown (activities get their grace time),
+// after which run() resolves. The metrics server and the native runtime would keep the process alive,
+// holding the metrics port, so exit explicitly: one signal must end the process.
 await worker.run();
+metricsServer?.closeAllConnections();
+await new Promise<void>((resolve) => (metricsServer ? metricsServer.close(() => resolve()) : resolve()));
+console.log('worker: stopped');
+process.exit(0);

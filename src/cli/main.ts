@@ -152,8 +152,10 @@ program
     await import('../../workers/main.js');
   });
 
+/** The command is done: exit with its code, giving sockets a moment to close but never hanging on one. */
 function exit(code: number): void {
   process.exitCode = code;
+  setTimeout(() => process.exit(code), 2_000).unref();
 }
 
 program.parseAsync().catch((err: Error) => {

@@ -9,6 +9,7 @@ import { settingsFromEnv } from '../../temporal/settings.js';
 import { readApiConfigFile, resolveApiConfig, type ApiConfigInput } from '../../triggers/api-config.js';
 import { startWebhookServer } from '../../triggers/webhook-server.js';
 import { driftReportRoutes } from '../../triggers/drift-report-routes.js';
+import { nextShutdownSignal } from '../shutdown-signal.js';
 
 export interface ApiCommandOptions {
   config?: string;
@@ -42,12 +43,10 @@ export async function apiCommand(options: ApiCommandOptions, env: NodeJS.Process
     const settings = await resolveApiConfig(input, { baseDir, env, source: options.config ?? 'mlops api' });
     const temporal = settingsFromEnv(env);
     const client = await connectClient(temporal);
+    const shutdown = nextShutdownSignal();
     const server = await startWebhookServer({ settings, client, taskQueue: temporal.taskQueue, plugins: [driftReportRoutes(temporal.dataDir)] });
     console.log(`api: listening on ${server.url} (POST /hooks/new-data, GET /reports/drift/<model>, GET /health); models: ${settings.pipelines.map((p) => p.model).join(', ')}; task queue ${temporal.taskQueue}`);
-    const signal = await new Promise<NodeJS.Signals>((resolve) => {
-      process.once('SIGTERM', () => resolve('SIGTERM'));
-      process.once('SIGINT', () => resolve('SIGINT'));
-    });
+    const signal = await shutdown;
     console.log(`api: ${signal}, stopping`);
     await server.close();
     await client.connection.close();

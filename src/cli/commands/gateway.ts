@@ -4,6 +4,7 @@
  */
 import { startGateway } from '../../serving/gateway.js';
 import { settingsFromEnv } from '../../temporal/settings.js';
+import { nextShutdownSignal } from '../shutdown-signal.js';
 
 export interface GatewayCommandOptions {
   host: string;
@@ -24,12 +25,10 @@ export async function gatewayCommand(options: GatewayCommandOptions, env: NodeJS
     return 2;
   }
   const dataDir = options.dataDir ?? settingsFromEnv(env).dataDir;
+  const shutdown = nextShutdownSignal();
   const gateway = await startGateway({ host: options.host, port: options.port, dataDir, adminToken });
   console.log(`gateway: listening on ${gateway.url}`);
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-    process.once('SIGINT', () => resolve('SIGINT'));
-  });
+  const signal = await shutdown;
   console.log(`gateway: ${signal}, flushing logs and stopping`);
   await gateway.close();
   return 0;

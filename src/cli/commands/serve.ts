@@ -11,6 +11,7 @@ import { loadServingArtifact } from '../../serving/model-server-artifact.js';
 import { startModelServer } from '../../serving/model-server.js';
 import { settingsFromEnv } from '../../temporal/settings.js';
 import { ArtifactError } from '../../train/artifact-file.js';
+import { nextShutdownSignal } from '../shutdown-signal.js';
 
 export interface ServeCommandOptions {
   model: string;
@@ -57,6 +58,7 @@ export async function serveCommand(options: ServeCommandOptions): Promise<number
   const faultLatencyMs = options.faultLatencyMs ?? 0;
   const faults =
     faultErrorRate > 0 || faultLatencyMs > 0 ? { errorRate: faultErrorRate, addedLatencyMs: faultLatencyMs, durationMs: options.faultDurationMs } : undefined;
+  const shutdown = nextShutdownSignal();
   const server = await startModelServer({
     model,
     version,
@@ -72,15 +74,7 @@ export async function serveCommand(options: ServeCommandOptions): Promise<number
   }
   process.stdout.write(`model-server: ${model} v${version} ready on ${server.url}\n`);
 
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    const stop = (received: NodeJS.Signals) => {
-      process.off('SIGTERM', stop);
-      process.off('SIGINT', stop);
-      resolve(received);
-    };
-    process.on('SIGTERM', stop);
-    process.on('SIGINT', stop);
-  });
+  const signal = await shutdown;
   console.error(`model-server: ${signal} received, closing`);
   await server.close();
   return 0;

@@ -35,7 +35,7 @@ export function findOutsideReferences(file: string, content: string, trackedFile
       if (text.includes(note) && ![...trackedFiles].some((f) => path.basename(f) === note)) hit(`cites ${note}, not in the repository`);
     }
     for (const match of text.matchAll(parentChain)) {
-      const relative = match[1] + match[2];
+      const relative = `${match[1] ?? ""}${match[2] ?? ""}`;
       const fromFile = path.resolve(root, path.dirname(file), relative);
       const fromRoot = path.resolve(root, relative);
       const inside = (p: string) => p === root || p.startsWith(root + path.sep);

@@ -5,10 +5,10 @@ import path from 'node:path';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { stringify } from 'yaml';
-import { sha256File } from '../../../src/data/content-hash.js';
-import { resolveApiConfig, type ApiServerSettings } from '../../../src/triggers/api-config.js';
-import { startWebhookServer, type RunningApiServer } from '../../../src/triggers/webhook-server.js';
-import { gcsPushNotification, githubDelivery, s3Notification, send, standardWebhookDelivery } from '../../support/webhook-sender.js';
+import { sha256File } from '../../src/data/content-hash.js';
+import { resolveApiConfig, type ApiServerSettings } from '../../src/triggers/api-config.js';
+import { startWebhookServer, type RunningApiServer } from '../../src/triggers/webhook-server.js';
+import { gcsPushNotification, githubDelivery, s3Notification, send, standardWebhookDelivery } from '../support/webhook-sender.js';
 
 const SECRET = `whsec_${Buffer.from('new-data-webhook-test-secret-32b').toString('base64')}`;
 const GITHUB_SECRET = 'github-style-secret';
