@@ -104,7 +104,7 @@ program
   .command('rollback <model>')
   .description('move traffic and the champion alias back now (aborts a running canary first)')
   .option('--to <version>', 'version to roll back to (default: the previous champion)', int('--to'))
-  .option('--pipeline <file>', "the model's pipeline definition (for its gateway and registry settings)")
+  .option('--pipeline <file>', "the model's pipeline definition (required: its registry and deploy target)")
   .action(async (model: string, opts: { to?: number; pipeline?: string }) => exit(await (await import('./commands/rollback.js')).rollbackCommand(model, opts)));
 
 program

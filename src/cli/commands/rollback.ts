@@ -1,7 +1,7 @@
 /** `mlops rollback <model> [--to <version>]`: aborts a running canary, then moves traffic and `champion` back. */
 import os from 'node:os';
 import { loadDefinitionFile } from '../../spec/load.js';
-import { DeploySection, type PipelineDefinition } from '../../spec/schema.js';
+import { DeploySection } from '../../spec/schema.js';
 import { openRegistry } from '../../registry/open-registry.js';
 import { gatewayToken, openDeployTarget } from '../../deploy/open-deploy-target.js';
 import { rollBackModel } from '../../deploy/manual-rollback.js';
@@ -13,9 +13,17 @@ import { findRunningCanary } from './canary.js';
 export async function rollbackCommand(model: string, options: { to?: number; pipeline?: string }): Promise<number> {
   const settings = settingsFromEnv();
   const by = `${os.userInfo().username}@${os.hostname()}`;
-  const definition: Pick<PipelineDefinition, 'registry' | 'deploy'> = options.pipeline
-    ? (await loadDefinitionFile(options.pipeline)).definition
-    : { registry: { kind: 'embedded' }, deploy: DeploySection.parse({ gateway: process.env.MLOPS_GATEWAY_URL ? { url: process.env.MLOPS_GATEWAY_URL } : {} }) };
+  if (!options.pipeline) {
+    // Guessing the embedded registry and the local target would "roll back" somewhere the model
+    // is not served (an MLflow registry, a Kubernetes target) and report success.
+    console.error(`mlops rollback: pass --pipeline <file>, the definition ${model} runs with: the rollback uses its registry and deploy target`);
+    return 2;
+  }
+  const { definition } = await loadDefinitionFile(options.pipeline);
+  if (definition.model !== model) {
+    console.error(`mlops rollback: ${options.pipeline} defines model "${definition.model}", not "${model}"`);
+    return 2;
+  }
   const deploy = definition.deploy ?? DeploySection.parse({});
 
   const client = await connectClient(settings);
