@@ -15,13 +15,15 @@ export function numericProfileFromValues(name: string, values: Float64Array, opt
   return numericProfileFromFinite(name, values.length, finite, options);
 }
 
-/** `finite` holds the column's finite values in row order (it is sorted in place). */
+/** `finite` holds the column's finite values in any order (it is sorted in place). */
 export function numericProfileFromFinite(name: string, rows: number, finite: Float64Array, options: ProfileOptions): NumericColumnProfile {
   const count = finite.length;
-  const { mean, sumSquaredDeviations } = moments(finite);
-  // The sample is drawn in row order, before sorting, so it does not depend on the values.
-  const sample = count <= options.sampleSize ? undefined : reservoirSample(finite, options.sampleSize, sampleSeed(options.seed, name));
+  // Sorted first: every number below depends on the multiset of values only, not on the order the
+  // rows arrived in (DuckDB's threads and file order vary), so the same data gives the same bits.
   finite.sort();
+  const { mean, sumSquaredDeviations } = moments(finite);
+  // Positions are drawn by a seeded generator that never looks at the values: a uniform sample.
+  const sample = count <= options.sampleSize ? undefined : reservoirSample(finite, options.sampleSize, sampleSeed(options.seed, name));
   return {
     name,
     kind: 'numeric',

@@ -2,15 +2,16 @@
  * The profile of a window of the prediction log, read from the gateway's Parquet files with
  * DuckDB (layout and columns: src/serving/prediction-log.ts). The work happens in native code
  * and the memory held is bounded by the profile, not by the rows:
- * - a window of at most `sampleSize` rows is read whole and profiled exactly (every test then
- *   equals Evidently's);
- * - a larger one is profiled by aggregates: counts, sums, min/max, quantiles from DuckDB's
- *   reservoir (reservoir_quantile over `sampleSize` values), exact value counts for categorical
- *   columns and for numeric columns with few distinct values.
+ * - numeric columns are read whole, one column at a time, and profiled exactly like the reference
+ *   (exact moments, min/max, value counts and quantiles; a seeded sample of `sampleSize` values);
+ *   the numbers depend only on the window's values, never on scan order or thread count. (Before,
+ *   windows over 100k rows used DuckDB's reservoir_quantile, which in practice kept the first rows
+ *   scanned: a day's report described its morning, differently on each run.)
+ * - categorical columns are exact value counts (the top `maxCategories`, the rest as "other").
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import path from 'node:path';
-import { withDuckDB } from '../data/duckdb-connection.js';
+import { withDuckDB, type DuckDBOptions } from '../data/duckdb-connection.js';
 import { readColumnsInto } from '../data/duckdb-typed-arrays.js';
 import { quoteIdentifier, quoteString } from '../data/sql-literals.js';
 import type { Table } from '../data/table.js';
@@ -48,6 +49,7 @@ export async function profileFromPredictionLog(
   toMs: number,
   features: readonly (string | FeatureSpec)[],
   options: Partial<ProfileOptions> = {},
+  engine: DuckDBOptions = {},
 ): Promise<DriftProfile> {
   const resolved = resolveProfileOptions(options);
   const source: ProfileSource = { kind: 'prediction-log', model, from: new Date(fromMs).toISOString(), to: new Date(toMs).toISOString() };
@@ -70,13 +72,11 @@ export async function profileFromPredictionLog(
     for (const column of columns.filter((c) => c.column === undefined)) profiles.set(column.feature, emptyColumn(column.feature, column.kind, rows, resolved));
     const present = columns.filter((c) => c.column !== undefined);
     const numeric = present.filter((c) => c.kind === 'numeric');
-    const numericProfiles = rows <= resolved.sampleSize
-      ? await readNumericExactly(connection, numeric, rows, resolved)
-      : await aggregateNumeric(connection, numeric, rows, resolved);
+    const numericProfiles = await readNumericExactly(connection, numeric, rows, resolved);
     for (const profile of numericProfiles) profiles.set(profile.name, profile);
     for (const column of present.filter((c) => c.kind === 'categorical')) profiles.set(column.feature, await categoricalColumn(connection, column, rows, resolved));
     return profileOf(rows, specs.map((spec) => profiles.get(spec.name)!), resolved, source);
-  });
+  }, engine);
 }
 
 function profileOf(rows: number, features: ColumnProfile[], options: ProfileOptions, source: ProfileSource): DriftProfile {
@@ -118,91 +118,19 @@ function emptyColumn(name: string, kind: FeatureKind, rows: number, options: Pro
   return numericProfileFromValues(name, new Float64Array(rows).fill(Number.NaN), options);
 }
 
-/** Small windows: every value, profiled exactly like a Table column. */
+/**
+ * Every value of each numeric column, one column at a time (memory: 8 bytes per row of one column),
+ * profiled exactly like a Table column. The profile depends only on the values, never on the order
+ * DuckDB's threads or the files deliver them in (numericProfileFromFinite sorts first).
+ */
 async function readNumericExactly(connection: DuckDBConnection, columns: LogColumn[], rows: number, options: ProfileOptions): Promise<NumericColumnProfile[]> {
-  if (columns.length === 0) return [];
-  const targets = columns.map(() => new Float64Array(rows));
-  const select = columns.map((column) => `coalesce(${asDouble(column)}, 'NaN'::DOUBLE)`).join(', ');
-  await readColumnsInto(connection, `SELECT ${select} FROM window_rows`, targets);
-  return columns.map((column, i) => numericProfileFromValues(column.feature, targets[i]!, options));
-}
-
-interface NumericAggregates {
-  count: number;
-  sum: number;
-  sumOfSquares: number;
-  min: number;
-  max: number;
-  quantiles: Float64Array;
-}
-
-/** Large windows: one aggregate pass over all numeric columns, then exact counts where values are few. */
-async function aggregateNumeric(connection: DuckDBConnection, columns: LogColumn[], rows: number, options: ProfileOptions): Promise<NumericColumnProfile[]> {
-  if (columns.length === 0) return [];
-  const plain = columns.map(asDouble);
-  const aggregates = await aggregateColumns(connection, plain, options);
-  // Files from other writers may hold NaN or ±inf: only then pay for filtering them out.
-  const dirty = aggregates.map((a, i) => (a.count === 0 || (Number.isFinite(a.sum) && Number.isFinite(a.min) && Number.isFinite(a.max)) ? -1 : i)).filter((i) => i >= 0);
-  if (dirty.length > 0) {
-    const cleaned = await aggregateColumns(connection, dirty.map((i) => finiteOnly(plain[i]!)), options);
-    dirty.forEach((i, k) => (aggregates[i] = cleaned[k]!));
-  }
   const profiles: NumericColumnProfile[] = [];
-  for (const [i, column] of columns.entries()) {
-    const a = aggregates[i]!;
-    const expression = dirty.includes(i) ? finiteOnly(plain[i]!) : plain[i]!;
-    profiles.push({
-      name: column.feature,
-      kind: 'numeric',
-      rows,
-      missing: rows - a.count,
-      count: a.count,
-      mean: a.count > 0 ? a.sum / a.count : Number.NaN,
-      // Σx² − (Σx)²/n: fine for a window's summary; tests use the reference's two-pass moments.
-      sumSquaredDeviations: a.count > 0 ? Math.max(0, a.sumOfSquares - (a.sum * a.sum) / a.count) : 0,
-      min: a.count > 0 ? a.min : Number.NaN,
-      max: a.count > 0 ? a.max : Number.NaN,
-      distinct: new Set(a.quantiles).size <= options.maxDistinctNumeric ? await distinctValues(connection, expression, options.maxDistinctNumeric) : undefined,
-      sample: new Float64Array(0),
-      sampleComplete: false,
-      quantiles: a.quantiles,
-    });
+  for (const column of columns) {
+    const values = new Float64Array(rows);
+    await readColumnsInto(connection, `SELECT coalesce(${asDouble(column)}, 'NaN'::DOUBLE) FROM window_rows`, [values]);
+    profiles.push(numericProfileFromValues(column.feature, values, options));
   }
   return profiles;
-}
-
-function finiteOnly(expression: string): string {
-  return `(CASE WHEN isfinite(${expression}) THEN ${expression} END)`;
-}
-
-async function aggregateColumns(connection: DuckDBConnection, expressions: string[], options: ProfileOptions): Promise<NumericAggregates[]> {
-  const grid = `[${Array.from({ length: options.quantileCount + 1 }, (_, i) => i / options.quantileCount).join(', ')}]`;
-  const select = expressions
-    .map((x) => `count(${x}), sum(${x}), sum(${x} * ${x}), min(${x}), max(${x}), reservoir_quantile(${x}, ${grid}, ${options.sampleSize})`)
-    .join(', ');
-  const reader = await connection.runAndReadAll(`SELECT ${select} FROM window_rows`);
-  const row = reader.getRowsJS()[0]!;
-  return expressions.map((_, i) => {
-    const [count, sum, sumOfSquares, min, max, quantiles] = row.slice(i * 6, i * 6 + 6);
-    return {
-      count: Number(count ?? 0),
-      sum: Number(sum ?? 0),
-      sumOfSquares: Number(sumOfSquares ?? 0),
-      min: Number(min ?? Number.NaN),
-      max: Number(max ?? Number.NaN),
-      quantiles: Float64Array.from((quantiles as number[] | null) ?? []),
-    };
-  });
-}
-
-/** Exact value counts, or undefined when there are more than `limit` distinct values. */
-async function distinctValues(connection: DuckDBConnection, expression: string, limit: number): Promise<NumericColumnProfile['distinct']> {
-  const reader = await connection.runAndReadAll(
-    `SELECT v, count(*) FROM (SELECT ${expression} AS v FROM window_rows) WHERE v IS NOT NULL GROUP BY v ORDER BY v LIMIT ${limit + 1}`,
-  );
-  const rows = reader.getRowsJS();
-  if (rows.length > limit) return undefined;
-  return { values: Float64Array.from(rows, (row) => Number(row[0])), counts: Float64Array.from(rows, (row) => Number(row[1])) };
 }
 
 async function categoricalColumn(connection: DuckDBConnection, column: LogColumn, rows: number, options: ProfileOptions): Promise<ColumnProfile> {
