@@ -19,7 +19,10 @@ import type { DeployActivities } from '../activities/deploy-activities.js';
 import { durationToMs } from '../src/spec/duration.js';
 import { problemsFromZod, formatProblems } from '../src/spec/problems.js';
 import { modelPipeline } from './modelPipeline.js';
-import { MODEL, MODEL_VERSION, OUTCOME } from './search-attributes.js';
+import { MODEL, MODEL_VERSION, OUTCOME } from '../src/temporal/contract.js';
+import type { DriftMonitorResult } from '../src/temporal/drift-monitor-result.js';
+
+export type { DriftMonitorResult };
 
 export const DriftMonitorInput = z.strictObject({
   pipelineFile: z.string().min(1).optional(),
@@ -29,17 +32,6 @@ export const DriftMonitorInput = z.strictObject({
 });
 export type DriftMonitorInput = z.input<typeof DriftMonitorInput>;
 
-export interface DriftMonitorResult {
-  model: string;
-  window: { from: string; to: string };
-  outcome: 'drift' | 'no-drift' | 'insufficient-data' | 'no-champion';
-  share?: number;
-  driftedColumns: string[];
-  findings: number;
-  reportPath?: string;
-  /** The retraining run this window started (or found already started). */
-  retrainWorkflowId?: string;
-}
 
 const quick = proxyActivities<PipelineActivities & DeployActivities>({
   startToCloseTimeout: '1 minute',

@@ -1,19 +1,2 @@
-/** Signals, queries and updates of our workflows, next to the workflows that handle them. */
-import { defineQuery, defineSignal } from '@temporalio/workflow';
-import type { PipelineStatus } from './pipeline-status.js';
-
-/** The run's state as it is: current step, finished steps with timings, results so far. */
-export const pipelineStatusQuery = defineQuery<PipelineStatus>('status');
-
-// ---------------------------------------------------------------- canaryRollout
-
-import type { CanaryStatus } from './canary-status.js';
-
-/** Promote now, skipping the remaining steps and windows. */
-export const approveSignal = defineSignal<[{ by?: string; reason?: string }?]>('approve');
-/** Roll back now: traffic to the champion, then retire the canary. Honoured in every state. */
-export const abortSignal = defineSignal<[{ by?: string; reason?: string }?]>('abort');
-/** Stop the clock: no checks, no step changes, the window's remaining time is kept. */
-export const pauseSignal = defineSignal<[{ by?: string }?]>('pause');
-export const resumeSignal = defineSignal<[{ by?: string }?]>('resume');
-export const canaryStatusQuery = defineQuery<CanaryStatus>('status');
+/** The workflows' messages live in the shared contract (src/temporal/contract.ts); kept for older imports. */
+export * from '../src/temporal/contract.js';

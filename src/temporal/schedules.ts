@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleDescription } from '@temporalio/client';
 import { loadDefinitionFile } from '../spec/load.js';
-import { MODEL, TRIGGER } from '../../workflows/search-attributes.js';
+import { MODEL, TRIGGER } from './contract.js';
 import type { Settings } from './settings.js';
 
 export interface PlannedSchedule {

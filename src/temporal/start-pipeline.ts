@@ -10,8 +10,8 @@ import { loadDefinitionFile } from '../spec/load.js';
 import { pipelineWorkflowId, type PipelineRunInput } from '../spec/run-input.js';
 import { sha256File } from '../data/content-hash.js';
 import { DatasetError } from '../data/dataset-error.js';
-import { MODEL, TRIGGER } from '../../workflows/search-attributes.js';
-import type { PipelineResult } from '../../workflows/pipeline-status.js';
+import { MODEL, TRIGGER } from './contract.js';
+import type { PipelineResult } from './pipeline-status.js';
 import type { Settings } from './settings.js';
 
 export interface StartedPipeline {

@@ -6,7 +6,7 @@
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
 import { pipelineWorkflowId, type PipelineRunInput } from '../spec/run-input.js';
-import { MODEL, TRIGGER } from '../../workflows/search-attributes.js';
+import { MODEL, TRIGGER } from '../temporal/contract.js';
 
 export interface PipelineRunStart {
   model: string;

@@ -2,8 +2,8 @@
 import os from 'node:os';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { settingsFromEnv, webUiLink } from '../../temporal/settings.js';
-import { abortSignal, approveSignal, canaryStatusQuery, pauseSignal, resumeSignal } from '../../../workflows/messages.js';
-import type { CanaryStatus } from '../../../workflows/canary-status.js';
+import { abortSignal, approveSignal, canaryStatusQuery, pauseSignal, resumeSignal } from '../../temporal/contract.js';
+import type { CanaryStatus } from '../../temporal/canary-status.js';
 import { connectClient } from '../temporal-client.js';
 
 export async function findRunningCanary(client: Client, model: string): Promise<WorkflowHandle | undefined> {

@@ -7,8 +7,8 @@ import path from 'node:path';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { loadDefinitionFile } from '../../spec/load.js';
 import { settingsFromEnv, webUiLink } from '../../temporal/settings.js';
-import { MODEL, TRIGGER } from '../../../workflows/search-attributes.js';
-import type { DriftMonitorResult } from '../../../workflows/driftMonitor.js';
+import { MODEL, TRIGGER } from '../../temporal/contract.js';
+import type { DriftMonitorResult } from '../../temporal/drift-monitor-result.js';
 import { connectClient } from '../temporal-client.js';
 import { followPipeline } from './run.js';
 

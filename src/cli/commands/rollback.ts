@@ -6,7 +6,7 @@ import { openRegistry } from '../../registry/open-registry.js';
 import { gatewayToken, openDeployTarget } from '../../deploy/open-deploy-target.js';
 import { rollBackModel } from '../../deploy/manual-rollback.js';
 import { settingsFromEnv } from '../../temporal/settings.js';
-import { abortSignal } from '../../../workflows/messages.js';
+import { abortSignal } from '../../temporal/contract.js';
 import { connectClient } from '../temporal-client.js';
 import { findRunningCanary } from './canary.js';
 

@@ -8,8 +8,8 @@ import { loadDefinitionFile } from '../../spec/load.js';
 import { SpecError } from '../../spec/spec-error.js';
 import { startPipeline } from '../../temporal/start-pipeline.js';
 import { settingsFromEnv, webUiLink } from '../../temporal/settings.js';
-import type { PipelineResult, PipelineStatus } from '../../../workflows/pipeline-status.js';
-import { canaryStatusQuery, pipelineStatusQuery } from '../../../workflows/messages.js';
+import type { PipelineResult, PipelineStatus } from '../../temporal/pipeline-status.js';
+import { canaryStatusQuery, pipelineStatusQuery } from '../../temporal/contract.js';
 import { connectClient } from '../temporal-client.js';
 
 export interface RunOptions {

@@ -1,5 +1,5 @@
 import { settingsFromEnv, webUiLink } from '../../temporal/settings.js';
-import { pipelineStatusQuery } from '../../../workflows/messages.js';
+import { pipelineStatusQuery } from '../../temporal/contract.js';
 import { connectClient } from '../temporal-client.js';
 
 /** `mlops status <workflow-id>`: the run's execution status and its step timeline. */

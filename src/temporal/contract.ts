@@ -1,0 +1,25 @@
+/**
+ * The Temporal contract both sides share: signals, queries and search-attribute keys of our
+ * workflows. Workflows and clients (CLI, API, schedules) import it from here, so src/ never
+ * imports workflows/. Only workflow-safe imports (the bundle is deterministic).
+ */
+import { defineQuery, defineSignal } from '@temporalio/workflow';
+import type { PipelineStatus } from './pipeline-status.js';
+
+export { DATA_VERSION, MODEL, MODEL_VERSION, OUTCOME, TRIGGER } from './search-attributes.js';
+
+/** The run's state as it is: current step, finished steps with timings, results so far. */
+export const pipelineStatusQuery = defineQuery<PipelineStatus>('status');
+
+// ---------------------------------------------------------------- canaryRollout
+
+import type { CanaryStatus } from './canary-status.js';
+
+/** Promote now, skipping the remaining steps and windows. */
+export const approveSignal = defineSignal<[{ by?: string; reason?: string }?]>('approve');
+/** Roll back now: traffic to the champion, then retire the canary. Honoured in every state. */
+export const abortSignal = defineSignal<[{ by?: string; reason?: string }?]>('abort');
+/** Stop the clock: no checks, no step changes, the window's remaining time is kept. */
+export const pauseSignal = defineSignal<[{ by?: string }?]>('pause');
+export const resumeSignal = defineSignal<[{ by?: string }?]>('resume');
+export const canaryStatusQuery = defineQuery<CanaryStatus>('status');

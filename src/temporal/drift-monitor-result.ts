@@ -1,0 +1,12 @@
+/** What a `driftMonitor` run returns (shared with the CLI that follows it). */
+export interface DriftMonitorResult {
+  model: string;
+  window: { from: string; to: string };
+  outcome: 'drift' | 'no-drift' | 'insufficient-data' | 'no-champion';
+  share?: number;
+  driftedColumns: string[];
+  findings: number;
+  reportPath?: string;
+  /** The retraining run this window started (or found already started). */
+  retrainWorkflowId?: string;
+}
