@@ -33,6 +33,10 @@ export interface CheckCounters {
   consecutivePass: number;
   /** When the current run of failures started (its first fail); null when none is running. */
   firstFailAt: number | null;
+  /** The latest fail of the current run; the breach spans firstFailAt..lastFailAt plus one interval. */
+  lastFailAt: number | null;
+  /** The latest check with evidence (pass or fail); null before the first. */
+  lastEvidenceAt: number | null;
   /** The latest verdict other than inconclusive; null before the first one. */
   latestVerdictIgnoringInconclusive: Exclude<Verdict, 'inconclusive'> | null;
 }
@@ -78,5 +82,5 @@ export interface CanaryAnalysisState {
 export const NO_CHECKS: CheckCounters = {
   pass: 0, fail: 0, inconclusive: 0, error: 0, hardLimit: 0,
   consecutiveFail: 0, consecutiveError: 0, consecutivePass: 0,
-  firstFailAt: null, latestVerdictIgnoringInconclusive: null,
+  firstFailAt: null, lastFailAt: null, lastEvidenceAt: null, latestVerdictIgnoringInconclusive: null,
 };

@@ -4,8 +4,8 @@
  *
  * Rules, in order:
  * 1. No canary numbers (the metrics source failed) → error. Errors feed the fail-safe, not a failure.
- * 2. A hard limit crossed → fail with hardLimit, as soon as the canary served HARD_LIMIT_MIN_REQUESTS
- *    (or minSamples, if lower): with fewer, one or two errors read as a 20%+ error rate and one slow
+ * 2. A hard limit crossed → fail with hardLimit, as soon as the canary served hardLimits.minRequests
+ *    (default 10, or minSamples, if lower): with fewer, one or two errors read as a 20%+ error rate and one slow
  *    cold-start request as the p99. At 10 requests the default hard limit (0.2) needs 3 errors,
  *    which a canary erring at the SLA's 1% shows with probability ~1e-4 per check.
  * 3. Fewer than minSamples requests (and always at 0) → inconclusive: never fail on too little traffic.
@@ -22,9 +22,6 @@ import { formatNumber, formatPair } from '../evaluate/format-number.js';
 import { addErrorCounts, compareErrorRates, NO_ERROR_COUNTS, type ErrorCounts, type ErrorRateComparison } from './error-rate-test.js';
 
 export type Verdict = 'pass' | 'fail' | 'inconclusive' | 'error';
-
-/** Hard limits apply from this many canary requests in a check (or from minSamples, if lower). */
-export const HARD_LIMIT_MIN_REQUESTS = 10;
 
 export interface CheckNumbers {
   requests: number | null;
@@ -90,7 +87,7 @@ export function classifyCheck(input: CheckInput): CheckResult {
   const numbers = checkNumbers(canary, input.champion, comparison);
   const minSamples = Math.max(sla.minSamples, 1);
 
-  if (canary.requests >= Math.min(HARD_LIMIT_MIN_REQUESTS, minSamples)) {
+  if (canary.requests >= Math.min(hardLimits.minRequests, minSamples)) {
     const hardReasons = [
       ...ceiling('error rate', numbers.errorRate, hardLimits.errorRate.max, 'hard limit'),
       ...ceiling('latency p99', numbers.latencyP99Ms, hardLimits.latencyP99Ms?.max, 'hard limit', ' ms'),

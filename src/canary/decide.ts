@@ -7,20 +7,25 @@
  *   const decision = decide(state, now, section);
  *   state = applyDecision(state, decision, now);
  *
- * decide's rules, first match wins:
+ * Only checks with evidence (pass, fail) move a verdict; inconclusive checks (too little traffic)
+ * and error checks (no metrics) neither start, extend nor clear a breach. decide's rules, first
+ * match wins:
  * 1. a check of this step crossed a hard limit → rollback;
  * 2. consecutiveErrorLimit checks in a row without metrics → rollback (fail-safe);
- * 3. a run of failures that has lasted a whole window (now − firstFailAt ≥ windowMs) → rollback;
- *    a breach shorter than the window never rolls back (see CheckCounters for how inconclusive and
- *    error checks inside a run count);
- * 4. before the window ends → continue;
- * 5. the window is over but a breach is running → continue: the window stretches until the breach
- *    clears (then 6) or lasts a whole window (then 3);
- * 6. the latest verdict other than inconclusive is a pass → advance (never without a pass);
- * 7. there were passes but the latest check had no metrics → continue until a check has them
- *    (or the fail-safe fires): a step is not promoted on stale numbers;
- * 8. no pass at all (only inconclusive and error checks) → extend while onInsufficientEvidence is
- *    'extend' and extensions < maxExtensions, else hold for a person.
+ * 3. more failing checks in the step than `failureLimit` (when set; Argo's meaning) → rollback;
+ * 4. a run of failing checks spanning the whole window → rollback. A failing check stands for the
+ *    interval before it, so a run spans lastFailAt − firstFailAt + interval; paused time is
+ *    taken out (pauseClock);
+ * 5. before the window ends → continue;
+ * 6. the window is over and more than `maxFailureShare` of the step's checks with evidence failed
+ *    (with at least `minChecksWithEvidence` of them) → rollback: the failure budget is spent, so a
+ *    canary that flaps (failing stretches each shorter than the window) is caught;
+ * 7. the window is over during a breach → continue while checks with evidence keep coming (the
+ *    breach then clears, or spans the window); a whole window without one → not enough evidence;
+ * 8. fewer than `minChecksWithEvidence` checks with evidence → not enough evidence: extend while
+ *    onInsufficientEvidence is 'extend' and extensions < maxExtensions, else hold for a person;
+ * 9. the latest check with evidence passed → advance (never without a pass);
+ * 10. the latest check had no metrics → continue until one has (or the fail-safe fires).
  */
 import type { CanarySection } from '../spec/schema.js';
 import { durationToMs } from '../spec/duration.js';
@@ -31,7 +36,7 @@ import {
   type CanaryAnalysisState, type CheckCounters, type Decision, type RecordedCheck, type StepSummary,
 } from './analysis-state.js';
 
-export type DecideConfig = Pick<CanarySection, 'consecutiveErrorLimit' | 'onInsufficientEvidence' | 'maxExtensions'>;
+export type DecideConfig = Pick<CanarySection, 'consecutiveErrorLimit' | 'onInsufficientEvidence' | 'maxExtensions' | 'failureLimit' | 'maxFailureShare' | 'minChecksWithEvidence' | 'interval'>;
 
 /** The SLA window of a step: its own `slaWindow`, else the section's. */
 export function stepWindowMs(canary: Pick<CanarySection, 'steps' | 'slaWindow'>, stepIndex: number): number {
@@ -71,14 +76,45 @@ function countCheck(counters: CheckCounters, check: CheckResult, at: number): Ch
   const next = { ...counters, [check.verdict]: counters[check.verdict] + 1, hardLimit: counters.hardLimit + (check.hardLimit ? 1 : 0) };
   switch (check.verdict) {
     case 'pass':
-      return { ...next, consecutivePass: counters.consecutivePass + 1, consecutiveFail: 0, consecutiveError: 0, firstFailAt: null, latestVerdictIgnoringInconclusive: 'pass' };
+      return { ...next, consecutivePass: counters.consecutivePass + 1, consecutiveFail: 0, consecutiveError: 0, firstFailAt: null, lastFailAt: null, lastEvidenceAt: at, latestVerdictIgnoringInconclusive: 'pass' };
     case 'fail':
-      return { ...next, consecutiveFail: counters.consecutiveFail + 1, consecutivePass: 0, consecutiveError: 0, firstFailAt: counters.firstFailAt ?? at, latestVerdictIgnoringInconclusive: 'fail' };
+      return { ...next, consecutiveFail: counters.consecutiveFail + 1, consecutivePass: 0, consecutiveError: 0, firstFailAt: counters.firstFailAt ?? at, lastFailAt: at, lastEvidenceAt: at, latestVerdictIgnoringInconclusive: 'fail' };
     case 'inconclusive':
       return { ...next, consecutivePass: 0, consecutiveError: 0 };
     case 'error':
       return { ...next, consecutivePass: 0, consecutiveError: counters.consecutiveError + 1, latestVerdictIgnoringInconclusive: 'error' };
   }
+}
+
+/** How long the current run of failing checks spans (each stands for the interval before it); null when none runs. */
+export function breachDuration(counters: CheckCounters, intervalMs: number): number | null {
+  return counters.firstFailAt === null || counters.lastFailAt === null ? null : counters.lastFailAt - counters.firstFailAt + intervalMs;
+}
+
+/** The step's failure budget is spent: more failing checks than failureLimit, or (once the window is over) too large a failing share. */
+function spentBudget(state: CanaryAnalysisState, config: DecideConfig, windowOver: boolean): string | null {
+  const { pass, fail } = state.counters;
+  if (config.failureLimit !== undefined && fail > config.failureLimit) return `${fail} failing checks > failureLimit ${config.failureLimit}`;
+  const withEvidence = pass + fail;
+  if (windowOver && withEvidence >= config.minChecksWithEvidence && fail / withEvidence > config.maxFailureShare) {
+    return `${fail} of ${withEvidence} checks with evidence failed (maxFailureShare ${config.maxFailureShare})`;
+  }
+  return null;
+}
+
+/**
+ * A pause of `ms` taken out of the step's clocks: the window and the breach move by as much, so a
+ * breach before a pause and one check after it do not add up to the pause's length.
+ */
+export function pauseClock(state: CanaryAnalysisState, ms: number): CanaryAnalysisState {
+  const shift = (t: number | null) => (t === null ? null : t + ms);
+  const { counters } = state;
+  return {
+    ...state,
+    windowStartedAt: state.windowStartedAt + ms,
+    windowEndsAt: state.windowEndsAt + ms,
+    counters: { ...counters, firstFailAt: shift(counters.firstFailAt), lastFailAt: shift(counters.lastFailAt), lastEvidenceAt: shift(counters.lastEvidenceAt) },
+  };
 }
 
 export function decide(state: CanaryAnalysisState, now: number, config: DecideConfig): Decision {
@@ -90,7 +126,10 @@ export function decide(state: CanaryAnalysisState, now: number, config: DecideCo
       reason: `fail-safe: no metrics for ${counters.consecutiveError} checks in a row (consecutiveErrorLimit ${config.consecutiveErrorLimit})`,
     };
   }
-  const breachFor = counters.firstFailAt === null ? null : now - counters.firstFailAt;
+  const windowOver = now >= state.windowEndsAt;
+  const countLimit = config.failureLimit !== undefined && counters.fail > config.failureLimit ? spentBudget(state, config, false) : null;
+  if (countLimit) return { action: 'rollback', reason: `failure budget spent: ${countLimit}; ${latestReasons(state, (check) => check.verdict === 'fail')}` };
+  const breachFor = breachDuration(counters, durationToMs(config.interval));
   if (breachFor !== null && breachFor >= windowMs) {
     return {
       action: 'rollback',
@@ -98,23 +137,26 @@ export function decide(state: CanaryAnalysisState, now: number, config: DecideCo
     };
   }
   const failing = breachFor === null ? '' : `; failing for ${formatDuration(breachFor)} of ${formatDuration(windowMs)}`;
-  if (now < state.windowEndsAt) {
+  if (!windowOver) {
     return { action: 'continue', reason: `window ends in ${formatDuration(state.windowEndsAt - now)}; ${tally(counters)}${failing}` };
   }
+  const budget = spentBudget(state, config, true);
+  if (budget) return { action: 'rollback', reason: `failure budget spent: ${budget}; ${latestReasons(state, (check) => check.verdict === 'fail')}` };
   if (breachFor !== null) {
-    return { action: 'continue', reason: `window over during a breach${failing}: waiting until it clears or lasts the window` };
+    if (counters.lastEvidenceAt !== null && now - counters.lastEvidenceAt < windowMs) {
+      return { action: 'continue', reason: `window over during a breach${failing}: waiting until it clears or lasts the window` };
+    }
+    return insufficientEvidence(state, config);
   }
+  if (counters.pass + counters.fail < config.minChecksWithEvidence) return insufficientEvidence(state, config);
   if (counters.latestVerdictIgnoringInconclusive === 'pass') {
     return { action: 'advance', reason: `window over, latest check passed; ${tally(counters)}` };
   }
-  if (counters.pass > 0) {
-    return { action: 'continue', reason: `window over but the latest check had no metrics: waiting for one that has; ${tally(counters)}` };
-  }
-  return insufficientEvidence(state, config);
+  return { action: 'continue', reason: `window over but the latest check had no metrics: waiting for one that has; ${tally(counters)}` };
 }
 
 function insufficientEvidence(state: CanaryAnalysisState, config: DecideConfig): Decision {
-  const evidence = `not enough evidence: no passing check; ${tally(state.counters)}`;
+  const evidence = `not enough evidence: ${state.counters.pass + state.counters.fail} checks with evidence (minChecksWithEvidence ${config.minChecksWithEvidence}); ${tally(state.counters)}`;
   if (config.onInsufficientEvidence === 'extend' && state.extensions < config.maxExtensions) {
     return { action: 'extend', reason: `${evidence}; extending the window (${state.extensions + 1} of ${config.maxExtensions})` };
   }

@@ -4,7 +4,7 @@
  * bundle can use it to check what a human typed into the Temporal UI.
  */
 import { z } from 'zod';
-import { Duration } from './duration.js';
+import { Duration, durationToMs } from './duration.js';
 
 const show = (value: unknown): string => (value === undefined ? 'nothing' : JSON.stringify(value));
 
@@ -246,10 +246,18 @@ export const CanarySection = z
       .strictObject({
         errorRate: Ceiling('an error rate').default({ max: 0.2 }),
         latencyP99Ms: Ceiling('a latency in ms', 600_000).optional(),
+        /** A hard limit applies from this many canary requests in a check (or minSamples, if lower). */
+        minRequests: z.number().int().positive().default(10),
       })
       .prefault({}),
     /** Checks in a row without metrics before the fail-safe rollback (Argo's consecutiveErrorLimit). */
     consecutiveErrorLimit: z.number().int().positive().default(4),
+    /** Argo's failureLimit: more failing checks than this in a step roll back at once (off when unset). */
+    failureLimit: z.number().int().nonnegative().optional(),
+    /** At the end of a window, more than this share of its checks with evidence failing rolls back. */
+    maxFailureShare: numberBetween(0, 1).default(0.5),
+    /** Fewer checks with evidence (pass or fail) than this in a window: not enough to judge (hold or extend). */
+    minChecksWithEvidence: z.number().int().positive().default(3),
     /** Anytime-valid comparison of the canary's errors with the champion's (Beta-binomial Bayes factor). */
     errorRateTest: z
       .strictObject({
@@ -261,6 +269,13 @@ export const CanarySection = z
     /** A window that ends without enough evidence: `hold` waits for a human, `extend` adds windows first. */
     onInsufficientEvidence: z.enum(['hold', 'extend']).default('hold'),
     maxExtensions: z.number().int().nonnegative().default(2),
+  })
+  .superRefine((canary, ctx) => {
+    // Each check must count only requests no earlier check counted: overlapping look-backs sum
+    // every request several times and turn identical traffic from "advance" into "rollback".
+    if (canary.metricsWindow !== undefined && durationToMs(canary.metricsWindow) > durationToMs(canary.interval)) {
+      ctx.addIssue({ code: 'custom', path: ['metricsWindow'], message: `expected at most interval (${canary.interval}), got ${canary.metricsWindow}: longer look-backs count requests twice` });
+    }
   })
   .prefault({});
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classifyCheck, HARD_LIMIT_MIN_REQUESTS, type CheckInput } from '../../../src/canary/check.js';
+import { classifyCheck, type CheckInput } from '../../../src/canary/check.js';
 import type { VersionStats } from '../../../src/serving/gateway-contract.js';
 import { CanarySection } from '../../../src/spec/schema.js';
 import { scenarioNamed, type TrafficScenario } from './canary-fixtures.js';
@@ -32,7 +32,7 @@ describe('classifyCheck: verdicts on the canary alone', () => {
     { name: 'no traffic', canary: stats({ requests: 0, latencyP99Ms: null }), verdict: 'inconclusive', reasons: ['0 requests < minSamples 50'] },
     { name: '49 clean requests', canary: stats({ requests: 49 }), verdict: 'inconclusive', reasons: ['49 requests < minSamples 50'] },
     { name: '49 requests at 10% errors (over the SLA, under the hard limit)', canary: stats({ requests: 49, errors: 5, latencyP99Ms: 900 }), verdict: 'inconclusive', reasons: ['49 requests < minSamples 50'] },
-    // ...except a hard limit, from HARD_LIMIT_MIN_REQUESTS requests on
+    // ...except a hard limit, from hardLimits.minRequests requests on
     { name: '9 requests, all errors (under the hard-limit floor)', canary: stats({ requests: 9, errors: 9 }), verdict: 'inconclusive', reasons: ['9 requests < minSamples 50'] },
     { name: '10 requests, 3 errors', canary: stats({ requests: 10, errors: 3 }), verdict: 'fail', hardLimit: true, reasons: ['error rate 0.3 > hard limit 0.2'] },
     { name: '10 requests, 2 errors (at the hard limit, not over)', canary: stats({ requests: 10, errors: 2 }), verdict: 'inconclusive', reasons: ['10 requests < minSamples 50'] },
@@ -59,7 +59,7 @@ describe('classifyCheck: verdicts on the canary alone', () => {
 
   it('applies hard limits from minSamples when minSamples is below the floor', () => {
     const sla = { ...defaults.sla, minSamples: 5 };
-    expect(HARD_LIMIT_MIN_REQUESTS).toBeGreaterThan(5);
+    expect(defaults.hardLimits.minRequests).toBeGreaterThan(5);
     expect(classifyCheck(input(stats({ requests: 5, errors: 2 }), { sla }))).toMatchObject({ verdict: 'fail', hardLimit: true });
     expect(classifyCheck(input(stats({ requests: 4, errors: 4 }), { sla }))).toMatchObject({ verdict: 'inconclusive', hardLimit: false });
   });

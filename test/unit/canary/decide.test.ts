@@ -11,7 +11,8 @@ import { scenarioNamed } from './canary-fixtures.js';
 const MINUTE = 60_000;
 const WINDOW = 15 * MINUTE;
 const START = 1_700_000_000_000;
-const hold: DecideConfig = { consecutiveErrorLimit: 4, onInsufficientEvidence: 'hold', maxExtensions: 2 };
+const defaults = CanarySection.parse({});
+const hold: DecideConfig = { ...defaults, consecutiveErrorLimit: 4, onInsufficientEvidence: 'hold', maxExtensions: 2 };
 const extend: DecideConfig = { ...hold, onInsufficientEvidence: 'extend' };
 
 const NUMBERS = {
@@ -56,18 +57,20 @@ describe('decide', () => {
     { name: 'a quiet last minute after passes', checks: 'PPPPP PPPPP PPPPI', now: 15, action: 'advance' },
     // a breach shorter than the window never rolls back
     { name: 'a 5-minute breach that cleared', checks: 'PPPPP FFFFF PPPPP', now: 15, action: 'advance' },
-    { name: 'a breach running for 14 minutes before the window ends', checks: 'FFFFF FFFFF FFFFF', now: 15, action: 'continue', reason: 'window over during a breach; failing for 14m of 15m: waiting until it clears or lasts the window' },
-    // a breach lasting the whole window rolls back
-    { name: 'a breach lasting the whole window', checks: 'FFFFF FFFFF FFFFF F', now: 16, action: 'rollback', reason: 'SLA breached for 15m, the whole 15m window: error rate 0.034 > max 0.01' },
+    { name: 'a breach of 14 failing checks before the window ends', checks: 'FFFFF FFFFF FFFF', now: 14, action: 'continue', reason: 'window ends in 1m; 0 passed, 14 failed, 0 inconclusive, 0 without metrics; failing for 14m of 15m' },
+    // a breach lasting the whole window rolls back at the check that completes it (each failing check stands for its interval)
+    { name: 'a breach lasting the whole window', checks: 'FFFFF FFFFF FFFFF', now: 15, action: 'rollback', reason: 'SLA breached for 15m, the whole 15m window: error rate 0.034 > max 0.01' },
     { name: 'a breach with quiet minutes inside it', checks: 'FIFIF IFIFI FIFIF F', now: 16, action: 'rollback' },
     { name: 'a breach with metrics gaps inside it', checks: 'FFEFF EFFFE FFFEF F', now: 16, action: 'rollback' },
-    { name: 'a breach that has not been seen to clear', checks: 'FIIII IIIII IIIII I', now: 16, action: 'rollback' },
-    { name: 'a breach cleared by one pass, then failing again', checks: 'FFFFF FFFFP FFFFF F', now: 16, action: 'continue' },
+    // inconclusive checks neither extend nor clear a breach: thin traffic is not evidence
+    { name: 'one failing check, then only inconclusive ones', checks: 'FIIII IIIII IIIII I', now: 16, action: 'hold' },
+    // a pass does not reset the failure budget: a flapping canary rolls back when the window ends
+    { name: 'a breach cleared by one pass, then failing again', checks: 'FFFFF FFFFP FFFFF F', now: 16, action: 'rollback', reason: 'failure budget spent: 15 of 16 checks with evidence failed (maxFailureShare 0.5); error rate 0.034 > max 0.01' },
     // breach at the window's end
     { name: 'a breach at the window end', checks: 'PPPPP PPPPP FFFFF', now: 15, action: 'continue' },
     { name: 'a breach at the window end that clears', checks: 'PPPPP PPPPP FFFFF P', now: 16, action: 'advance' },
-    { name: 'a breach at the window end lasting 14 minutes', checks: 'PPPPP PPPPP FFFFF FFFFF FFFFF', now: 25, action: 'continue' },
-    { name: 'a breach at the window end lasting the window', checks: 'PPPPP PPPPP FFFFF FFFFF FFFFF F', now: 26, action: 'rollback', reason: 'SLA breached for 15m, the whole 15m window: error rate 0.034 > max 0.01' },
+    { name: 'a breach at the window end lasting 5 more minutes', checks: 'PPPPP PPPPP FFFFF FFFFF', now: 20, action: 'continue' },
+    { name: 'a breach at the window end lasting the window', checks: 'PPPPP PPPPP FFFFF FFFFF FFFFF', now: 25, action: 'rollback', reason: 'SLA breached for 15m, the whole 15m window: error rate 0.034 > max 0.01' },
     // hard limit: at once, even before the window ends
     { name: 'a hard limit', checks: 'PPH', now: 3, action: 'rollback', reason: 'hard limit: error rate 0.3 > hard limit 0.2' },
     { name: 'a hard limit followed by passes', checks: 'HPP', now: 3, action: 'rollback' },
@@ -78,10 +81,10 @@ describe('decide', () => {
     { name: 'passes, then no metrics at the window end', checks: 'PPPPP PPPPP PPPPE', now: 15, action: 'continue', reason: 'window over but the latest check had no metrics: waiting for one that has; 14 passed, 0 failed, 0 inconclusive, 1 without metrics' },
     { name: 'passes, no metrics at the window end, then a pass', checks: 'PPPPP PPPPP PPPPE P', now: 16, action: 'advance' },
     // too little evidence
-    { name: 'only inconclusive checks (hold)', checks: 'IIIII IIIII IIIII', now: 15, action: 'hold', reason: 'not enough evidence: no passing check; 0 passed, 0 failed, 15 inconclusive, 0 without metrics; holding for a person' },
+    { name: 'only inconclusive checks (hold)', checks: 'IIIII IIIII IIIII', now: 15, action: 'hold', reason: 'not enough evidence: 0 checks with evidence (minChecksWithEvidence 3); 0 passed, 0 failed, 15 inconclusive, 0 without metrics; holding for a person' },
     { name: 'inconclusive and metrics gaps (hold)', checks: 'IIEII IEEII IEIII', now: 15, action: 'hold' },
     { name: 'no checks at all (hold)', checks: '', now: 15, action: 'hold' },
-    { name: 'only inconclusive checks (extend)', checks: 'IIIII IIIII IIIII', now: 15, action: 'extend', config: extend, reason: 'not enough evidence: no passing check; 0 passed, 0 failed, 15 inconclusive, 0 without metrics; extending the window (1 of 2)' },
+    { name: 'only inconclusive checks (extend)', checks: 'IIIII IIIII IIIII', now: 15, action: 'extend', config: extend, reason: 'not enough evidence: 0 checks with evidence (minChecksWithEvidence 3); 0 passed, 0 failed, 15 inconclusive, 0 without metrics; extending the window (1 of 2)' },
   ])('$name → $action', ({ checks, now, action, reason, config }) => {
     const decision = decide(stepWith(checks), at(now), config ?? hold);
     expect(decision.action).toBe(action);
@@ -115,10 +118,10 @@ describe('decide', () => {
     expect(decide(stepWith('EE'), at(2), { ...hold, consecutiveErrorLimit: 3 }).action).toBe('continue');
   });
 
-  it('measures a breach from its first failing check to now, not to the latest check', () => {
+  it('measures a breach by its failing checks, not by the clock: without new evidence it holds, never rolls back', () => {
     const state = stepWith('PPPPP PPPPP FFFFF');
-    expect(decide(state, at(26) - 1, hold).action).toBe('continue');
-    expect(decide(state, at(26), hold).action).toBe('rollback');
+    expect(decide(state, at(26), hold).action).toBe('continue');
+    expect(decide(state, at(30), hold).action).toBe('hold');
   });
 });
 
@@ -245,13 +248,13 @@ describe('the analysis end to end: classifyCheck → recordCheck → decide, one
     expect(state.checks.at(-1)!.numbers.bayesFactor! / reference.bayesFactor).toBeCloseTo(1, 8);
   });
 
-  it('rolls back the same doubling at 5% of 1,000 req/s once the evidence has held for a whole window', () => {
+  it('rolls back the same doubling at 5% of 1,000 req/s when the first window ends: its failure budget is spent', () => {
     const { state, decisions, last } = runStep(() => ({ canary: version(2, 3000, 6), champion: version(1, 57_000, 57) }), 40);
     const firstFail = state.checks.find((c) => c.verdict === 'fail')!;
     expect(firstFail.at).toBe(at(7)); // BF ≥ 100 from minute 7 (fixture: 74 at 6, 199 at 7)
-    expect(decisions.find((d) => d.minute === 15)).toMatchObject({ action: 'continue' }); // breach at the window's end
-    expect(last).toMatchObject({ minute: 22, action: 'rollback' });
-    expect(last.reason).toMatch(/^SLA breached for 15m, the whole 15m window: errors vs champion: Bayes factor/);
+    expect(decisions.find((d) => d.minute === 14)).toMatchObject({ action: 'continue' });
+    expect(last).toMatchObject({ minute: 15, action: 'rollback' });
+    expect(last.reason).toMatch(/^failure budget spent: 9 of 15 checks with evidence failed \(maxFailureShare 0.5\); errors vs champion: Bayes factor/);
   });
 
   it('rolls back at once on a hard limit and after 4 checks without metrics', () => {
