@@ -25,7 +25,8 @@
  * 8. fewer than `minChecksWithEvidence` checks with evidence → not enough evidence: extend while
  *    onInsufficientEvidence is 'extend' and extensions < maxExtensions, else hold for a person;
  * 9. the latest check with evidence passed → advance (never without a pass);
- * 10. the latest check had no metrics → continue until one has (or the fail-safe fires).
+ * 10. the latest check had no metrics → continue until one has (or the fail-safe fires), for at
+ *     most a window after the latest check with evidence; then not enough evidence (rule 8).
  */
 import type { CanarySection } from '../spec/schema.js';
 import { durationToMs } from '../spec/duration.js';
@@ -152,7 +153,27 @@ export function decide(state: CanaryAnalysisState, now: number, config: DecideCo
   if (counters.latestVerdictIgnoringInconclusive === 'pass') {
     return { action: 'advance', reason: `window over, latest check passed; ${tally(counters)}` };
   }
-  return { action: 'continue', reason: `window over but the latest check had no metrics: waiting for one that has; ${tally(counters)}` };
+  if (counters.lastEvidenceAt !== null && now - counters.lastEvidenceAt < windowMs) {
+    return { action: 'continue', reason: `window over but the latest check had no metrics: waiting for one that has; ${tally(counters)}` };
+  }
+  // Inconclusive checks reset the fail-safe's count but are no evidence: never wait on them forever.
+  return insufficientEvidence(state, config);
+}
+
+/**
+ * While a rollout holds for a person or is paused, progression stops but monitoring does not: each
+ * interval's check can still roll back, on a hard limit or when consecutiveErrorLimit checks in a
+ * row have no metrics (the fail-safe). Nothing else moves the rollout.
+ */
+export function decideWhileStopped(
+  check: CheckResult, consecutiveErrors: number, config: Pick<CanarySection, 'consecutiveErrorLimit'>,
+): { decision: Decision; consecutiveErrors: number } {
+  if (check.hardLimit) return { decision: { action: 'rollback', reason: `hard limit: ${check.reasons.join('; ') || 'no reason recorded'}` }, consecutiveErrors: 0 };
+  const errors = check.verdict === 'error' ? consecutiveErrors + 1 : 0;
+  if (errors >= config.consecutiveErrorLimit) {
+    return { decision: { action: 'rollback', reason: `fail-safe: no metrics for ${errors} checks in a row (consecutiveErrorLimit ${config.consecutiveErrorLimit})` }, consecutiveErrors: errors };
+  }
+  return { decision: { action: 'continue', reason: 'stopped: monitoring for hard limits and the fail-safe only' }, consecutiveErrors: errors };
 }
 
 function insufficientEvidence(state: CanaryAnalysisState, config: DecideConfig): Decision {
