@@ -11,6 +11,7 @@ import {
   isCancellation,
   proxyActivities,
   setHandler,
+  sleep,
   upsertMemo,
   upsertSearchAttributes,
   workflowInfo,
@@ -20,7 +21,8 @@ import type { DeployActivities } from '../activities/deploy-activities.js';
 import type { PipelineDefinition, DeploySection } from '../src/spec/schema.js';
 import { durationToMs } from '../src/spec/duration.js';
 import { classifyCheck } from '../src/canary/check.js';
-import { applyDecision, decide, initialState, recordCheck, startStep, stepWindowMs } from '../src/canary/decide.js';
+import { applyDecision, decide, decideWhileStopped, initialState, pauseClock, recordCheck, startStep, stepWindowMs } from '../src/canary/decide.js';
+import { describeCommand, nextAction, receiveCommand, type CanaryCommand } from '../src/canary/commands.js';
 import { abortSignal, approveSignal, canaryStatusQuery, pauseSignal, resumeSignal } from './messages.js';
 import type { CanaryOutcome, CanaryStatus } from './canary-status.js';
 import { MODEL, MODEL_VERSION, OUTCOME } from './search-attributes.js';
@@ -31,6 +33,15 @@ export interface CanaryRolloutInput {
   championVersion?: number;
   /** State carried over continue-as-new. */
   carried?: CanaryStatus;
+  /** A message received before continue-as-new and not yet acted on. */
+  carriedCommand?: CanaryCommand;
+}
+
+/** The innermost message of a failure (an ActivityFailure wraps the activity's own error). */
+function failureMessage(err: unknown): string {
+  let current = err as { message?: string; cause?: unknown } | undefined;
+  while (current?.cause) current = current.cause as typeof current;
+  return (current?.message ?? String(err)).slice(0, 500);
 }
 
 const quick = proxyActivities<DeployActivities>({
@@ -53,13 +64,17 @@ const notifying = proxyActivities<DeployActivities>({
   heartbeatTimeout: '20 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '10 seconds', maximumAttempts: 5 },
 });
-/** Rolling back must finish: it keeps retrying until the gateway answers. */
+/** Promotion must finish: it keeps retrying until the gateway answers. */
 const mustFinish = proxyActivities<DeployActivities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '500 milliseconds', maximumInterval: '10 seconds' },
 });
 
-type Command = { kind: 'approve' | 'abort'; by?: string; reason?: string };
+/** Rollback steps: a few quick retries, then an alert and another round (rollBack never gives up). */
+const rollingBack = proxyActivities<DeployActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '500 milliseconds', maximumInterval: '10 seconds', maximumAttempts: 5 },
+});
 
 export async function canaryRollout(input: CanaryRolloutInput): Promise<CanaryOutcome> {
   const { definition, canaryVersion, championVersion } = input;
@@ -67,6 +82,7 @@ export async function canaryRollout(input: CanaryRolloutInput): Promise<CanaryOu
   const config = deploy.canary;
   const model = definition.model;
   const intervalMs = durationToMs(config.interval);
+  // The schema keeps metricsWindow ≤ interval, so each check counts only requests no earlier one did.
   const metricsWindowSeconds = Math.max(1, Math.round(durationToMs(config.metricsWindow ?? config.interval) / 1000));
 
   const status: CanaryStatus = input.carried ?? {
@@ -79,16 +95,17 @@ export async function canaryRollout(input: CanaryRolloutInput): Promise<CanaryOu
     analysis: initialState(),
     events: [],
   };
-  let command: Command | undefined;
+  // A message that arrived before continue-as-new and was not acted on yet comes along.
+  let command: CanaryCommand | undefined = input.carriedCommand;
   const note = (message: string) => {
     status.events.push({ at: new Date().toISOString(), message });
     if (status.events.length > 100) status.events.splice(0, status.events.length - 100);
   };
   setHandler(approveSignal, (args) => {
-    if (!status.outcome && command?.kind !== 'abort') command = { kind: 'approve', ...args };
+    command = receiveCommand(command, { kind: 'approve', ...args }, status.outcome !== undefined);
   });
   setHandler(abortSignal, (args) => {
-    if (!status.outcome) command = { kind: 'abort', ...args };
+    command = receiveCommand(command, { kind: 'abort', ...args }, status.outcome !== undefined);
   });
   setHandler(pauseSignal, (args) => {
     if (!status.paused && !status.outcome) note(`paused${args?.by ? ` by ${args.by}` : ''}`);
@@ -115,6 +132,7 @@ export async function canaryRollout(input: CanaryRolloutInput): Promise<CanaryOu
     for (let stepIndex = Math.max(0, status.analysis.stepIndex); stepIndex < config.steps.length; stepIndex++) {
       const step = config.steps[stepIndex]!;
       if (!(input.carried && stepIndex === input.carried.analysis.stepIndex && status.weight === step.weight)) {
+        if (command?.kind === 'abort') return await rollBack(describeCommand(command));
         await shiftTraffic(step.weight);
         status.analysis = startStep(status.analysis, stepIndex, step.weight, Date.now(), stepWindowMs(config, stepIndex));
         note(`step ${stepIndex + 1}/${config.steps.length}: ${step.weight}% on v${canaryVersion}`);
@@ -127,59 +145,100 @@ export async function canaryRollout(input: CanaryRolloutInput): Promise<CanaryOu
         // Sleep until the next check, unless a human says something first.
         const waitMs = nextCheckAt - Date.now();
         if (waitMs > 0) await condition(() => command !== undefined || status.paused, waitMs);
-        if (command?.kind === 'abort') return await rollBack(`aborted${command.by ? ` by ${command.by}` : ''}${command.reason ? `: ${command.reason}` : ''}`);
-        if (command?.kind === 'approve') return await promote(`approved${command.by ? ` by ${command.by}` : ''}${command.reason ? `: ${command.reason}` : ''}`);
+        const early = nextAction(command, undefined);
+        if (early === 'rollback') return await rollBack(describeCommand(command!));
+        if (early === 'promote') return await promote(describeCommand(command!));
         if (status.paused) {
-          const shift = await waitWhilePaused();
-          nextCheckAt += shift;
+          const stopped = await monitorWhilePaused();
+          if (stopped) return stopped;
+          nextCheckAt = Date.now() + intervalMs;
           continue;
         }
 
-        const metrics = await measuring.measureVersions({ deploy, model, canaryVersion, championVersion, windowSeconds: metricsWindowSeconds });
-        const check = classifyCheck({
-          canary: metrics.canary,
-          champion: metrics.champion,
-          sla: config.sla,
-          hardLimits: config.hardLimits,
-          errorRateTest: config.errorRateTest,
-          canaryWeight: status.weight,
-          unavailableReason: metrics.unavailable,
-          // The step's evidence so far: the errors-vs-champion test is anytime-valid over the whole step.
-          stepEvidence: status.analysis.evidence,
-        });
+        const check = await measure();
         const now = Date.now();
         status.analysis = recordCheck(status.analysis, check, now);
         const decision = decide(status.analysis, now, config);
         status.analysis = applyDecision(status.analysis, decision, now);
         nextCheckAt = now + intervalMs;
 
-        if (decision.action === 'rollback') return await rollBack(decision.reason);
-        if (decision.action === 'advance') break;
-        if (decision.action === 'extend') {
+        // A message that arrived while the measurement ran wins over the analysis (abort over everything).
+        const action = nextAction(command, decision.action);
+        if (action === 'rollback') return await rollBack(command?.kind === 'abort' ? describeCommand(command) : decision.reason);
+        if (action === 'promote') return await promote(describeCommand(command!));
+        if (action === 'advance') break;
+        if (action === 'extend') {
           note(`window extended: ${decision.reason}`);
           await alert({ dedupKey: `canary/${model}/${canaryVersion}/extended`, severity: 'warning', kind: 'canary-extended', model, version: canaryVersion, summary: `${model} v${canaryVersion}: canary window extended (${decision.reason})` });
         }
-        if (decision.action === 'hold') {
+        if (action === 'hold') {
           status.phase = 'holding';
           note(`holding for a human: ${decision.reason}`);
           await alert({ dedupKey: `canary/${model}/${canaryVersion}/held`, severity: 'warning', kind: 'canary-held', model, version: canaryVersion, summary: `${model} v${canaryVersion}: canary held at ${status.weight}%: ${decision.reason}. Approve or abort it.` });
-          await condition(() => command !== undefined);
+          const stopped = await monitorWhileStopped(() => command === undefined);
+          if (stopped) return stopped;
           continue;
         }
         if (workflowInfo().continueAsNewSuggested) {
           await condition(allHandlersFinished);
-          return await continueAsNew<typeof canaryRollout>({ ...input, carried: status });
+          return await continueAsNew<typeof canaryRollout>({ ...input, carried: status, carriedCommand: command });
         }
       }
       note(`step ${stepIndex + 1} passed: ${status.analysis.decision?.reason ?? ''}`);
     }
     return await promote('every step passed its analysis');
   } catch (err) {
-    if (isCancellation(err) && !status.outcome) {
+    if (status.outcome) throw err;
+    if (isCancellation(err)) {
       // A cancelled rollout must not leave the canary taking traffic.
       await CancellationScope.nonCancellable(() => rollBack('the rollout was cancelled'));
+      throw err;
     }
-    throw err;
+    // Any failure of the machinery (an activity out of retries, a bug) must not leave the canary
+    // serving with nothing watching it: traffic back to the champion, the version rejected, an alert.
+    return await rollBack(`the rollout failed: ${failureMessage(err)}`);
+  }
+
+  /** One analysis check: the metrics of both versions over the last interval, classified. */
+  async function measure() {
+    const metrics = await measuring.measureVersions({ deploy, model, canaryVersion, championVersion, windowSeconds: metricsWindowSeconds });
+    return classifyCheck({
+      canary: metrics.canary,
+      champion: metrics.champion,
+      sla: config.sla,
+      hardLimits: config.hardLimits,
+      errorRateTest: config.errorRateTest,
+      canaryWeight: status.weight,
+      unavailableReason: metrics.unavailable,
+      // The step's evidence so far: the errors-vs-champion test is anytime-valid over the whole step.
+      stepEvidence: status.analysis.evidence,
+    });
+  }
+
+  /**
+   * Progression stops (held for a person, or paused) but monitoring does not: every interval a
+   * check runs, and a hard limit or the fail-safe still rolls back. Returns the outcome if it did.
+   */
+  async function monitorWhileStopped(stillStopped: () => boolean): Promise<CanaryOutcome | undefined> {
+    let errors = 0;
+    while (stillStopped()) {
+      if (await condition(() => !stillStopped(), intervalMs)) break;
+      const { decision, consecutiveErrors } = decideWhileStopped(await measure(), errors, config);
+      errors = consecutiveErrors;
+      if (decision.action === 'rollback' && command?.kind !== 'approve') return await rollBack(`${decision.reason} (while ${status.phase})`);
+    }
+    return undefined;
+  }
+
+  /** A pause: monitoring goes on; the window and the breach clock stop for as long as it lasts. */
+  async function monitorWhilePaused(): Promise<CanaryOutcome | undefined> {
+    status.phase = 'paused';
+    pausedAt = Date.now();
+    const stopped = await monitorWhileStopped(() => status.paused && command === undefined);
+    status.analysis = pauseClock(status.analysis, Date.now() - pausedAt);
+    pausedAt = undefined;
+    if (!stopped) status.phase = 'analysing';
+    return stopped;
   }
 
   async function shiftTraffic(weight: number): Promise<void> {
@@ -188,24 +247,14 @@ export async function canaryRollout(input: CanaryRolloutInput): Promise<CanaryOu
     status.weight = weight;
   }
 
-  /** Returns how long the pause lasted; the window and the next check move by as much. */
-  async function waitWhilePaused(): Promise<number> {
-    status.phase = 'paused';
-    pausedAt = Date.now();
-    await condition(() => !status.paused || command !== undefined);
-    const shift = Date.now() - pausedAt;
-    pausedAt = undefined;
-    status.analysis = { ...status.analysis, windowEndsAt: status.analysis.windowEndsAt + shift, windowStartedAt: status.analysis.windowStartedAt + shift };
-    status.phase = 'analysing';
-    return shift;
-  }
-
   async function promote(reason: string): Promise<CanaryOutcome> {
     status.phase = 'promoting';
     const weights: Record<number, number> = { [canaryVersion]: 100 };
     if (championVersion !== undefined) weights[championVersion] = 0;
     await mustFinish.setTrafficWeights({ deploy, model, weights });
     status.weight = 100;
+    // Abort wins over anything not yet recorded as an outcome: the promotion is recorded just below.
+    if (command?.kind === 'abort') return await rollBack(describeCommand(command));
     await mustFinish.promoteVersion({ definition, version: canaryVersion, reason: `canary promoted: ${reason}` });
     // Keep the previous champion deployed (at weight 0) for a fast rollback; retire older ones.
     const split = await quick.getTrafficSplit({ deploy, model });
@@ -218,10 +267,10 @@ export async function canaryRollout(input: CanaryRolloutInput): Promise<CanaryOu
   async function rollBack(reason: string): Promise<CanaryOutcome> {
     status.phase = 'rolling-back';
     // Traffic first: the champion takes everything before anything else happens.
-    if (championVersion !== undefined) await mustFinish.setTrafficWeights({ deploy, model, weights: { [championVersion]: 100, [canaryVersion]: 0 } });
+    if (championVersion !== undefined) await untilDone('move traffic back to the champion', () => rollingBack.setTrafficWeights({ deploy, model, weights: { [championVersion]: 100, [canaryVersion]: 0 } }));
     status.weight = 0;
-    await mustFinish.retireVersion({ deploy, model, version: canaryVersion });
-    await mustFinish.rejectVersion({ definition, version: canaryVersion, reason: `canary rolled back: ${reason}` });
+    await untilDone('retire the canary', () => rollingBack.retireVersion({ deploy, model, version: canaryVersion }));
+    await untilDone('reject the version', () => rollingBack.rejectVersion({ definition, version: canaryVersion, reason: `canary rolled back: ${reason}` }));
     await alert({
       dedupKey: `canary/${model}/${canaryVersion}/rollback`,
       severity: 'critical',
@@ -232,6 +281,21 @@ export async function canaryRollout(input: CanaryRolloutInput): Promise<CanaryOu
       details: { championVersion, lastCheck: status.analysis.checks.at(-1) },
     });
     return finish({ result: 'rolled-back', reason, version: canaryVersion, championVersion });
+  }
+
+  /** A rollback step never gives up: after each round of retries it alerts, waits and tries again. */
+  async function untilDone(what: string, work: () => Promise<unknown>): Promise<void> {
+    for (let round = 1; ; round++) {
+      try {
+        await work();
+        return;
+      } catch (err) {
+        if (isCancellation(err)) throw err;
+        note(`rollback could not ${what} (round ${round}): ${failureMessage(err)}`);
+        await alert({ dedupKey: `canary/${model}/${canaryVersion}/rollback-stuck`, severity: 'critical', kind: 'canary-rollback-stuck', model, version: canaryVersion, summary: `${model} v${canaryVersion}: rollback cannot ${what}: ${failureMessage(err)}; retrying` });
+        await sleep(Math.min(round, 10) * 30_000);
+      }
+    }
   }
 
   /** Sends an alert to the definition's sinks; a failed delivery is noted, never fatal. */

@@ -129,7 +129,7 @@ export function decide(state: CanaryAnalysisState, now: number, config: DecideCo
   }
   const windowOver = now >= state.windowEndsAt;
   const countLimit = config.failureLimit !== undefined && counters.fail > config.failureLimit ? spentBudget(state, config, false) : null;
-  if (countLimit) return { action: 'rollback', reason: `failure budget spent: ${countLimit}; ${latestReasons(state, (check) => check.verdict === 'fail')}` };
+  if (countLimit) return { action: 'rollback', reason: `failure budget spent in the ${formatDuration(windowMs)} window: ${countLimit}; ${latestReasons(state, (check) => check.verdict === 'fail')}` };
   const breachFor = breachDuration(counters, durationToMs(config.interval));
   if (breachFor !== null && breachFor >= windowMs) {
     return {
@@ -142,7 +142,7 @@ export function decide(state: CanaryAnalysisState, now: number, config: DecideCo
     return { action: 'continue', reason: `window ends in ${formatDuration(state.windowEndsAt - now)}; ${tally(counters)}${failing}` };
   }
   const budget = spentBudget(state, config, true);
-  if (budget) return { action: 'rollback', reason: `failure budget spent: ${budget}; ${latestReasons(state, (check) => check.verdict === 'fail')}` };
+  if (budget) return { action: 'rollback', reason: `failure budget spent in the ${formatDuration(windowMs)} window: ${budget}; ${latestReasons(state, (check) => check.verdict === 'fail')}` };
   if (breachFor !== null) {
     if (counters.lastEvidenceAt !== null && now - counters.lastEvidenceAt < windowMs) {
       return { action: 'continue', reason: `window over during a breach${failing}: waiting until it clears or lasts the window` };

@@ -57,7 +57,8 @@ export class GatewayMetricsSource implements MetricsSource {
 
   /** The whole stats answer for a model (every routed version). */
   async modelStats(model: string, windowSeconds: number): Promise<ModelStats> {
-    const url = `${this.baseUrl}/admin/models/${encodeURIComponent(model)}/stats?windowSeconds=${encodeURIComponent(String(windowSeconds))}`;
+    // Whole seconds only: a canary check every N s over N s windows then counts each request once.
+    const url = `${this.baseUrl}/admin/models/${encodeURIComponent(model)}/stats?windowSeconds=${encodeURIComponent(String(windowSeconds))}&complete=true`;
     const response = await fetchOrUnavailable(this.backend, url, { authorization: `Bearer ${this.token}`, accept: 'application/json' }, this.timeoutMs);
     const body = await bodyOrUnavailable(this.backend, url, response);
     if (!response.ok) {

@@ -14,7 +14,7 @@ import { MAX_WINDOW_SECONDS } from './window-stats.js';
 export interface AdminDependencies {
   adminToken: string;
   routes: RouteTableStore;
-  modelStats: (model: string, windowSeconds: number) => ModelStats;
+  modelStats: (model: string, windowSeconds: number, completeOnly: boolean) => ModelStats;
 }
 
 const modelParam = z.string().regex(MODEL_NAME_PATTERN, 'expected letters, digits, ".", "_" or "-" (at most 128), starting with a letter or digit');
@@ -25,7 +25,10 @@ const params = {
 };
 const upsertBody = z.object({ url: z.url({ protocol: /^https?$/ }) });
 const weightsBody = z.object({ weights: z.record(z.string(), z.number()), ifRevision: z.number().int().min(0).optional() });
-const statsQuery = z.object({ windowSeconds: z.coerce.number().int().min(1).max(MAX_WINDOW_SECONDS).default(60) });
+const statsQuery = z.object({
+  windowSeconds: z.coerce.number().int().min(1).max(MAX_WINDOW_SECONDS).default(60),
+  complete: z.enum(['true', 'false']).default('false'),
+});
 
 export class AdminInputError extends Error {
   override readonly name = 'AdminInputError';
@@ -71,8 +74,8 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDependencies)
 
   app.get('/admin/models/:model/stats', async (request: FastifyRequest, _reply: FastifyReply) => {
     const { model } = parse(params.model, request.params, 'path');
-    const { windowSeconds } = parse(statsQuery, request.query, 'query');
-    return deps.modelStats(model, windowSeconds);
+    const { windowSeconds, complete } = parse(statsQuery, request.query, 'query');
+    return deps.modelStats(model, windowSeconds, complete === 'true');
   });
 }
 

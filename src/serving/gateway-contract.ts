@@ -29,6 +29,7 @@ export interface RouteTable {
  *   DELETE /admin/models/{model}/versions/{version}             → RouteTable (refused with 409 while its weight > 0)
  *   PUT    /admin/models/{model}/weights  SetWeightsRequest     → RouteTable (atomic; 400 unless the weights sum to 100)
  *   GET    /admin/models/{model}/stats?windowSeconds=60         → ModelStats
+ *          &complete=true: whole seconds only (the one in progress left out), ending at `asOf`
  */
 export interface SetWeightsRequest {
   /** version → percent, for every routed version; versions left out get 0. */

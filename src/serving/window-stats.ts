@@ -37,8 +37,12 @@ class VersionWindow {
     return slot;
   }
 
-  summarize(version: number, windowSeconds: number, nowMs: number): VersionStats {
-    const last = Math.floor(nowMs / 1000);
+  /**
+   * `completeOnly` leaves out the second in progress: the window is then exactly `windowSeconds`
+   * whole seconds, so windows asked for every `windowSeconds` neither overlap nor read a partial slot.
+   */
+  summarize(version: number, windowSeconds: number, nowMs: number, completeOnly = false): VersionStats {
+    const last = Math.floor(nowMs / 1000) - (completeOnly ? 1 : 0);
     const first = last - windowSeconds + 1;
     const latency = new LatencyHistogram();
     let requests = 0, errors = 0, scoreSum = 0, scoreCount = 0, labeled = 0, correct = 0;
@@ -100,14 +104,14 @@ export class WindowStats {
   }
 
   /** Every version with a window plus `routedVersions`, in version order; nulls where nothing was seen. */
-  summarize(model: string, windowSeconds: number, nowMs: number, routedVersions: readonly number[] = []): ModelStats {
+  summarize(model: string, windowSeconds: number, nowMs: number, routedVersions: readonly number[] = [], completeOnly = false): ModelStats {
     const windows = this.models.get(model) ?? new Map<number, VersionWindow>();
     const versions = [...new Set([...windows.keys(), ...routedVersions])].sort((a, b) => a - b);
     return {
       model,
       windowSeconds,
-      asOf: new Date(nowMs).toISOString(),
-      versions: versions.map((version) => (windows.get(version) ?? EMPTY_WINDOW).summarize(version, windowSeconds, nowMs)),
+      asOf: new Date(completeOnly ? Math.floor(nowMs / 1000) * 1000 : nowMs).toISOString(),
+      versions: versions.map((version) => (windows.get(version) ?? EMPTY_WINDOW).summarize(version, windowSeconds, nowMs, completeOnly)),
     };
   }
 

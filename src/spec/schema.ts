@@ -257,7 +257,7 @@ export const CanarySection = z
     /** At the end of a window, more than this share of its checks with evidence failing rolls back. */
     maxFailureShare: numberBetween(0, 1).default(0.5),
     /** Fewer checks with evidence (pass or fail) than this in a window: not enough to judge (hold or extend). */
-    minChecksWithEvidence: z.number().int().positive().default(3),
+    minChecksWithEvidence: z.number().int().positive().default(2),
     /** Anytime-valid comparison of the canary's errors with the champion's (Beta-binomial Bayes factor). */
     errorRateTest: z
       .strictObject({

@@ -205,7 +205,7 @@ describe('a canary on MLflow', () => {
       const model = `mlflow-canary-${randomUUID().slice(0, 8)}`;
       const deploy = {
         gateway: { url: stack.gateway.url },
-        canary: { steps: [{ weight: 50 }], slaWindow: '3s', interval: '1s', metricsWindow: '2s', sla: { minSamples: 10 }, errorRateTest: { enabled: false } },
+        canary: { steps: [{ weight: 50 }], slaWindow: '3s', interval: '1s', metricsWindow: '1s', minChecksWithEvidence: 1, sla: { minSamples: 10 }, errorRateTest: { enabled: false } },
       };
       const first = await runPipeline(definitionFor(model, days[0]!, { deploy }));
       expect(first.outcome).toMatchObject({ outcome: 'promoted', version: 1 });

@@ -46,7 +46,7 @@ function definition(model: string, faults?: { errorRate: number; addedLatencyMs:
       faults,
       canary: {
         steps: [{ weight: 20 }, { weight: 50 }, { weight: 80 }],
-        slaWindow: '4s', interval: '1s', metricsWindow: '2s',
+        slaWindow: '4s', interval: '1s', metricsWindow: '1s', minChecksWithEvidence: 1,
         sla: { errorRate: { max: 0.03 }, latencyP99Ms: { max: 1000 }, minSamples: 10 },
         hardLimits: { errorRate: { max: 0.5 } }, errorRateTest: { enabled: false },
       },

@@ -46,7 +46,7 @@ function definition(model: string, faults?: { errorRate: number; addedLatencyMs:
         steps: [{ weight: 30 }, { weight: 60 }],
         slaWindow: '4s',
         interval: '1s',
-        metricsWindow: '2s',
+        metricsWindow: '1s', minChecksWithEvidence: 1,
         sla: { errorRate: { max: 0.03 }, latencyP99Ms: { max: 1000 }, minSamples: 10 },
         hardLimits: { errorRate: { max: 0.45 } },
         errorRateTest: { enabled: false },

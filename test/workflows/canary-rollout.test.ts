@@ -1,17 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { WorkflowHandle } from '@temporalio/client';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { createWorkflowTestEnvironment, type WorkflowTestEnvironment } from '../support/workflow-environment.js';
 import { GATEWAY_TOKEN, startServingStack, type ServingStack } from '../support/serving-stack.js';
 import { PipelineDefinition, type PipelineDefinitionInput } from '../../src/spec/schema.js';
 import { openRegistry } from '../../src/registry/open-registry.js';
 import { GatewayAdminClient } from '../../src/serving/gateway-admin-client.js';
-import { abortSignal, approveSignal, canaryStatusQuery, pauseSignal, resumeSignal } from '../../workflows/messages.js';
-import type { CanaryOutcome, CanaryStatus } from '../../workflows/canary-status.js';
+import { abortSignal, approveSignal, canaryStatusQuery, pauseSignal, resumeSignal } from '../../src/temporal/contract.js';
+import type { CanaryOutcome, CanaryStatus } from '../../src/temporal/canary-status.js';
 import type { CanaryRolloutInput } from '../../workflows/canaryRollout.js';
 
 let env: WorkflowTestEnvironment;
@@ -44,7 +45,7 @@ function definition(model: string, deploy: Partial<NonNullable<PipelineDefinitio
         steps: [{ weight: 30 }, { weight: 60 }],
         slaWindow: '4s',
         interval: '1s',
-        metricsWindow: '2s',
+        metricsWindow: '1s',
         sla: { errorRate: { max: 0.03 }, latencyP99Ms: { max: 1000 }, minSamples: 10 },
         hardLimits: { errorRate: { max: 0.45 } },
         errorRateTest: { enabled: false },
@@ -135,10 +136,15 @@ describe('canaryRollout', () => {
   it('rolls back when the canary breaches the SLA for the whole window', async () => {
     const { champion, candidate } = await modelWithChampion('breach');
     const started = Date.now();
-    const { result } = await rollout({ definition: definition('breach', { faults: { errorRate: 0.12, addedLatencyMs: 0 } }), canaryVersion: candidate, championVersion: champion });
+    // On a loaded machine a 4 s window may see too few requests to judge: extend rather than hold.
+    const { handle, result } = await rollout({ definition: definition('breach', { faults: { errorRate: 0.12, addedLatencyMs: 0 } }, { onInsufficientEvidence: 'extend', maxExtensions: 5 }), canaryVersion: candidate, championVersion: champion });
     const outcome = await env.run(() => result);
+    // MLOPS_RECORD_HISTORIES=1 refreshes the replay test's recorded history after a deliberate change.
+    if (process.env.MLOPS_RECORD_HISTORIES) {
+      await writeFile(path.join(import.meta.dirname, 'histories/canary-rollout-rolled-back.json'), historyToJSON(await handle.fetchHistory()));
+    }
     expect(outcome.result).toBe('rolled-back');
-    expect(outcome.reason).toMatch(/window/);
+    expect(outcome.reason).toMatch(/SLA breached for .* the whole 4s window|failure budget spent in the 4s window/);
     expect(Date.now() - started).toBeGreaterThan(4000);
     const routes = await admin.routes('breach');
     expect(routes!.routes.map((r) => [r.version, r.weight])).toEqual([[champion, 100]]);
@@ -150,7 +156,8 @@ describe('canaryRollout', () => {
 
   it('does not roll back on a breach shorter than the window', async () => {
     const { champion, candidate } = await modelWithChampion('blip');
-    const { handle, result } = await rollout({ definition: definition('blip', { faults: { errorRate: 0.12, addedLatencyMs: 0, duration: '2500ms' } }), canaryVersion: candidate, championVersion: champion });
+    // Failing for about 3 of the first step's 10 checks: a minority, and never a whole window.
+    const { handle, result } = await rollout({ definition: definition('blip', { faults: { errorRate: 0.12, addedLatencyMs: 0, duration: '3500ms' } }, { slaWindow: '10s' }), canaryVersion: candidate, championVersion: champion });
     const outcome = await env.run(() => result);
     expect(outcome.result).toBe('promoted');
     const status = await handle.query(canaryStatusQuery);
@@ -164,7 +171,7 @@ describe('canaryRollout', () => {
     expect(outcome.result).toBe('rolled-back');
     expect(outcome.reason).toMatch(/hard limit/);
     const status = await handle.query(canaryStatusQuery);
-    expect(status.analysis.checks.filter((c) => c.verdict === 'fail')).toHaveLength(1);
+    expect(status.analysis.checks.filter((c) => c.hardLimit), JSON.stringify(status.events)).toHaveLength(1);
   });
 
   it('rolls back (fail-safe) when metrics stay unavailable for consecutiveErrorLimit checks', async () => {
@@ -191,6 +198,37 @@ describe('canaryRollout', () => {
       expect(await result).toMatchObject({ result: 'promoted', reason: expect.stringMatching(/approved by tester/) });
     });
     expect((await registryState('quiet')).champion).toBe(candidate);
+  });
+
+  it('keeps monitoring a held canary: a hard limit crossed while holding rolls back without a human', async () => {
+    const { champion, candidate } = await modelWithChampion('held-hard', 0);
+    const { handle, result } = await rollout({ definition: definition('held-hard', { faults: { errorRate: 0.7, addedLatencyMs: 0 } }), canaryVersion: candidate, championVersion: champion });
+    await env.run(async () => {
+      await waitForStatus(handle, (s) => s.phase === 'holding');
+      stopTraffic.push(stack.startTraffic('held-hard', 120));
+      const outcome = await result;
+      expect(outcome).toMatchObject({ result: 'rolled-back', reason: expect.stringMatching(/^hard limit: .* \(while holding\)$/) });
+    });
+    expect((await admin.routes('held-hard'))!.routes.map((r) => [r.version, r.weight])).toEqual([[champion, 100]]);
+    expect((await alerts()).some((a) => a.model === 'held-hard' && a.kind === 'canary-rollback')).toBe(true);
+  });
+
+  it('does not roll back at once when a breach is paused and resumed: the pause is not breach time', async () => {
+    const { champion, candidate } = await modelWithChampion('pause-breach');
+    const { handle, result } = await rollout({ definition: definition('pause-breach', { faults: { errorRate: 0.12, addedLatencyMs: 0 } }, { slaWindow: '6s' }), canaryVersion: candidate, championVersion: champion });
+    await env.run(async () => {
+      await waitForStatus(handle, (s) => s.analysis.counters.fail >= 2);
+      await handle.signal(pauseSignal, { by: 'tester' });
+      await waitForStatus(handle, (s) => s.phase === 'paused');
+      await sleep(7000); // longer than the window
+      await handle.signal(resumeSignal, { by: 'tester' });
+      const resumed = await waitForStatus(handle, (s) => s.phase !== 'paused');
+      expect(resumed.outcome).toBeUndefined();
+      const afterOneCheck = await waitForStatus(handle, (s) => s.analysis.checks.length > resumed.analysis.checks.length || s.outcome !== undefined);
+      expect(afterOneCheck.outcome).toBeUndefined();
+      await handle.signal(abortSignal, { by: 'tester' });
+      expect(await result).toMatchObject({ result: 'rolled-back', reason: 'aborted by tester' });
+    });
   });
 
   it('aborts while analysing, rolling back at once', async () => {

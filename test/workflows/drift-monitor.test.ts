@@ -51,7 +51,7 @@ describe('driftMonitor', () => {
       ...fraudDefinition(data, { model }),
       deploy: {
         gateway: { url: stack.gateway.url },
-        canary: { steps: [{ weight: 50 }], slaWindow: '2s', interval: '1s', metricsWindow: '2s', sla: { minSamples: 5 }, errorRateTest: { enabled: false } },
+        canary: { steps: [{ weight: 50 }], slaWindow: '2s', interval: '1s', metricsWindow: '1s', minChecksWithEvidence: 1, sla: { minSamples: 5 }, errorRateTest: { enabled: false } },
       },
       monitor: { drift: { schedule: '0 3 * * *', window: '30m', minRows: 200, onDrift: ['alert', 'retrain'] } },
       alerts: { pagerduty: { routingKeyEnv: 'TEST_PD_ROUTING_KEY', url: pagerduty.url } },

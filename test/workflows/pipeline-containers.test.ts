@@ -59,7 +59,7 @@ describe.skipIf(!engine.ok)('modelPipeline with container training and the conta
       gateway: { url: stack.gateway.url },
       container: { registry: { url: REGISTRY_URL }, repository: TEST_REPOSITORY, baseImage: NODE_BASE_IMAGE, cpus: 0.5, memory: '256m' },
       canary: {
-        steps: [{ weight: 50 }], slaWindow: '4s', interval: '1s', metricsWindow: '2s',
+        steps: [{ weight: 50 }], slaWindow: '4s', interval: '1s', metricsWindow: '1s', minChecksWithEvidence: 1,
         sla: { errorRate: { max: 0.03 }, latencyP99Ms: { max: 1000 }, minSamples: 10 }, errorRateTest: { enabled: false },
       },
       ...(faults ? { faults } : {}),

@@ -32,7 +32,7 @@ afterAll(async () => {
 const deploy = () => ({
   gateway: { url: stack.gateway.url },
   canary: {
-    steps: [{ weight: 50 }], slaWindow: '3s', interval: '1s', metricsWindow: '2s',
+    steps: [{ weight: 50 }], slaWindow: '3s', interval: '1s', metricsWindow: '1s', minChecksWithEvidence: 1,
     sla: { errorRate: { max: 0.03 }, latencyP99Ms: { max: 1000 }, minSamples: 10 }, errorRateTest: { enabled: false },
   },
 });

@@ -36,7 +36,7 @@ describe('canary scenarios that went wrong before', () => {
   it('1. rolls back a flapping canary: 14 failing checks and 1 pass at the end of the window spend the failure budget', () => {
     const { decision } = run('FFFFF FFFFF FFFFP');
     expect(decision.action).toBe('rollback');
-    expect(decision.reason).toMatch(/failure budget spent: 14 of 15 checks with evidence failed/);
+    expect(decision.reason).toMatch(/failure budget spent in the 15m window: 14 of 15 checks with evidence failed/);
   });
 
   it('1b. rolls back a canary whose failing stretches are each shorter than the window', () => {

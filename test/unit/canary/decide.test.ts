@@ -65,7 +65,7 @@ describe('decide', () => {
     // inconclusive checks neither extend nor clear a breach: thin traffic is not evidence
     { name: 'one failing check, then only inconclusive ones', checks: 'FIIII IIIII IIIII I', now: 16, action: 'hold' },
     // a pass does not reset the failure budget: a flapping canary rolls back when the window ends
-    { name: 'a breach cleared by one pass, then failing again', checks: 'FFFFF FFFFP FFFFF F', now: 16, action: 'rollback', reason: 'failure budget spent: 15 of 16 checks with evidence failed (maxFailureShare 0.5); error rate 0.034 > max 0.01' },
+    { name: 'a breach cleared by one pass, then failing again', checks: 'FFFFF FFFFP FFFFF F', now: 16, action: 'rollback', reason: 'failure budget spent in the 15m window: 15 of 16 checks with evidence failed (maxFailureShare 0.5); error rate 0.034 > max 0.01' },
     // breach at the window's end
     { name: 'a breach at the window end', checks: 'PPPPP PPPPP FFFFF', now: 15, action: 'continue' },
     { name: 'a breach at the window end that clears', checks: 'PPPPP PPPPP FFFFF P', now: 16, action: 'advance' },
@@ -81,10 +81,10 @@ describe('decide', () => {
     { name: 'passes, then no metrics at the window end', checks: 'PPPPP PPPPP PPPPE', now: 15, action: 'continue', reason: 'window over but the latest check had no metrics: waiting for one that has; 14 passed, 0 failed, 0 inconclusive, 1 without metrics' },
     { name: 'passes, no metrics at the window end, then a pass', checks: 'PPPPP PPPPP PPPPE P', now: 16, action: 'advance' },
     // too little evidence
-    { name: 'only inconclusive checks (hold)', checks: 'IIIII IIIII IIIII', now: 15, action: 'hold', reason: 'not enough evidence: 0 checks with evidence (minChecksWithEvidence 3); 0 passed, 0 failed, 15 inconclusive, 0 without metrics; holding for a person' },
+    { name: 'only inconclusive checks (hold)', checks: 'IIIII IIIII IIIII', now: 15, action: 'hold', reason: 'not enough evidence: 0 checks with evidence (minChecksWithEvidence 2); 0 passed, 0 failed, 15 inconclusive, 0 without metrics; holding for a person' },
     { name: 'inconclusive and metrics gaps (hold)', checks: 'IIEII IEEII IEIII', now: 15, action: 'hold' },
     { name: 'no checks at all (hold)', checks: '', now: 15, action: 'hold' },
-    { name: 'only inconclusive checks (extend)', checks: 'IIIII IIIII IIIII', now: 15, action: 'extend', config: extend, reason: 'not enough evidence: 0 checks with evidence (minChecksWithEvidence 3); 0 passed, 0 failed, 15 inconclusive, 0 without metrics; extending the window (1 of 2)' },
+    { name: 'only inconclusive checks (extend)', checks: 'IIIII IIIII IIIII', now: 15, action: 'extend', config: extend, reason: 'not enough evidence: 0 checks with evidence (minChecksWithEvidence 2); 0 passed, 0 failed, 15 inconclusive, 0 without metrics; extending the window (1 of 2)' },
   ])('$name → $action', ({ checks, now, action, reason, config }) => {
     const decision = decide(stepWith(checks), at(now), config ?? hold);
     expect(decision.action).toBe(action);
@@ -254,7 +254,7 @@ describe('the analysis end to end: classifyCheck → recordCheck → decide, one
     expect(firstFail.at).toBe(at(7)); // BF ≥ 100 from minute 7 (fixture: 74 at 6, 199 at 7)
     expect(decisions.find((d) => d.minute === 14)).toMatchObject({ action: 'continue' });
     expect(last).toMatchObject({ minute: 15, action: 'rollback' });
-    expect(last.reason).toMatch(/^failure budget spent: 9 of 15 checks with evidence failed \(maxFailureShare 0.5\); errors vs champion: Bayes factor/);
+    expect(last.reason).toMatch(/^failure budget spent in the 15m window: 9 of 15 checks with evidence failed \(maxFailureShare 0.5\); errors vs champion: Bayes factor/);
   });
 
   it('rolls back at once on a hard limit and after 4 checks without metrics', () => {

@@ -41,6 +41,7 @@ describe('GatewayMetricsSource', () => {
     const [first] = gateway.requests;
     expect(first?.method).toBe('GET');
     expect(first?.url.searchParams.get('windowSeconds')).toBe('60');
+    expect(first?.url.searchParams.get('complete')).toBe('true');
     expect(first?.headers.authorization).toBe(`Bearer ${TOKEN}`);
   });
 

@@ -76,6 +76,38 @@ describe('gateway stats, feedback and metrics', () => {
     expect(version(await stats('scored', 3600), 1).requests).toBe(100);
   });
 
+  it('with complete=true counts whole seconds only, so back-to-back windows count each request once', async () => {
+    await routeModel(gateway, 'paced', { 1: v1.url }, { 1: 100 });
+    clock.nextLatencyMs = 0;
+    clock.now = Math.ceil(clock.now / 1000) * 1000 + 1000;
+    // Two requests in each 250 ms of three whole seconds, then one request at the start of a fourth.
+    for (let i = 0; i < 24; i++) {
+      await gateway.infer('paced', inferBody([{ amount: 1 }]), {}, 1);
+      clock.now += 125;
+    }
+    await gateway.infer('paced', inferBody([{ amount: 1 }]), {}, 1);
+    clock.now += 100;
+    const completeWindow = async (seconds: number) => {
+      const answer = await gateway.admin('GET', `/admin/models/paced/stats?windowSeconds=${seconds}&complete=true`);
+      expect(answer.status).toBe(200);
+      return answer.body as ModelStats;
+    };
+    // The second in progress (1 request) is left out; the window ends where it starts.
+    expect(version(await completeWindow(1), 1).requests).toBe(8);
+    expect(version(await completeWindow(3), 1).requests).toBe(24);
+    expect((await completeWindow(1)).asOf).toBe(new Date(Math.floor(clock.now / 1000) * 1000).toISOString());
+    // Without it the window includes the second in progress.
+    expect(version(await stats('paced', 1), 1).requests).toBe(1);
+    // Checks one second apart over 1 s windows add up to every request exactly once.
+    let seen = 0;
+    for (let i = 0; i < 3; i++) {
+      clock.now += 1000;
+      seen += version(await completeWindow(1), 1).requests;
+    }
+    expect(seen).toBe(1);
+    expect((await gateway.admin('GET', '/admin/models/paced/stats?complete=yes')).body.error).toMatch(/^query\.complete:/);
+  });
+
   it('scores labels against the served prediction and logs every label', async () => {
     await routeModel(gateway, 'labeled', { 1: v1.url }, { 1: 100 });
     clock.nextLatencyMs = 5;
