@@ -293,7 +293,7 @@ export async function canaryRollout(input: CanaryRolloutInput): Promise<CanaryOu
         if (isCancellation(err)) throw err;
         note(`rollback could not ${what} (round ${round}): ${failureMessage(err)}`);
         await alert({ dedupKey: `canary/${model}/${canaryVersion}/rollback-stuck`, severity: 'critical', kind: 'canary-rollback-stuck', model, version: canaryVersion, summary: `${model} v${canaryVersion}: rollback cannot ${what}: ${failureMessage(err)}; retrying` });
-        await sleep(Math.min(round, 10) * 30_000);
+        await sleep(Math.min(round, 8) * 15_000);
       }
     }
   }

@@ -1,0 +1,70 @@
+/**
+ * The canary under adversity (issue 12): a message that arrives while a measurement is in flight,
+ * and rollout machinery that fails. Real dev server, gateway and model servers; a gate proxy
+ * in front of the gateway makes a measurement slow at the moment that matters.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GATEWAY_TOKEN } from '../support/serving-stack.js';
+import { startCanaryHarness, type CanaryHarness } from '../support/canary-harness.js';
+import { startGateProxy, type GateProxy } from '../support/gate-proxy.js';
+import { abortSignal } from '../../src/temporal/contract.js';
+
+let h: CanaryHarness;
+let proxy: GateProxy;
+
+beforeAll(async () => {
+  h = await startCanaryHarness('canary-machinery');
+  proxy = await startGateProxy(h.stack.gateway.url);
+});
+afterAll(async () => {
+  await proxy?.close();
+  await h?.close();
+});
+
+describe('canaryRollout under adversity', () => {
+  it('an abort sent while the measurement that would promote is in flight rolls back, never promotes', async () => {
+    const { champion, candidate } = await h.modelWithChampion('abort-in-flight');
+    // One step: the first check at or after the window's end advances, and advancing the last step promotes.
+    const definition = h.definition('abort-in-flight', { gateway: { url: proxy.url } }, { steps: [{ weight: 30 }], slaWindow: '3s', minChecksWithEvidence: 1 });
+    const { handle, result } = await h.rollout({ definition, canaryVersion: candidate, championVersion: champion });
+    await h.env.run(async () => {
+      const analysing = await h.waitForStatus(handle, (s) => s.phase === 'analysing' && s.analysis.windowEndsAt > 0);
+      const windowEndsAt = analysing.analysis.windowEndsAt;
+      // Hold the first stats request made once the window is over: the measurement whose verdict promotes.
+      proxy.closeGate((method, path) => method === 'GET' && path.endsWith('/stats') && Date.now() >= windowEndsAt + 20);
+      await proxy.waitForHeld();
+      await handle.signal(abortSignal, { by: 'tester', reason: 'saw it in the logs' });
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      proxy.open();
+      expect(await result).toMatchObject({ result: 'rolled-back', reason: 'aborted by tester: saw it in the logs' });
+    });
+    expect(await h.weights('abort-in-flight')).toEqual([[champion, 100]]);
+    const state = await h.registryState('abort-in-flight');
+    expect(state.champion).toBe(champion);
+    expect(state.versions.find((v) => v.version === candidate)?.status).toBe('rejected');
+  });
+
+  it('a worker that loses its gateway secret mid-rollout rolls back once the secret is back, alerting while it cannot', async () => {
+    const { champion, candidate } = await h.modelWithChampion('lost-secret');
+    process.env.MLOPS_DRILL_GATEWAY_TOKEN = GATEWAY_TOKEN;
+    const definition = h.definition('lost-secret', { gateway: { url: h.stack.gateway.url, tokenEnv: 'MLOPS_DRILL_GATEWAY_TOKEN' } }, { slaWindow: '30s' });
+    const { handle, result } = await h.rollout({ definition, canaryVersion: candidate, championVersion: champion });
+    await h.env.run(async () => {
+      await h.waitForStatus(handle, (s) => s.phase === 'analysing' && s.analysis.checks.length >= 1);
+      // As when a worker restarts without the variable: measuring fails as an activity (non-retryable).
+      delete process.env.MLOPS_DRILL_GATEWAY_TOKEN;
+      const stuck = await h.waitForStatus(handle, (s) => s.events.some((e) => e.message.startsWith('rollback could not move traffic back to the champion')));
+      expect(stuck.phase).toBe('rolling-back');
+      expect((await h.alerts()).filter((a) => a.model === 'lost-secret' && a.kind === 'canary-rollback-stuck').length).toBeGreaterThanOrEqual(1);
+      // The canary still serves: the rollback cannot move traffic without the token, and says so.
+      expect(await h.weights('lost-secret')).toEqual([[champion, 70], [candidate, 30]]);
+      process.env.MLOPS_DRILL_GATEWAY_TOKEN = GATEWAY_TOKEN;
+      const outcome = await result;
+      expect(outcome.result).toBe('rolled-back');
+      expect(outcome.reason).toMatch(/^the rollout failed: .*MLOPS_DRILL_GATEWAY_TOKEN/);
+    });
+    expect(await h.weights('lost-secret')).toEqual([[champion, 100]]);
+    expect((await h.registryState('lost-secret')).versions.find((v) => v.version === candidate)?.status).toBe('rejected');
+    expect((await h.alerts()).filter((a) => a.model === 'lost-secret' && a.kind === 'canary-rollback')).toHaveLength(1);
+  }, 120_000);
+});
