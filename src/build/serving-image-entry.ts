@@ -12,6 +12,7 @@
 import { readArtifact } from '../train/artifact-file.js';
 import { compileInferenceModel } from '../serving/inference-model.js';
 import { startModelServer } from '../serving/model-server.js';
+import { parseFlap } from '../serving/model-server-faults.js';
 import { SERVING_ARTIFACT_PATH } from './serving-image-constants.js';
 
 async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
@@ -36,7 +37,8 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const errorRate = Number(env.MLOPS_FAULT_ERROR_RATE ?? 0);
   const addedLatencyMs = Number(env.MLOPS_FAULT_LATENCY_MS ?? 0);
   const durationMs = env.MLOPS_FAULT_DURATION_MS ? Number(env.MLOPS_FAULT_DURATION_MS) : undefined;
-  const faults = errorRate > 0 || addedLatencyMs > 0 ? { errorRate, addedLatencyMs, durationMs } : undefined;
+  const flap = env.MLOPS_FAULT_FLAP_MS ? parseFlap(env.MLOPS_FAULT_FLAP_MS, 'MLOPS_FAULT_FLAP_MS') : undefined;
+  const faults = errorRate > 0 || addedLatencyMs > 0 ? { errorRate, addedLatencyMs, durationMs, flap } : undefined;
   const server = await startModelServer({ model, version, artifact, artifactSha256: sha256, host, port, faults });
   if (faults) console.error(`model-server: fault injection on (error rate ${errorRate}, added latency ${addedLatencyMs} ms${durationMs ? `, for ${durationMs} ms` : ''})`);
   process.stdout.write(`model-server: ${model} v${version} ready on ${server.url}\n`);

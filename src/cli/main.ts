@@ -1,5 +1,6 @@
 /** The `mlops` command line. Each command lives in commands/; this file only wires them. */
 import { Command, InvalidArgumentError } from 'commander';
+import { parseFlap } from '../serving/model-server-faults.js';
 
 const program = new Command('mlops').description('Model lifecycle as durable Temporal workflows').showHelpAfterError();
 
@@ -7,6 +8,13 @@ const int = (name: string) => (value: string) => {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${name} must be a whole number ≥ 0`);
   return n;
+};
+const flap = (name: string) => (value: string) => {
+  try {
+    return parseFlap(value, name);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
 };
 const share = (name: string) => (value: string) => {
   const n = Number(value);
@@ -68,6 +76,7 @@ program
   .option('--fault-error-rate <share>', 'fault injection: share of requests answered 500 (drills and demos)', share('--fault-error-rate'))
   .option('--fault-latency-ms <ms>', 'fault injection: added latency per request', int('--fault-latency-ms'))
   .option('--fault-duration-ms <ms>', 'fault injection: only during this long after start (a transient incident)', int('--fault-duration-ms'))
+  .option('--fault-flap-ms <on/off>', 'fault injection: on for <on> ms, off for <off> ms, repeating (a flapping version)', flap('--fault-flap-ms'))
   .action(async (opts) => exit(await (await import('./commands/serve.js')).serveCommand(opts)));
 
 program

@@ -118,6 +118,7 @@ export class ContainerDeployTarget implements DeployTarget {
     if (f?.errorRate) env.push(`MLOPS_FAULT_ERROR_RATE=${f.errorRate}`);
     if (f?.addedLatencyMs) env.push(`MLOPS_FAULT_LATENCY_MS=${f.addedLatencyMs}`);
     if (f?.duration) env.push(`MLOPS_FAULT_DURATION_MS=${durationToMs(f.duration)}`);
+    if (f?.flap) env.push(`MLOPS_FAULT_FLAP_MS=${durationToMs(f.flap.on)}/${durationToMs(f.flap.off)}`);
     const memory = parseByteSize(settings.memory);
     const container = await this.docker.createContainer({
       name,

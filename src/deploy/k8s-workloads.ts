@@ -126,5 +126,6 @@ function serverArgs(model: string, version: number, port: number, faults: Deploy
   if (faults?.errorRate) args.push('--fault-error-rate', String(faults.errorRate));
   if (faults?.addedLatencyMs) args.push('--fault-latency-ms', String(faults.addedLatencyMs));
   if (faults?.duration) args.push('--fault-duration-ms', String(durationToMs(faults.duration)));
+  if (faults?.flap) args.push('--fault-flap-ms', `${durationToMs(faults.flap.on)}/${durationToMs(faults.flap.off)}`);
   return args;
 }

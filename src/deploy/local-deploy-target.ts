@@ -97,6 +97,7 @@ export class LocalDeployTarget implements DeployTarget {
     if (deployOptions.faults?.errorRate) args.push('--fault-error-rate', String(deployOptions.faults.errorRate));
     if (deployOptions.faults?.addedLatencyMs) args.push('--fault-latency-ms', String(deployOptions.faults.addedLatencyMs));
     if (deployOptions.faults?.duration) args.push('--fault-duration-ms', String(durationToMs(deployOptions.faults.duration)));
+    if (deployOptions.faults?.flap) args.push('--fault-flap-ms', `${durationToMs(deployOptions.faults.flap.on)}/${durationToMs(deployOptions.faults.flap.off)}`);
     const child = spawn(MLOPS_BIN, args, {
       detached: true,
       stdio: ['ignore', log.fd, log.fd],
@@ -131,7 +132,7 @@ function isAlive(pid: number): boolean {
 }
 
 function sameFaults(a: DeployOptions['faults'], b: DeployOptions['faults']): boolean {
-  return (a?.errorRate ?? 0) === (b?.errorRate ?? 0) && (a?.addedLatencyMs ?? 0) === (b?.addedLatencyMs ?? 0) && a?.duration === b?.duration;
+  return (a?.errorRate ?? 0) === (b?.errorRate ?? 0) && (a?.addedLatencyMs ?? 0) === (b?.addedLatencyMs ?? 0) && a?.duration === b?.duration && JSON.stringify(a?.flap ?? null) === JSON.stringify(b?.flap ?? null);
 }
 
 async function isReady(url: string, model: string): Promise<boolean> {

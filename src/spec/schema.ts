@@ -383,6 +383,8 @@ export const DeploySection = z.strictObject({
       addedLatencyMs: z.number().nonnegative().default(0),
       /** Faults only during this long after the version starts (a transient incident); default: always. */
       duration: Duration.optional(),
+      /** A flapping version: faults on for `on`, off for `off`, repeating from the version's start. */
+      flap: z.strictObject({ on: Duration, off: Duration }).optional(),
     })
     .optional(),
 }).superRefine((deploy, ctx) => {

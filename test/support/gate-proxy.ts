@@ -48,7 +48,7 @@ export async function startGateProxy(upstream: string): Promise<GateProxy> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
 
-  return {
+  const proxy: GateProxy = {
     url: `http://127.0.0.1:${port}`,
     closeGate(match) {
       gate = match;
@@ -63,9 +63,10 @@ export async function startGateProxy(upstream: string): Promise<GateProxy> {
       for (const release of waiting) release();
     },
     async close() {
-      this.open();
+      proxy.open();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+  return proxy;
 }

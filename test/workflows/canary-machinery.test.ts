@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GATEWAY_TOKEN } from '../support/serving-stack.js';
 import { startCanaryHarness, type CanaryHarness } from '../support/canary-harness.js';
 import { startGateProxy, type GateProxy } from '../support/gate-proxy.js';
-import { abortSignal } from '../../src/temporal/contract.js';
+import { abortSignal, canaryStatusQuery } from '../../src/temporal/contract.js';
 
 let h: CanaryHarness;
 let proxy: GateProxy;
@@ -42,6 +42,18 @@ describe('canaryRollout under adversity', () => {
     const state = await h.registryState('abort-in-flight');
     expect(state.champion).toBe(champion);
     expect(state.versions.find((v) => v.version === candidate)?.status).toBe('rejected');
+  });
+
+  it('a flapping canary (faults 3 s on, 2 s off: failing stretches shorter than the window) is rolled back on its failure budget', async () => {
+    const { champion, candidate } = await h.modelWithChampion('flapping');
+    const definition = h.definition('flapping', { faults: { errorRate: 0.15, addedLatencyMs: 0, flap: { on: '3s', off: '2s' } } }, { slaWindow: '8s', onInsufficientEvidence: 'extend', maxExtensions: 3 });
+    const { handle, result } = await h.rollout({ definition, canaryVersion: candidate, championVersion: champion });
+    const outcome = await h.env.run(() => result);
+    expect(outcome).toMatchObject({ result: 'rolled-back', reason: expect.stringMatching(/^failure budget spent in the 8s window: /) });
+    // It did pass now and then: a rule where the latest check decides would have let it through.
+    const status = await handle.query(canaryStatusQuery);
+    expect(status.analysis.counters.pass, JSON.stringify(status.analysis.checks.map((c) => [c.verdict, c.numbers.requests, c.numbers.errors]))).toBeGreaterThan(0);
+    expect(await h.weights('flapping')).toEqual([[champion, 100]]);
   });
 
   it('a worker that loses its gateway secret mid-rollout rolls back once the secret is back, alerting while it cannot', async () => {

@@ -25,6 +25,8 @@ export interface ServeCommandOptions {
   faultLatencyMs?: number;
   /** Faults only this long after start (a transient incident); for the server's whole life when absent. */
   faultDurationMs?: number;
+  /** Faults on, then off, repeating (a flapping version). */
+  faultFlapMs?: { onMs: number; offMs: number };
 }
 
 /**
@@ -57,7 +59,7 @@ export async function serveCommand(options: ServeCommandOptions): Promise<number
   const faultErrorRate = options.faultErrorRate ?? 0;
   const faultLatencyMs = options.faultLatencyMs ?? 0;
   const faults =
-    faultErrorRate > 0 || faultLatencyMs > 0 ? { errorRate: faultErrorRate, addedLatencyMs: faultLatencyMs, durationMs: options.faultDurationMs } : undefined;
+    faultErrorRate > 0 || faultLatencyMs > 0 ? { errorRate: faultErrorRate, addedLatencyMs: faultLatencyMs, durationMs: options.faultDurationMs, flap: options.faultFlapMs } : undefined;
   const shutdown = nextShutdownSignal();
   const server = await startModelServer({
     model,
@@ -69,7 +71,8 @@ export async function serveCommand(options: ServeCommandOptions): Promise<number
     faults,
   });
   if (faults) {
-    const lasting = options.faultDurationMs === undefined ? '' : ` for the first ${options.faultDurationMs} ms`;
+    const lasting = (options.faultDurationMs === undefined ? '' : ` for the first ${options.faultDurationMs} ms`) +
+      (options.faultFlapMs ? `, flapping ${options.faultFlapMs.onMs} ms on / ${options.faultFlapMs.offMs} ms off` : '');
     console.error(`model-server: fault injection on${lasting} (error rate ${faultErrorRate}, added latency ${faultLatencyMs} ms)`);
   }
   process.stdout.write(`model-server: ${model} v${version} ready on ${server.url}\n`);

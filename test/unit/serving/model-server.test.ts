@@ -6,6 +6,7 @@ import type { Table } from '../../../src/data/table.js';
 import { ArtifactIntegrityError, ModelNotFoundError, type ModelRegistry } from '../../../src/registry/model-registry.js';
 import { openRegistry } from '../../../src/registry/open-registry.js';
 import { loadServingArtifact, startModelServer, type RunningModelServer } from '../../../src/serving/model-server.js';
+import { parseFlap } from '../../../src/serving/model-server-faults.js';
 import type { LinearModelArtifact } from '../../../src/train/artifact.js';
 import { ArtifactError, writeArtifact } from '../../../src/train/artifact-file.js';
 import { trainLogisticRegression } from '../../../src/train/logistic-regression.js';
@@ -340,6 +341,24 @@ describe('fault injection', () => {
     } finally {
       await brief.close();
     }
+  });
+
+  it('flaps: faults on for onMs, off for offMs, on again', async () => {
+    const flapping = await startModelServer({ model: MODEL, version: 1, artifact, artifactSha256, faults: { errorRate: 1, addedLatencyMs: 0, flap: { onMs: 300, offMs: 300 } }, processMetrics: false });
+    try {
+      const body = { inputs: inputsOf([recordOf(0)]) };
+      const statusAt = async (ms: number) => {
+        await new Promise((resolve) => setTimeout(resolve, ms));
+        return (await post(`${flapping.url}/v2/models/${MODEL}/infer`, body)).status;
+      };
+      expect(await statusAt(0)).toBe(500);
+      expect(await statusAt(400)).toBe(200); // ~400 ms: off
+      expect(await statusAt(300)).toBe(500); // ~700 ms: on again
+    } finally {
+      await flapping.close();
+    }
+    expect(() => parseFlap('3000/0', '--fault-flap-ms')).toThrow('--fault-flap-ms: expected <on ms>/<off ms> with both > 0, e.g. 3000/2000, got "3000/0"');
+    expect(parseFlap('3000/2000', 'x')).toEqual({ onMs: 3000, offMs: 2000 });
   });
 
   it('refuses an error rate outside 0..1', async () => {
