@@ -56,6 +56,19 @@ describe('canaryRollout under adversity', () => {
     expect(await h.weights('flapping')).toEqual([[champion, 100]]);
   });
 
+  it('an approve received but not acted on before continue-as-new is carried into the new run and honoured', async () => {
+    const { champion, candidate } = await h.modelWithChampion('carried-approve');
+    const definition = h.definition('carried-approve', {}, { slaWindow: '60s' });
+    const first = await h.rollout({ definition, canaryVersion: candidate, championVersion: champion });
+    const carried = await h.env.run(() => h.waitForStatus(first.handle, (s) => s.phase === 'analysing' && s.analysis.checks.length >= 1));
+    first.result.catch(() => undefined);
+    await first.handle.terminate('test: stands in for the run that continued as new');
+    // What continueAsNew passes: the state and the message that arrived with it.
+    const next = await h.rollout({ definition, canaryVersion: candidate, championVersion: champion, carried, carriedCommand: { kind: 'approve', by: 'tester' } });
+    expect(await h.env.run(() => next.result)).toMatchObject({ result: 'promoted', reason: 'approved by tester' });
+    expect((await h.registryState('carried-approve')).champion).toBe(candidate);
+  });
+
   it('a worker that loses its gateway secret mid-rollout rolls back once the secret is back, alerting while it cannot', async () => {
     const { champion, candidate } = await h.modelWithChampion('lost-secret');
     process.env.MLOPS_DRILL_GATEWAY_TOKEN = GATEWAY_TOKEN;

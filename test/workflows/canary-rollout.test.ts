@@ -1,88 +1,26 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { WorkflowHandle } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
-import { createWorkflowTestEnvironment, type WorkflowTestEnvironment } from '../support/workflow-environment.js';
-import { GATEWAY_TOKEN, startServingStack, type ServingStack } from '../support/serving-stack.js';
-import { PipelineDefinition, type PipelineDefinitionInput } from '../../src/spec/schema.js';
-import { openRegistry } from '../../src/registry/open-registry.js';
-import { GatewayAdminClient } from '../../src/serving/gateway-admin-client.js';
+import { startCanaryHarness, type CanaryHarness } from '../support/canary-harness.js';
+import { GATEWAY_TOKEN } from '../support/serving-stack.js';
 import { abortSignal, approveSignal, canaryStatusQuery, pauseSignal, resumeSignal } from '../../src/temporal/contract.js';
-import type { CanaryOutcome, CanaryStatus } from '../../src/temporal/canary-status.js';
-import type { CanaryRolloutInput } from '../../workflows/canaryRollout.js';
 
-let env: WorkflowTestEnvironment;
-let stack: ServingStack;
-let admin: GatewayAdminClient;
-let dataDir: string;
-let stopTraffic: Array<() => Promise<unknown>> = [];
-
+let h: CanaryHarness;
 beforeAll(async () => {
-  dataDir = await mkdtemp(path.join(os.tmpdir(), 'mlops-canary-'));
-  stack = await startServingStack(dataDir);
-  env = await createWorkflowTestEnvironment({ dataDir });
-  admin = new GatewayAdminClient(stack.gateway.url, GATEWAY_TOKEN);
+  h = await startCanaryHarness('canary');
 });
 afterAll(async () => {
-  for (const stop of stopTraffic) await stop();
-  await env?.close();
-  await stack?.close();
+  await h?.close();
 });
 
-/** Short windows come from the definition, as a user would write them for a drill. */
-function definition(model: string, deploy: Partial<NonNullable<PipelineDefinitionInput['deploy']>> = {}, canary: Record<string, unknown> = {}): PipelineDefinition {
-  return PipelineDefinition.parse({
-    model,
-    data: { source: 'unused.csv', target: 'is_fraud' },
-    deploy: {
-      gateway: { url: stack.gateway.url },
-      ...deploy,
-      canary: {
-        steps: [{ weight: 30 }, { weight: 60 }],
-        slaWindow: '4s',
-        interval: '1s',
-        metricsWindow: '1s',
-        sla: { errorRate: { max: 0.03 }, latencyP99Ms: { max: 1000 }, minSamples: 10 },
-        hardLimits: { errorRate: { max: 0.45 } },
-        errorRateTest: { enabled: false },
-        consecutiveErrorLimit: 3,
-        ...canary,
-      },
-    },
-  });
-}
-
-async function rollout(input: CanaryRolloutInput): Promise<{ handle: WorkflowHandle; result: Promise<CanaryOutcome> }> {
-  const handle = await env.client.workflow.start('canaryRollout', {
-    taskQueue: env.settings.taskQueue,
-    workflowId: `canary/${input.definition.model}/${input.canaryVersion}/${randomUUID()}`,
-    args: [input],
-  });
-  return { handle, result: handle.result() as Promise<CanaryOutcome> };
-}
-
-/** A model with a champion (v1, promoted directly) taking all traffic, plus a candidate v2. */
-async function modelWithChampion(name: string, trafficPerSecond = 120) {
-  const [champion, candidate] = await stack.registerVersions(name, 2);
-  const first = await rollout({ definition: definition(name), canaryVersion: champion! });
-  expect(await env.run(() => first.result)).toMatchObject({ result: 'promoted', version: champion });
-  if (trafficPerSecond > 0) stopTraffic.push(stack.startTraffic(name, trafficPerSecond));
-  return { champion: champion!, candidate: candidate! };
-}
-
-async function waitForStatus(handle: WorkflowHandle, predicate: (s: CanaryStatus) => boolean, timeoutMs = 30_000): Promise<CanaryStatus> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const status = await handle.query(canaryStatusQuery);
-    if (predicate(status)) return status;
-    if (Date.now() > deadline) throw new Error(`status never matched; last: ${JSON.stringify({ phase: status.phase, weight: status.weight, decision: status.analysis.decision })}`);
-    await sleep(100);
-  }
-}
+const definition: CanaryHarness['definition'] = (...args) => h.definition(...args);
+const rollout: CanaryHarness['rollout'] = (input) => h.rollout(input);
+const modelWithChampion: CanaryHarness['modelWithChampion'] = (name, trafficPerSecond) => h.modelWithChampion(name, trafficPerSecond);
+const waitForStatus: CanaryHarness['waitForStatus'] = (handle, predicate, timeoutMs) => h.waitForStatus(handle, predicate, timeoutMs);
+const alerts = () => h.alerts();
+const registryState = (model: string) => h.registryState(model);
 
 /** Every string and payload byte of a history, decoded, for searching. */
 function historyText(value: unknown): string {
@@ -92,35 +30,21 @@ function historyText(value: unknown): string {
   return typeof value === 'string' ? value : '';
 }
 
-async function alerts(): Promise<{ kind: string; version?: number; model: string; summary: string }[]> {
-  const text = await readFile(path.join(dataDir, 'alerts.jsonl'), 'utf8').catch(() => '');
-  return text.split('\n').filter(Boolean).map((l) => JSON.parse(l));
-}
-
-async function registryState(model: string) {
-  const registry = await openRegistry({ kind: 'embedded' }, { dataDir });
-  try {
-    return { champion: (await registry.getVersionByAlias(model, 'champion'))?.version, versions: await registry.listVersions(model) };
-  } finally {
-    await registry.close();
-  }
-}
-
 describe('canaryRollout', () => {
   it('promotes a healthy challenger step by step; the status query shows the window mid-step', async () => {
     const { champion, candidate } = await modelWithChampion('promote');
     const { handle, result } = await rollout({ definition: definition('promote'), canaryVersion: candidate, championVersion: champion });
-    await env.run(async () => {
+    await h.env.run(async () => {
       const mid = await waitForStatus(handle, (s) => s.phase === 'analysing' && s.analysis.checks.length >= 2);
       expect(mid.weight).toBe(30);
       expect(mid.windowRemainingMs).toBeGreaterThan(0);
       expect(mid.windowRemainingMs).toBeLessThanOrEqual(4000);
       expect(mid.analysis.checks.at(-1)).toMatchObject({ verdict: expect.stringMatching(/pass|inconclusive/) });
-      expect((await admin.routes('promote'))!.routes.find((r) => r.version === candidate)?.weight).toBe(30);
+      expect((await h.admin.routes('promote'))!.routes.find((r) => r.version === candidate)?.weight).toBe(30);
       const outcome = await result;
       expect(outcome).toMatchObject({ result: 'promoted', version: candidate, championVersion: champion });
     });
-    const routes = await admin.routes('promote');
+    const routes = await h.admin.routes('promote');
     expect(Object.fromEntries(routes!.routes.map((r) => [r.version, r.weight]))).toEqual({ [champion]: 0, [candidate]: 100 });
     const state = await registryState('promote');
     expect(state.champion).toBe(candidate);
@@ -138,7 +62,7 @@ describe('canaryRollout', () => {
     const started = Date.now();
     // On a loaded machine a 4 s window may see too few requests to judge: extend rather than hold.
     const { handle, result } = await rollout({ definition: definition('breach', { faults: { errorRate: 0.12, addedLatencyMs: 0 } }, { onInsufficientEvidence: 'extend', maxExtensions: 5 }), canaryVersion: candidate, championVersion: champion });
-    const outcome = await env.run(() => result);
+    const outcome = await h.env.run(() => result);
     // MLOPS_RECORD_HISTORIES=1 refreshes the replay test's recorded history after a deliberate change.
     if (process.env.MLOPS_RECORD_HISTORIES) {
       await writeFile(path.join(import.meta.dirname, 'histories/canary-rollout-rolled-back.json'), historyToJSON(await handle.fetchHistory()));
@@ -146,7 +70,7 @@ describe('canaryRollout', () => {
     expect(outcome.result).toBe('rolled-back');
     expect(outcome.reason).toMatch(/SLA breached for .* the whole 4s window|failure budget spent in the 4s window/);
     expect(Date.now() - started).toBeGreaterThan(4000);
-    const routes = await admin.routes('breach');
+    const routes = await h.admin.routes('breach');
     expect(routes!.routes.map((r) => [r.version, r.weight])).toEqual([[champion, 100]]);
     const state = await registryState('breach');
     expect(state.champion).toBe(champion);
@@ -158,7 +82,7 @@ describe('canaryRollout', () => {
     const { champion, candidate } = await modelWithChampion('blip');
     // Failing for about 3 of the first step's 10 checks: a minority, and never a whole window.
     const { handle, result } = await rollout({ definition: definition('blip', { faults: { errorRate: 0.12, addedLatencyMs: 0, duration: '3500ms' } }, { slaWindow: '10s' }), canaryVersion: candidate, championVersion: champion });
-    const outcome = await env.run(() => result);
+    const outcome = await h.env.run(() => result);
     expect(outcome.result).toBe('promoted');
     const status = await handle.query(canaryStatusQuery);
     expect(status.analysis.history.some((h) => h.counters.fail > 0)).toBe(true);
@@ -167,7 +91,7 @@ describe('canaryRollout', () => {
   it('rolls back at once on a hard limit', async () => {
     const { champion, candidate } = await modelWithChampion('hard');
     const { handle, result } = await rollout({ definition: definition('hard', { faults: { errorRate: 0.7, addedLatencyMs: 0 } }), canaryVersion: candidate, championVersion: champion });
-    const outcome = await env.run(() => result);
+    const outcome = await h.env.run(() => result);
     expect(outcome.result).toBe('rolled-back');
     expect(outcome.reason).toMatch(/hard limit/);
     const status = await handle.query(canaryStatusQuery);
@@ -178,18 +102,18 @@ describe('canaryRollout', () => {
     const { champion, candidate } = await modelWithChampion('no-metrics');
     const blind = definition('no-metrics', { metrics: { kind: 'prometheus', url: 'http://127.0.0.1:9' } });
     const { handle, result } = await rollout({ definition: blind, canaryVersion: candidate, championVersion: champion });
-    const outcome = await env.run(() => result);
+    const outcome = await h.env.run(() => result);
     expect(outcome.result).toBe('rolled-back');
     expect(outcome.reason).toMatch(/metrics/i);
     const status = await handle.query(canaryStatusQuery);
     expect(status.analysis.checks.map((c) => c.verdict)).toEqual(['error', 'error', 'error']);
-    expect((await admin.routes('no-metrics'))!.routes.map((r) => [r.version, r.weight])).toEqual([[champion, 100]]);
+    expect((await h.admin.routes('no-metrics'))!.routes.map((r) => [r.version, r.weight])).toEqual([[champion, 100]]);
   });
 
   it('holds and alerts when there are too few samples, and promotes when a human approves', async () => {
     const { champion, candidate } = await modelWithChampion('quiet', 0);
     const { handle, result } = await rollout({ definition: definition('quiet'), canaryVersion: candidate, championVersion: champion });
-    await env.run(async () => {
+    await h.env.run(async () => {
       const held = await waitForStatus(handle, (s) => s.phase === 'holding');
       expect(held.analysis.checks.every((c) => c.verdict === 'inconclusive')).toBe(true);
       expect(held.weight).toBe(30);
@@ -203,20 +127,20 @@ describe('canaryRollout', () => {
   it('keeps monitoring a held canary: a hard limit crossed while holding rolls back without a human', async () => {
     const { champion, candidate } = await modelWithChampion('held-hard', 0);
     const { handle, result } = await rollout({ definition: definition('held-hard', { faults: { errorRate: 0.7, addedLatencyMs: 0 } }), canaryVersion: candidate, championVersion: champion });
-    await env.run(async () => {
+    await h.env.run(async () => {
       await waitForStatus(handle, (s) => s.phase === 'holding');
-      stopTraffic.push(stack.startTraffic('held-hard', 120));
+      h.startTraffic('held-hard', 120);
       const outcome = await result;
       expect(outcome).toMatchObject({ result: 'rolled-back', reason: expect.stringMatching(/^hard limit: .* \(while holding\)$/) });
     });
-    expect((await admin.routes('held-hard'))!.routes.map((r) => [r.version, r.weight])).toEqual([[champion, 100]]);
+    expect((await h.admin.routes('held-hard'))!.routes.map((r) => [r.version, r.weight])).toEqual([[champion, 100]]);
     expect((await alerts()).some((a) => a.model === 'held-hard' && a.kind === 'canary-rollback')).toBe(true);
   });
 
   it('does not roll back at once when a breach is paused and resumed: the pause is not breach time', async () => {
     const { champion, candidate } = await modelWithChampion('pause-breach');
     const { handle, result } = await rollout({ definition: definition('pause-breach', { faults: { errorRate: 0.12, addedLatencyMs: 0 } }, { slaWindow: '6s' }), canaryVersion: candidate, championVersion: champion });
-    await env.run(async () => {
+    await h.env.run(async () => {
       await waitForStatus(handle, (s) => s.analysis.counters.fail >= 2);
       await handle.signal(pauseSignal, { by: 'tester' });
       await waitForStatus(handle, (s) => s.phase === 'paused');
@@ -234,18 +158,18 @@ describe('canaryRollout', () => {
   it('aborts while analysing, rolling back at once', async () => {
     const { champion, candidate } = await modelWithChampion('abort-analysing');
     const { handle, result } = await rollout({ definition: definition('abort-analysing'), canaryVersion: candidate, championVersion: champion });
-    await env.run(async () => {
+    await h.env.run(async () => {
       await waitForStatus(handle, (s) => s.phase === 'analysing');
       await handle.signal(abortSignal, { by: 'tester' });
       expect(await result).toMatchObject({ result: 'rolled-back', reason: 'aborted by tester' });
     });
-    expect((await admin.routes('abort-analysing'))!.routes.map((r) => [r.version, r.weight])).toEqual([[champion, 100]]);
+    expect((await h.admin.routes('abort-analysing'))!.routes.map((r) => [r.version, r.weight])).toEqual([[champion, 100]]);
   });
 
   it('pauses with the window frozen, aborts while paused', async () => {
     const { champion, candidate } = await modelWithChampion('abort-paused');
     const { handle, result } = await rollout({ definition: definition('abort-paused'), canaryVersion: candidate, championVersion: champion });
-    await env.run(async () => {
+    await h.env.run(async () => {
       await waitForStatus(handle, (s) => s.phase === 'analysing' && s.analysis.checks.length >= 1);
       await handle.signal(pauseSignal, { by: 'tester' });
       const paused = await waitForStatus(handle, (s) => s.phase === 'paused');
@@ -262,7 +186,7 @@ describe('canaryRollout', () => {
   it('resumes after a pause and promotes on approve', async () => {
     const { champion, candidate } = await modelWithChampion('approve-resumed');
     const { handle, result } = await rollout({ definition: definition('approve-resumed', {}, { slaWindow: '30s' }), canaryVersion: candidate, championVersion: champion });
-    await env.run(async () => {
+    await h.env.run(async () => {
       await waitForStatus(handle, (s) => s.phase === 'analysing');
       await handle.signal(pauseSignal, {});
       await waitForStatus(handle, (s) => s.phase === 'paused');
