@@ -66,12 +66,12 @@ export function createDeployActivities(deps: ActivityDependencies) {
     },
 
     /** Metrics of the canary and the champion; unavailability is data (an `error` check), not a failure. */
-    async measureVersions(args: { deploy: DeploySection; model: string; canaryVersion: number; championVersion?: number; windowSeconds: number }): Promise<MetricsSnapshot> {
+    async measureVersions(args: { deploy: DeploySection; model: string; canaryVersion: number; championVersion?: number; windowSeconds: number; slowerThanMs?: number }): Promise<MetricsSnapshot> {
       try {
         const source = openMetricsSource(args.deploy.metrics, { url: args.deploy.gateway.url, token: secret(() => gatewayToken(args.deploy)) });
         const [canary, champion] = await Promise.all([
-          source.versionMetrics(args.model, args.canaryVersion, args.windowSeconds),
-          args.championVersion !== undefined ? source.versionMetrics(args.model, args.championVersion, args.windowSeconds) : undefined,
+          source.versionMetrics(args.model, args.canaryVersion, args.windowSeconds, { slowerThanMs: args.slowerThanMs }),
+          args.championVersion !== undefined ? source.versionMetrics(args.model, args.championVersion, args.windowSeconds, { slowerThanMs: args.slowerThanMs }) : undefined,
         ]);
         return { canary, champion };
       } catch (err) {

@@ -18,7 +18,7 @@ import {
   allHandlersFinished,
 } from '@temporalio/workflow';
 import type { DeployActivities } from '../activities/deploy-activities.js';
-import type { PipelineDefinition, DeploySection } from '../src/spec/schema.js';
+import { CanarySection, type PipelineDefinition, type DeploySection } from '../src/spec/schema.js';
 import { durationToMs } from '../src/spec/duration.js';
 import { classifyCheck } from '../src/canary/check.js';
 import { applyDecision, decide, decideWhileStopped, initialState, pauseClock, recordCheck, startStep, stepWindowMs } from '../src/canary/decide.js';
@@ -35,6 +35,16 @@ export interface CanaryRolloutInput {
   carried?: CanaryStatus;
   /** A message received before continue-as-new and not yet acted on. */
   carriedCommand?: CanaryCommand;
+}
+
+/**
+ * Runs started by an older version carry definitions without the fields added since (history
+ * keeps the input as it was): the schema's defaults fill them, and the latency test, which such a
+ * run never promised, stays off.
+ */
+function withDefaults(canary: Partial<CanarySection>): CanarySection {
+  const defaults = CanarySection.parse({});
+  return { ...defaults, latencyTest: { enabled: false, alpha: 0.01 }, ...canary, hardLimits: { ...defaults.hardLimits, ...canary.hardLimits } };
 }
 
 /** The innermost message of a failure (an ActivityFailure wraps the activity's own error). */
@@ -79,9 +89,10 @@ const rollingBack = proxyActivities<DeployActivities>({
 export async function canaryRollout(input: CanaryRolloutInput): Promise<CanaryOutcome> {
   const { definition, canaryVersion, championVersion } = input;
   const deploy = definition.deploy as DeploySection;
-  const config = deploy.canary;
+  const config = withDefaults(deploy.canary);
   const model = definition.model;
   const intervalMs = durationToMs(config.interval);
+  const latencyTest = config.latencyTest;
   // The schema keeps metricsWindow ≤ interval, so each check counts only requests no earlier one did.
   const metricsWindowSeconds = Math.max(1, Math.round(durationToMs(config.metricsWindow ?? config.interval) / 1000));
 
@@ -201,7 +212,9 @@ export async function canaryRollout(input: CanaryRolloutInput): Promise<CanaryOu
 
   /** One analysis check: the metrics of both versions over the last interval, classified. */
   async function measure() {
-    const metrics = await measuring.measureVersions({ deploy, model, canaryVersion, championVersion, windowSeconds: metricsWindowSeconds });
+    // The latency test's threshold is the champion's p99 at the previous check: fixed before this check's data.
+    const slowerThanMs = latencyTest.enabled && championVersion !== undefined ? (status.analysis.latencyThresholdMs ?? undefined) : undefined;
+    const metrics = await measuring.measureVersions({ deploy, model, canaryVersion, championVersion, windowSeconds: metricsWindowSeconds, slowerThanMs });
     return classifyCheck({
       canary: metrics.canary,
       champion: metrics.champion,
@@ -210,8 +223,10 @@ export async function canaryRollout(input: CanaryRolloutInput): Promise<CanaryOu
       errorRateTest: config.errorRateTest,
       canaryWeight: status.weight,
       unavailableReason: metrics.unavailable,
-      // The step's evidence so far: the errors-vs-champion test is anytime-valid over the whole step.
+      // The step's evidence so far: the tests against the champion are anytime-valid over the whole step.
       stepEvidence: status.analysis.evidence,
+      latencyTest,
+      stepLatencyEvidence: status.analysis.latencyEvidence,
     });
   }
 

@@ -73,6 +73,10 @@ export interface CanaryAnalysisState {
   counters: CheckCounters;
   /** Errors and requests of both versions summed over the step: the input of the Bayes factor. */
   evidence: ErrorCounts;
+  /** Slow requests (as "errors") of both versions summed over the step: the latency test's input. */
+  latencyEvidence?: ErrorCounts;
+  /** The champion's latest p99: the threshold of the next check's latency test (kept across steps). */
+  latencyThresholdMs?: number | null;
   /** The latest decision of this step; null until the first. */
   decision: Decision | null;
   /** One per finished step, oldest first. */

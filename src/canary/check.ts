@@ -10,7 +10,7 @@
  *    which a canary erring at the SLA's 1% shows with probability ~1e-4 per check.
  * 3. Fewer than minSamples requests (and always at 0) → inconclusive: never fail on too little traffic.
  * 4. An SLA bound crossed (strictly: a value equal to its bound passes), or the errors-vs-champion
- *    test decisive against the canary → fail. Accuracy is judged only from minSamples labels on.
+ *    or latency-vs-champion test decisive against the canary → fail. Accuracy is judged only from minSamples labels on.
  * 5. A p99 latency missing although requests arrived → error (the metrics are incomplete).
  * 6. Otherwise pass.
  *
@@ -20,6 +20,7 @@ import type { VersionStats } from '../serving/gateway-contract.js';
 import type { CanarySection } from '../spec/schema.js';
 import { formatNumber, formatPair } from '../evaluate/format-number.js';
 import { addErrorCounts, compareErrorRates, NO_ERROR_COUNTS, type ErrorCounts, type ErrorRateComparison } from './error-rate-test.js';
+import { compareLatency, latencyTestFailure, slowCounts, type LatencyTestConfig } from './latency-test.js';
 
 export type Verdict = 'pass' | 'fail' | 'inconclusive' | 'error';
 
@@ -37,6 +38,12 @@ export interface CheckNumbers {
   canaryShare: number | null;
   /** Of the errors-vs-champion test, over the step so far (this check included). */
   bayesFactor: number | null;
+  /** The champion's p99 in this check: the next check's latency threshold. */
+  championLatencyP99Ms?: number | null;
+  /** This check's requests slower than the threshold (latency-vs-champion test), both versions. */
+  slow?: { thresholdMs: number; canary: number; champion: number } | null;
+  /** Of the latency-vs-champion test, over the step so far (this check included). */
+  latencyBayesFactor?: number | null;
 }
 
 export interface CheckResult {
@@ -66,6 +73,10 @@ export interface CheckInput {
    * only sees one metrics window, where a doubling of a 0.1% error rate is never decisive.
    */
   stepEvidence?: ErrorCounts;
+  /** The latency-vs-champion test (latency-test.ts); off when absent. */
+  latencyTest?: LatencyTestConfig;
+  /** Slow counts of the step's earlier checks (CanaryAnalysisState.latencyEvidence). */
+  stepLatencyEvidence?: ErrorCounts;
 }
 
 const NO_NUMBERS: CheckNumbers = {
@@ -84,7 +95,14 @@ export function classifyCheck(input: CheckInput): CheckResult {
   }
 
   const comparison = input.errorRateTest.enabled ? compareWithChampion(input) : null;
-  const numbers = checkNumbers(canary, input.champion, comparison);
+  const slow = slowCounts(canary, input.champion);
+  const latencyComparison = input.latencyTest?.enabled ? compareLatency(slow, input.stepLatencyEvidence) : null;
+  const numbers: CheckNumbers = {
+    ...checkNumbers(canary, input.champion, comparison),
+    championLatencyP99Ms: finiteOrNull(input.champion?.latencyP99Ms),
+    slow: slow ? { thresholdMs: slow.thresholdMs, canary: slow.canaryErrors, champion: slow.championErrors } : null,
+    latencyBayesFactor: latencyComparison?.bayesFactor ?? null,
+  };
   const minSamples = Math.max(sla.minSamples, 1);
 
   if (canary.requests >= Math.min(hardLimits.minRequests, minSamples)) {
@@ -104,6 +122,7 @@ export function classifyCheck(input: CheckInput): CheckResult {
     ...ceiling('latency p99', numbers.latencyP99Ms, sla.latencyP99Ms.max, 'max', ' ms'),
     ...accuracyFloor(numbers, sla.accuracy?.min, minSamples),
     ...errorRateTestFailure(comparison, input),
+    ...latencyTestFailure(latencyComparison, input.latencyTest, slow?.thresholdMs ?? null),
   ];
   if (reasons.length > 0) return { verdict: 'fail', hardLimit: false, reasons, numbers };
   if (numbers.latencyP99Ms === null) {

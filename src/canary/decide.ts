@@ -51,11 +51,12 @@ export function initialState(): CanaryAnalysisState {
 
 /** A fresh step; the history of finished steps is kept. */
 export function startStep(
-  state: Pick<CanaryAnalysisState, 'history'>, stepIndex: number, weight: number, now: number, windowMs: number,
+  state: Pick<CanaryAnalysisState, 'history'> & Partial<Pick<CanaryAnalysisState, 'latencyThresholdMs'>>, stepIndex: number, weight: number, now: number, windowMs: number,
 ): CanaryAnalysisState {
   return {
     stepIndex, weight, windowStartedAt: now, windowEndsAt: now + windowMs, windowMs, extensions: 0,
-    checks: [], counters: NO_CHECKS, evidence: NO_ERROR_COUNTS, decision: null, history: state.history,
+    checks: [], counters: NO_CHECKS, evidence: NO_ERROR_COUNTS, latencyEvidence: NO_ERROR_COUNTS, latencyThresholdMs: state.latencyThresholdMs ?? null,
+    decision: null, history: state.history,
   };
 }
 
@@ -70,6 +71,10 @@ export function recordCheck(state: CanaryAnalysisState, check: CheckResult, at: 
     evidence: paired
       ? addErrorCounts(state.evidence, { canaryRequests: requests, canaryErrors: errors, championRequests, championErrors })
       : state.evidence,
+    latencyEvidence: check.numbers.slow && requests !== null && championRequests !== null
+      ? addErrorCounts(state.latencyEvidence ?? NO_ERROR_COUNTS, { canaryRequests: requests, canaryErrors: check.numbers.slow.canary, championRequests, championErrors: check.numbers.slow.champion })
+      : state.latencyEvidence,
+    latencyThresholdMs: check.numbers.championLatencyP99Ms ?? state.latencyThresholdMs ?? null,
   };
 }
 

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import type { ModelStats } from '../serving/gateway-contract.js';
 import { answersOk, bodyOrUnavailable, fetchOrUnavailable } from './fetch-or-unavailable.js';
-import { MetricsUnavailableError, type MetricsSource, type VersionMetrics } from './metrics-source.js';
+import { MetricsUnavailableError, type MetricsSource, type VersionMetrics, type VersionMetricsOptions } from './metrics-source.js';
 
 export interface GatewayMetricsOptions {
   /** Per-request timeout; the stats call is cheap, so a slow answer means trouble. */
@@ -27,6 +27,7 @@ const VersionStatsAnswer = z.object({
   labeled: z.number().nonnegative(),
   correct: z.number().nonnegative(),
   accuracy: nullableNumber,
+  slowerThan: z.object({ thresholdMs: z.number().positive(), requests: z.number().nonnegative() }).optional(),
 });
 const ModelStatsAnswer = z.object({
   model: z.string(),
@@ -45,8 +46,8 @@ export class GatewayMetricsSource implements MetricsSource {
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   }
 
-  async versionMetrics(model: string, version: number, windowSeconds: number): Promise<VersionMetrics> {
-    const stats = await this.modelStats(model, windowSeconds);
+  async versionMetrics(model: string, version: number, windowSeconds: number, options: VersionMetricsOptions = {}): Promise<VersionMetrics> {
+    const stats = await this.modelStats(model, windowSeconds, options);
     const found = stats.versions.find((entry) => entry.version === version);
     if (!found) {
       const present = stats.versions.map((entry) => entry.version).join(', ') || 'none';
@@ -56,9 +57,10 @@ export class GatewayMetricsSource implements MetricsSource {
   }
 
   /** The whole stats answer for a model (every routed version). */
-  async modelStats(model: string, windowSeconds: number): Promise<ModelStats> {
+  async modelStats(model: string, windowSeconds: number, options: VersionMetricsOptions = {}): Promise<ModelStats> {
     // Whole seconds only: a canary check every N s over N s windows then counts each request once.
-    const url = `${this.baseUrl}/admin/models/${encodeURIComponent(model)}/stats?windowSeconds=${encodeURIComponent(String(windowSeconds))}&complete=true`;
+    const slower = options.slowerThanMs !== undefined ? `&slowerThanMs=${encodeURIComponent(String(options.slowerThanMs))}` : '';
+    const url = `${this.baseUrl}/admin/models/${encodeURIComponent(model)}/stats?windowSeconds=${encodeURIComponent(String(windowSeconds))}&complete=true${slower}`;
     const response = await fetchOrUnavailable(this.backend, url, { authorization: `Bearer ${this.token}`, accept: 'application/json' }, this.timeoutMs);
     const body = await bodyOrUnavailable(this.backend, url, response);
     if (!response.ok) {

@@ -6,9 +6,14 @@ import type { VersionStats } from '../serving/gateway-contract.js';
 
 export type VersionMetrics = VersionStats;
 
+export interface VersionMetricsOptions {
+  /** Also count the requests slower than this (VersionStats.slowerThan), where the backend can. */
+  slowerThanMs?: number;
+}
+
 export interface MetricsSource {
   /** Numbers for one version of a model over the trailing window. Throws MetricsUnavailableError. */
-  versionMetrics(model: string, version: number, windowSeconds: number): Promise<VersionMetrics>;
+  versionMetrics(model: string, version: number, windowSeconds: number, options?: VersionMetricsOptions): Promise<VersionMetrics>;
   /** True when the backend answers at all. */
   isOnline(): Promise<boolean>;
 }

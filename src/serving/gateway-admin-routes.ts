@@ -14,7 +14,7 @@ import { MAX_WINDOW_SECONDS } from './window-stats.js';
 export interface AdminDependencies {
   adminToken: string;
   routes: RouteTableStore;
-  modelStats: (model: string, windowSeconds: number, completeOnly: boolean) => ModelStats;
+  modelStats: (model: string, windowSeconds: number, completeOnly: boolean, slowerThanMs?: number) => ModelStats;
 }
 
 const modelParam = z.string().regex(MODEL_NAME_PATTERN, 'expected letters, digits, ".", "_" or "-" (at most 128), starting with a letter or digit');
@@ -28,6 +28,7 @@ const weightsBody = z.object({ weights: z.record(z.string(), z.number()), ifRevi
 const statsQuery = z.object({
   windowSeconds: z.coerce.number().int().min(1).max(MAX_WINDOW_SECONDS).default(60),
   complete: z.enum(['true', 'false']).default('false'),
+  slowerThanMs: z.coerce.number().positive().finite().optional(),
 });
 
 export class AdminInputError extends Error {
@@ -74,8 +75,8 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDependencies)
 
   app.get('/admin/models/:model/stats', async (request: FastifyRequest, _reply: FastifyReply) => {
     const { model } = parse(params.model, request.params, 'path');
-    const { windowSeconds, complete } = parse(statsQuery, request.query, 'query');
-    return deps.modelStats(model, windowSeconds, complete === 'true');
+    const { windowSeconds, complete, slowerThanMs } = parse(statsQuery, request.query, 'query');
+    return deps.modelStats(model, windowSeconds, complete === 'true', slowerThanMs);
   });
 }
 

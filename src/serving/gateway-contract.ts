@@ -30,6 +30,7 @@ export interface RouteTable {
  *   PUT    /admin/models/{model}/weights  SetWeightsRequest     → RouteTable (atomic; 400 unless the weights sum to 100)
  *   GET    /admin/models/{model}/stats?windowSeconds=60         → ModelStats
  *          &complete=true: whole seconds only (the one in progress left out), ending at `asOf`
+ *          &slowerThanMs=12.5: each version also counts its requests slower than that (slowerThan)
  */
 export interface SetWeightsRequest {
   /** version → percent, for every routed version; versions left out get 0. */
@@ -52,6 +53,8 @@ export interface VersionStats {
   labeled: number;
   correct: number;
   accuracy: number | null;
+  /** Asked for with `slowerThanMs`: requests slower than that (at the latency histogram's 1% resolution). */
+  slowerThan?: { thresholdMs: number; requests: number };
 }
 
 export interface ModelStats {

@@ -77,7 +77,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   await app.register(adminRoutes, {
     adminToken: options.adminToken,
     routes,
-    modelStats: (model, windowSeconds, completeOnly) => stats.summarize(model, windowSeconds, now(), routes.get(model)?.routes.map((route) => route.version), completeOnly),
+    modelStats: (model, windowSeconds, completeOnly, slowerThanMs) =>
+      stats.summarize(model, windowSeconds, now(), routes.get(model)?.routes.map((route) => route.version), completeOnly, slowerThanMs),
   });
   app.get('/metrics', async (_request, reply) => reply.header('content-type', metrics.registry.contentType).send(await metrics.registry.metrics()));
 

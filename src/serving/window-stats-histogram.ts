@@ -17,7 +17,7 @@ export class LatencyHistogram {
   count = 0;
 
   record(valueMs: number): void {
-    const index = valueMs <= MIN_VALUE_MS ? MIN_INDEX : Math.ceil(Math.log(valueMs) / LOG_GAMMA);
+    const index = bucketIndex(valueMs);
     this.buckets.set(index, (this.buckets.get(index) ?? 0) + 1);
     this.count++;
   }
@@ -25,6 +25,18 @@ export class LatencyHistogram {
   merge(other: LatencyHistogram): void {
     for (const [index, count] of other.buckets) this.buckets.set(index, (this.buckets.get(index) ?? 0) + count);
     this.count += other.count;
+  }
+
+  /**
+   * Values in buckets above the one `thresholdMs` falls in: "slower than the threshold" at the
+   * histogram's resolution. Two versions counted this way against one threshold are counted
+   * alike, which is what a comparison of their shares needs.
+   */
+  countAbove(thresholdMs: number): number {
+    const limit = bucketIndex(thresholdMs);
+    let above = 0;
+    for (const [index, count] of this.buckets) if (index > limit) above += count;
+    return above;
   }
 
   /** Nearest-rank quantile (the ⌈q·n⌉-th smallest value), or null when empty. */
@@ -39,4 +51,8 @@ export class LatencyHistogram {
     }
     return (2 * GAMMA ** indexes[indexes.length - 1]!) / (GAMMA + 1);
   }
+}
+
+function bucketIndex(valueMs: number): number {
+  return valueMs <= MIN_VALUE_MS ? MIN_INDEX : Math.ceil(Math.log(valueMs) / LOG_GAMMA);
 }

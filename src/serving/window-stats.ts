@@ -41,7 +41,7 @@ class VersionWindow {
    * `completeOnly` leaves out the second in progress: the window is then exactly `windowSeconds`
    * whole seconds, so windows asked for every `windowSeconds` neither overlap nor read a partial slot.
    */
-  summarize(version: number, windowSeconds: number, nowMs: number, completeOnly = false): VersionStats {
+  summarize(version: number, windowSeconds: number, nowMs: number, completeOnly = false, slowerThanMs?: number): VersionStats {
     const last = Math.floor(nowMs / 1000) - (completeOnly ? 1 : 0);
     const first = last - windowSeconds + 1;
     const latency = new LatencyHistogram();
@@ -67,6 +67,7 @@ class VersionWindow {
       labeled,
       correct,
       accuracy: labeled > 0 ? correct / labeled : null,
+      ...(slowerThanMs !== undefined ? { slowerThan: { thresholdMs: slowerThanMs, requests: latency.countAbove(slowerThanMs) } } : {}),
     };
   }
 }
@@ -104,14 +105,14 @@ export class WindowStats {
   }
 
   /** Every version with a window plus `routedVersions`, in version order; nulls where nothing was seen. */
-  summarize(model: string, windowSeconds: number, nowMs: number, routedVersions: readonly number[] = [], completeOnly = false): ModelStats {
+  summarize(model: string, windowSeconds: number, nowMs: number, routedVersions: readonly number[] = [], completeOnly = false, slowerThanMs?: number): ModelStats {
     const windows = this.models.get(model) ?? new Map<number, VersionWindow>();
     const versions = [...new Set([...windows.keys(), ...routedVersions])].sort((a, b) => a - b);
     return {
       model,
       windowSeconds,
       asOf: new Date(completeOnly ? Math.floor(nowMs / 1000) * 1000 : nowMs).toISOString(),
-      versions: versions.map((version) => (windows.get(version) ?? EMPTY_WINDOW).summarize(version, windowSeconds, nowMs, completeOnly)),
+      versions: versions.map((version) => (windows.get(version) ?? EMPTY_WINDOW).summarize(version, windowSeconds, nowMs, completeOnly, slowerThanMs)),
     };
   }
 

@@ -266,6 +266,17 @@ export const CanarySection = z
         alpha: numberBetween(0.0001, 0.5).default(0.01),
       })
       .prefault({}),
+    /**
+     * Anytime-valid comparison of the canary's latency with the champion's: the share of each
+     * version's requests slower than the champion's p99 (gateway metrics only).
+     */
+    latencyTest: z
+      .strictObject({
+        enabled: z.boolean().default(true),
+        /** Roll back when the evidence for "the canary is slower" reaches 1/alpha. */
+        alpha: numberBetween(0.0001, 0.5).default(0.01),
+      })
+      .prefault({}),
     /** A window that ends without enough evidence: `hold` waits for a human, `extend` adds windows first. */
     onInsufficientEvidence: z.enum(['hold', 'extend']).default('hold'),
     maxExtensions: z.number().int().nonnegative().default(2),

@@ -69,6 +69,22 @@ describe('canaryRollout under adversity', () => {
     expect((await h.registryState('carried-approve')).champion).toBe(candidate);
   });
 
+  it('a canary slower than the champion but well under the SLA bound is rolled back by the latency comparison', async () => {
+    const { champion, candidate } = await h.modelWithChampion('slower');
+    // +25 ms on every request: the p99 stays far below the 1000 ms bound, yet nearly every canary
+    // request is slower than the champion's p99.
+    const definition = h.definition('slower', { faults: { errorRate: 0, addedLatencyMs: 25 } }, { onInsufficientEvidence: 'extend', maxExtensions: 3 });
+    const { handle, result } = await h.rollout({ definition, canaryVersion: candidate, championVersion: champion });
+    const outcome = await h.env.run(() => result);
+    expect(outcome.result).toBe('rolled-back');
+    expect(outcome.reason).toMatch(/latency vs champion: Bayes factor .* ≥ 1\/alpha 100/);
+    const status = await handle.query(canaryStatusQuery);
+    const failing = status.analysis.checks.filter((c) => c.verdict === 'fail');
+    expect(failing.length).toBeGreaterThan(0);
+    expect(failing.every((c) => c.numbers.latencyP99Ms! < 1000)).toBe(true);
+    expect(await h.weights('slower')).toEqual([[champion, 100]]);
+  });
+
   it('a worker that loses its gateway secret mid-rollout rolls back once the secret is back, alerting while it cannot', async () => {
     const { champion, candidate } = await h.modelWithChampion('lost-secret');
     process.env.MLOPS_DRILL_GATEWAY_TOKEN = GATEWAY_TOKEN;

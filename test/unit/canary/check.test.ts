@@ -89,6 +89,7 @@ describe('classifyCheck: verdicts on the canary alone', () => {
       requests: 2000, errors: 4, errorRate: 0.002, latencyP99Ms: 95, accuracy: 0.9, labeled: 10,
       championRequests: 19_000, championErrors: 19, championErrorRate: 0.001,
       canaryShare: 2000 / 21_000, bayesFactor: expect.any(Number),
+      championLatencyP99Ms: 80, slow: null, latencyBayesFactor: null,
     });
   });
 });

@@ -70,6 +70,13 @@ describe('gateway stats, feedback and metrics', () => {
     expect(second.meanScore).toBeCloseTo(0.5, 10);
     expect(version(window, 3)).toMatchObject({ requests: 4, errors: 4, errorRate: 1, meanScore: null });
 
+    // Requests slower than a threshold, counted alike for every version (the latency-vs-champion test's input).
+    const slower = (await gateway.admin('GET', '/admin/models/scored/stats?windowSeconds=60&slowerThanMs=50')).body as ModelStats;
+    expect(version(slower, 1).slowerThan).toEqual({ thresholdMs: 50, requests: 50 });
+    expect(version(slower, 2).slowerThan).toEqual({ thresholdMs: 50, requests: 0 });
+    expect(version(window, 1).slowerThan).toBeUndefined();
+    expect((await gateway.admin('GET', '/admin/models/scored/stats?slowerThanMs=-1')).body.error).toMatch(/^query\.slowerThanMs:/);
+
     clock.now += 120_000;
     const later = await stats('scored', 60);
     expect(version(later, 1)).toEqual({ version: 1, requests: 0, errors: 0, errorRate: null, latencyP50Ms: null, latencyP99Ms: null, meanScore: null, labeled: 0, correct: 0, accuracy: null });
