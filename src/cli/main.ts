@@ -127,13 +127,24 @@ program
   .option('--github-secret-env <name>', 'env var holding an X-Hub-Signature-256 secret (off unless given)')
   .action(async (opts) => exit(await (await import('./commands/api.js')).apiCommand(opts)));
 
-program
-  .command('drift')
-  .description('drift monitoring')
+const drift = program.command('drift').description('drift monitoring');
+drift
   .command('check <file>')
   .description('run driftMonitor now for the window ending now; prints the verdict and the report')
   .option('--follow', 'follow the retraining run it starts, if any')
   .action(async (file: string, opts: { follow?: boolean }) => exit(await (await import('./commands/drift.js')).driftCheckCommand(file, { follow: Boolean(opts.follow) })));
+drift
+  .command('compare')
+  .description('drift between two CSV/Parquet files with the drift monitor\'s engine; exit 0 no drift, 1 drift, 2 error')
+  .requiredOption('--reference <file|model@version>', 'reference data file, or a registered version\'s reference profile')
+  .requiredOption('--current <file>', 'current data file')
+  .option('--columns <a,b,...>', 'columns to compare (default: every column both sides have)')
+  .option('--method <test>', 'force a test for every column (ks, chisquare, z, wasserstein, jensenshannon, psi, kl, psi_reference_quantiles)')
+  .option('--threshold <x>', 'p-value or distance threshold (default: the test\'s own)')
+  .option('--pipeline <file>', 'take the registry and monitor.drift options from this definition')
+  .option('--html <file>', 'write the HTML report')
+  .option('--json <file>', 'write the JSON report')
+  .action(async (opts) => exit(await (await import('./commands/drift-compare.js')).driftCompareCommand(opts)));
 
 const schedule = program.command('schedule').description('the Temporal Schedules a definition asks for (drift checks, periodic retraining)');
 schedule
