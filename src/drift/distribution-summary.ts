@@ -4,7 +4,7 @@
  */
 import { linspace } from './binned-statistics.js';
 import { countsOf } from './categorical-column-profile.js';
-import type { DistributionSummary } from './drift-report.js';
+import type { DistributionSummary, HistogramClip } from './drift-report.js';
 import type { NumericDistribution } from './numeric-distribution.js';
 import { populationStd, type CategoricalColumnProfile, type NumericColumnProfile } from './profile.js';
 
@@ -42,15 +42,51 @@ export function numericSummaries(
     return { reference: { ...numericFields(reference.column), histogram: histogram(reference) }, current: { ...numericFields(current.column), histogram: histogram(current) } };
   }
   const filled = sides.filter((side) => side.column.count > 0);
-  let low = Math.min(...filled.map((side) => side.column.min));
-  let high = Math.max(...filled.map((side) => side.column.max));
+  const min = Math.min(...filled.map((side) => side.column.min));
+  const max = Math.max(...filled.map((side) => side.column.max));
+  let [low, high] = [min, max];
   if (low === high) [low, high] = [low - 0.5, high + 0.5];
-  const edges = filled.length > 0 ? linspace(low, high, bins + 1) : [];
-  const histogram = (side: typeof reference) => ({
-    edges,
-    shares: edges.length > 0 ? side.distribution.binCounts(edges).map((n) => share(side, n)) : [],
-  });
+  const tails = filled.length > 0 ? longTails(filled.map((side) => side.distribution), min, max) : {};
+  const [from, to] = [tails.low ?? low, tails.high ?? high];
+  const logScale = filled.length > 0 && skewedNonNegative(filled.map((side) => side.distribution), from, to);
+  const edges = filled.length === 0 ? [] : logScale ? linspace(Math.log1p(from), Math.log1p(to), bins + 1).map(Math.expm1) : linspace(from, to, bins + 1);
+  if (logScale) [edges[0], edges[edges.length - 1]] = [from, to];
+  const histogram = (side: typeof reference): DistributionSummary['histogram'] => {
+    if (edges.length === 0) return { edges, shares: [] };
+    const clip: HistogramClip = {};
+    if (tails.low !== undefined) clip.low = { at: tails.low, belowShare: share(side, side.distribution.countBelow(tails.low)), min };
+    if (tails.high !== undefined) clip.high = { at: tails.high, aboveShare: share(side, side.column.count - side.distribution.countAtMost(tails.high)), max };
+    return {
+      edges,
+      shares: side.distribution.binCounts(edges).map((n) => share(side, n)),
+      ...(tails.low !== undefined || tails.high !== undefined ? { clip } : {}),
+      ...(logScale ? { scale: 'log1p' as const } : {}),
+    };
+  };
   return { reference: { ...numericFields(reference.column), histogram: histogram(reference) }, current: { ...numericFields(current.column), histogram: histogram(current) } };
+}
+
+/** Non-negative, and half the rows within the first tenth of the axis: a linear axis would show one bar. */
+function skewedNonNegative(distributions: readonly NumericDistribution[], from: number, to: number): boolean {
+  if (!(from >= 0 && to > from)) return false;
+  const median = Math.max(...distributions.map((d) => d.quantile(0.5)));
+  return median - from < (to - from) / 10;
+}
+
+/**
+ * Where to clip the chart's axis: at the combined 99th (1st) percentile when the values beyond it
+ * stretch the axis more than twice the span of the other 98% — one outlier at 10× the usual
+ * values would otherwise put every other row in the first bin.
+ */
+export function longTails(distributions: readonly NumericDistribution[], min: number, max: number): { low?: number; high?: number } {
+  const p01 = Math.min(...distributions.map((d) => d.quantile(0.01)));
+  const p99 = Math.max(...distributions.map((d) => d.quantile(0.99)));
+  const body = p99 - p01;
+  if (!(body > 0) || !Number.isFinite(body)) return {};
+  return {
+    ...(p01 - min > 2 * body ? { low: p01 } : {}),
+    ...(max - p99 > 2 * body ? { high: p99 } : {}),
+  };
 }
 
 /** The `limit` categories with the largest combined share, the rest pooled as "(other)". */

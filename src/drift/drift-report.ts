@@ -17,8 +17,24 @@ export interface DistributionSummary {
   std?: number;
   min?: number;
   max?: number;
-  /** Histogram for charts: numeric → `edges` (length shares + 1); categorical → `categories`. */
-  histogram: { edges?: number[]; categories?: string[]; shares: number[] };
+  /**
+   * Histogram for charts: numeric → `edges` (length shares + 1), or `categories` (the values) when
+   * both sides have at most 20 distinct values; categorical → `categories`.
+   */
+  histogram: { edges?: number[]; categories?: string[]; shares: number[]; clip?: HistogramClip; scale?: 'log1p' };
+}
+
+/**
+ * A long-tailed column's edges stop at the combined 1st / 99th percentile, so its outliers do not
+ * squash every other bin into one; the rows beyond are counted here, up to the real min / max.
+ * A skewed non-negative column whose body still sits in the first bins gets `scale: 'log1p'`:
+ * edges equally spaced in log(1 + x), drawn on a log axis.
+ */
+export interface HistogramClip {
+  /** Edges start here (the 1st percentile); `belowShare` of the rows lie below, down to `min`. */
+  low?: { at: number; belowShare: number; min: number };
+  /** Edges stop here (the 99th percentile); `aboveShare` of the rows lie above, up to `max`. */
+  high?: { at: number; aboveShare: number; max: number };
 }
 
 export interface ColumnDrift {

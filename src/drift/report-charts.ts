@@ -18,6 +18,9 @@ export interface ColumnChart {
 }
 
 export function columnChart(column: ColumnDrift): ColumnChart {
+  // A numeric column with few values (a flag, a small count) is summarised per value: one bar each.
+  const perValue = column.kind === 'numeric' && (column.reference.histogram.categories !== undefined || column.current.histogram.categories !== undefined);
+  if (perValue) return categoricalBars(column, { inValueOrder: true });
   return column.kind === 'numeric' ? { svg: numericHistogram(column), more: '' } : categoricalBars(column);
 }
 
@@ -54,15 +57,23 @@ function numericHistogram(column: ColumnDrift): string {
   let low = Math.min(...all.map((bin) => bin.low));
   let high = Math.max(...all.map((bin) => bin.high));
   if (!(high > low)) [low, high] = [low - 0.5, high + 0.5];
+  const clip = column.reference.histogram.clip ?? column.current.histogram.clip;
+  const logAxis = (column.reference.histogram.scale ?? column.current.histogram.scale) === 'log1p' && low >= 0;
+  const f = logAxis ? Math.log1p : (value: number) => value;
   // Shared bins compare shares directly; different bins compare densities (share per unit of x).
   const byShare = reference.length === 0 || current.length === 0 || sameEdges(reference, current);
   const height = (bin: Bin): number => (byShare ? bin.share : bin.share / Math.max(bin.high - bin.low, Number.MIN_VALUE));
-  const yTicks = niceTicks(0, Math.max(...all.map(height), byShare ? 0.01 : Number.MIN_VALUE), 4);
+  const tailShares = byShare
+    ? [column.reference, column.current].flatMap((side) => [side.histogram.clip?.low?.belowShare ?? 0, side.histogram.clip?.high?.aboveShare ?? 0])
+    : [];
+  const yTicks = niceTicks(0, Math.max(...all.map(height), ...tailShares, byShare ? 0.01 : Number.MIN_VALUE), 4);
   const yMax = yTicks[yTicks.length - 1]!;
 
-  const plot = { left: 48, right: WIDTH - 12, top: 12, bottom: 172 };
-  const chartHeight = 200;
-  const x = (value: number): number => plot.left + ((value - low) / (high - low)) * (plot.right - plot.left);
+  // Room at either end for the rows beyond a clipped axis (one bar each, drawn by share).
+  const tail = 30;
+  const plot = { left: 48 + (clip?.low ? tail : 0), right: WIDTH - 12 - (clip?.high ? tail : 0), top: 12, bottom: 172 };
+  const chartHeight = clip || logAxis ? 214 : 200;
+  const x = (value: number): number => plot.left + ((f(value) - f(low)) / (f(high) - f(low))) * (plot.right - plot.left);
   const y = (value: number): number => plot.bottom - (value / yMax) * (plot.bottom - plot.top);
 
   const bars = (bins: Bin[], side: 'reference' | 'current'): string =>
@@ -82,17 +93,39 @@ function numericHistogram(column: ColumnDrift): string {
   const yAxis = yTicks
     .map((tick) => `<line class="grid" x1="${plot.left}" x2="${plot.right}" y1="${r(y(tick))}" y2="${r(y(tick))}"/><text class="tick" x="${plot.left - 6}" y="${r(y(tick) + 4)}" text-anchor="end">${escapeHtml(yFormat(tick))}</text>`)
     .join('');
-  const xAxis = niceTicks(low, high, 5)
+  const xAxis = (logAxis ? logTicks(low, high) : niceTicks(low, high, 5))
     .filter((tick) => tick >= low && tick <= high)
     .map((tick) => `<line class="axis" x1="${r(x(tick))}" x2="${r(x(tick))}" y1="${plot.bottom}" y2="${plot.bottom + 4}"/><text class="tick" x="${r(x(tick))}" y="${plot.bottom + 17}" text-anchor="middle">${escapeHtml(formatNumber(tick))}</text>`)
     .join('');
-  const label = `Histogram of ${column.column}: reference and current ${byShare ? 'share of rows' : 'density'} per bin`;
+  const tailBars = (side: 'reference' | 'current', offset: number): string => {
+    const sideClip = column[side].histogram.clip;
+    const bar = (share: number | undefined, x0: number, what: string): string => {
+      if (!share || !byShare) return '';
+      const top = y(share);
+      const barHeight = Math.max(plot.bottom - top, 1);
+      return `<rect class="bar bar-${side} bar-tail" x="${r(x0 + offset)}" y="${r(plot.bottom - barHeight)}" width="${r(tail / 2 - 2)}" height="${r(barHeight)}"><title>${escapeHtml(`${side}: ${formatShare(share)} of rows ${what}`)}</title></rect>`;
+    };
+    return (
+      bar(sideClip?.low?.belowShare, plot.left - tail + 2, `below ${formatNumber(clip?.low?.at ?? low)} (down to ${formatNumber(clip?.low?.min ?? low)})`) +
+      bar(sideClip?.high?.aboveShare, plot.right + 2, `above ${formatNumber(clip?.high?.at ?? high)} (up to ${formatNumber(clip?.high?.max ?? high)})`)
+    );
+  };
+  const tailLabels =
+    (clip?.low ? `<text class="tick" x="${r(plot.left - tail / 2)}" y="${plot.bottom + 17}" text-anchor="middle">&lt;</text>` : '') +
+    (clip?.high ? `<text class="tick" x="${r(plot.right + tail / 2)}" y="${plot.bottom + 17}" text-anchor="middle">&gt;</text>` : '');
+  const clipNote = [
+    logAxis ? 'log axis' : '',
+    clip?.low ? `clipped at p1 = ${formatNumber(clip.low.at)} (end bar: the rest down to ${formatNumber(clip.low.min)})` : '',
+    clip?.high ? `clipped at p99 = ${formatNumber(clip.high.at)} (end bar: the rest up to ${formatNumber(clip.high.max)})` : '',
+  ].filter(Boolean).join('; ');
+  const label = `Histogram of ${column.column}: reference and current ${byShare ? 'share of rows' : 'density'} per bin${clipNote ? `; ${clipNote}` : ''}`;
   return (
     `<svg class="chart chart-numeric" viewBox="0 0 ${WIDTH} ${chartHeight}" role="img" aria-label="${escapeHtml(label)}">` +
     `<g>${yAxis}</g>` +
-    `<g class="bars">${bars(reference, 'reference')}${bars(current, 'current')}</g>` +
+    `<g class="bars">${bars(reference, 'reference')}${bars(current, 'current')}${tailBars('reference', 0)}${tailBars('current', tail / 2)}</g>` +
     `<line class="axis" x1="${plot.left}" x2="${plot.right}" y1="${plot.bottom}" y2="${plot.bottom}"/>` +
-    `<g>${xAxis}</g>` +
+    `<g>${xAxis}${tailLabels}</g>` +
+    (clipNote ? `<text class="tick chart-clip-note" x="8" y="${chartHeight - 4}">${escapeHtml(clipNote)}</text>` : '') +
     (byShare ? '' : `<text class="tick" x="${plot.right}" y="${plot.top - 2}" text-anchor="end">density (bins differ)</text>`) +
     `</svg>`
   );
@@ -131,10 +164,13 @@ export function chooseCategoriesToDraw(all: CategoryShares[], limit = MAX_CATEGO
   return { drawn: all.filter((c) => chosen.has(c)).sort(largestFirst), rest: all.filter((c) => !chosen.has(c)).sort(largestFirst) };
 }
 
-function categoricalBars(column: ColumnDrift): ColumnChart {
+function categoricalBars(column: ColumnDrift, options: { inValueOrder?: boolean } = {}): ColumnChart {
   const all = categoryShares(column);
   if (all.length === 0) return { svg: emptyChart('No categories in either summary'), more: '' };
-  const { drawn, rest } = chooseCategoriesToDraw(all);
+  const chosen = chooseCategoriesToDraw(all);
+  // Values of a numeric column read best in their own order (0, 1, 2, …), not by size.
+  const drawn = options.inValueOrder ? [...chosen.drawn].sort((a, b) => Number(a.category) - Number(b.category)) : chosen.drawn;
+  const rest = chosen.rest;
 
   const rowHeight = 26;
   const top = 6;
@@ -205,6 +241,15 @@ export function niceTicks(low: number, high: number, count: number): number[] {
   }
   // Keep [low..high] covered: the first tick at or below low, the last at or above high.
   return ticks.filter((tick, index) => index === ticks.length - 1 || ticks[index + 1]! > low);
+}
+
+/** 0, 1, 2, 5, 10, 20, 50, … within [low, high], thinned to at most 7 for a log(1 + x) axis. */
+function logTicks(low: number, high: number): number[] {
+  const ticks: number[] = [];
+  for (let power = 1; power <= high * 10 && ticks.length < 60; power *= 10) for (const m of [1, 2, 5]) ticks.push(m * power);
+  const inside = [0, ...ticks].filter((tick) => tick >= low && tick <= high);
+  const step = Math.ceil(inside.length / 7);
+  return inside.filter((_, index) => index % step === 0);
 }
 
 function r(value: number): string {

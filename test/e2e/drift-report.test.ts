@@ -15,6 +15,9 @@ import { renderDriftReportHtml, writeDriftReport } from '../../src/drift/report-
 import { MAX_CATEGORIES_DRAWN, categoryShares, chooseCategoriesToDraw } from '../../src/drift/report-charts.js';
 import { CHROMIUM_PATH, chromiumAvailable, launchChromium } from '../support/browser-web-ui.js';
 import { HOSTILE_MARKUP, fraudDriftReport, hostileDriftReport, largeDriftReport } from '../support/drift-report-fixtures.js';
+import { generateFraudTable } from '../../src/data/generate.js';
+import { compareProfiles } from '../../src/drift/compare.js';
+import { profileFromTable } from '../../src/drift/window-profile.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const SCREENSHOTS = path.join(root, process.env.MLOPS_UPDATE_SCREENSHOTS ? 'docs/screenshots' : '.data/screenshots');
@@ -191,6 +194,36 @@ describe.skipIf(!haveChromium)('drift report in headless Chromium', () => {
 
     const file = await screenshot('drift-report.png', true);
     expect((await stat(file)).size).toBeGreaterThan(50_000);
+  });
+
+  it('draws every column of a report the engine made from the demo\'s data: flags and small counts as bars per value, a long tail with a clipped axis', async () => {
+    // The demo's day 4: its fraud data, and the same generator with drift (what the monitor compares).
+    const reference = generateFraudTable({ rows: 30_000, seed: 7 }).table;
+    const current = generateFraudTable({ rows: 20_000, seed: 8, drift: 1 }).table;
+    const features = reference.columns.map((c) => c.name).filter((name) => name !== 'transaction_id' && name !== 'is_fraud');
+    const report = compareProfiles(profileFromTable(reference, features), profileFromTable(current, features), {
+      model: 'fraud-detector', version: 2, window: { from: '2026-12-03T00:00:00.000Z', to: '2026-12-04T00:00:00.000Z' },
+    });
+    await open(report, 'drift-report-demo');
+    await expect(page.locator('article.chart-card').count()).resolves.toBe(features.length);
+    await expect(page.locator('svg.chart-empty').count(), 'no column without a chart').resolves.toBe(0);
+    for (const column of features) await expectChartWithBars(page.getByRole('article', { name: `Chart of ${column}`, exact: true }), column);
+    // A flag and a small count: one pair of bars per value, in value order.
+    const flag = page.getByRole('article', { name: 'Chart of card_present' });
+    await expect(flag.locator('text.category-label title').allTextContents()).resolves.toEqual(['0', '1']);
+    const counts = await page.getByRole('article', { name: 'Chart of num_tx_last_24h' }).locator('text.category-label title').allTextContents();
+    expect(counts.map(Number)).toEqual([...counts.map(Number)].sort((a, b) => a - b));
+    expect(counts.length).toBeGreaterThan(3);
+    // A long tail: the axis stops at the 99th percentile and says so; the end bar holds the rest.
+    const tail = report.columns.find((c) => c.column === 'distance_from_home_km')!;
+    expect(tail.reference.histogram.clip?.high).toBeDefined();
+    const tailChart = page.getByRole('article', { name: 'Chart of distance_from_home_km' });
+    await expect(tailChart.locator('text.chart-clip-note').textContent()).resolves.toMatch(/^(log axis; )?clipped at p99 = .+ \(end bar: the rest up to .+\)$/);
+    await expect(tailChart.locator('rect.bar-tail').count()).resolves.toBeGreaterThan(0);
+    // Most bins are visible: the outliers no longer squash the body into one bar.
+    await expect(tailChart.locator('rect.bar-reference:not(.bar-tail)').count()).resolves.toBeGreaterThan(8);
+    expect(blocked).toEqual([]);
+    await screenshot('drift-report-demo.png', true);
   });
 
   it('renders hostile names as text: no element, attribute or script comes from the data', async () => {
