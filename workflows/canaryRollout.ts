@@ -16,6 +16,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
   allHandlersFinished,
+  patched,
 } from '@temporalio/workflow';
 import type { DeployActivities } from '../activities/deploy-activities.js';
 import { CanarySection, type PipelineDefinition, type DeploySection } from '../src/spec/schema.js';
@@ -93,6 +94,8 @@ export async function canaryRollout(input: CanaryRolloutInput): Promise<CanaryOu
   const model = definition.model;
   const intervalMs = durationToMs(config.interval);
   const latencyTest = config.latencyTest;
+  // Rollouts started before decisive evidence and early budgets existed replay the decisions they made.
+  const decideConfig = { ...config, stopEarly: patched('canary-stop-early') };
   // The schema keeps metricsWindow ≤ interval, so each check counts only requests no earlier one did.
   const metricsWindowSeconds = Math.max(1, Math.round(durationToMs(config.metricsWindow ?? config.interval) / 1000));
 
@@ -169,7 +172,7 @@ export async function canaryRollout(input: CanaryRolloutInput): Promise<CanaryOu
         const check = await measure();
         const now = Date.now();
         status.analysis = recordCheck(status.analysis, check, now);
-        const decision = decide(status.analysis, now, config);
+        const decision = decide(status.analysis, now, decideConfig);
         status.analysis = applyDecision(status.analysis, decision, now);
         nextCheckAt = now + intervalMs;
 

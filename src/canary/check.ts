@@ -50,6 +50,11 @@ export interface CheckResult {
   verdict: Verdict;
   /** A hard limit was crossed: roll back at once. Implies verdict 'fail'. */
   hardLimit: boolean;
+  /**
+   * An anytime-valid comparison with the champion (errors or latency) reached 1/alpha against the
+   * canary: the evidence is decisive, and stopping at the first crossing keeps its error rate ≤ alpha.
+   */
+  decisive?: boolean;
   /** Why the verdict is not a plain pass, e.g. 'error rate 0.034 > max 0.01'. */
   reasons: string[];
   numbers: CheckNumbers;
@@ -117,14 +122,17 @@ export function classifyCheck(input: CheckInput): CheckResult {
     return { verdict: 'inconclusive', hardLimit: false, reasons: [`${formatNumber(canary.requests)} requests < minSamples ${sla.minSamples}`], numbers };
   }
 
+  const versusChampion = [
+    ...errorRateTestFailure(comparison, input),
+    ...latencyTestFailure(latencyComparison, input.latencyTest, slow?.thresholdMs ?? null),
+  ];
   const reasons = [
     ...ceiling('error rate', numbers.errorRate, sla.errorRate.max, 'max'),
     ...ceiling('latency p99', numbers.latencyP99Ms, sla.latencyP99Ms.max, 'max', ' ms'),
     ...accuracyFloor(numbers, sla.accuracy?.min, minSamples),
-    ...errorRateTestFailure(comparison, input),
-    ...latencyTestFailure(latencyComparison, input.latencyTest, slow?.thresholdMs ?? null),
+    ...versusChampion,
   ];
-  if (reasons.length > 0) return { verdict: 'fail', hardLimit: false, reasons, numbers };
+  if (reasons.length > 0) return { verdict: 'fail', hardLimit: false, ...(versusChampion.length > 0 ? { decisive: true } : {}), reasons, numbers };
   if (numbers.latencyP99Ms === null) {
     return { verdict: 'error', hardLimit: false, reasons: [`latency p99 missing for ${formatNumber(canary.requests)} requests`], numbers };
   }

@@ -12,7 +12,11 @@
  * match wins:
  * 1. a check of this step crossed a hard limit → rollback;
  * 2. consecutiveErrorLimit checks in a row without metrics → rollback (fail-safe);
- * 3. more failing checks in the step than `failureLimit` (when set; Argo's meaning) → rollback;
+ * 3. the latest check's anytime-valid test against the champion (errors or latency) is decisive →
+ *    rollback: the tests are valid at any stopping time, so waiting for the window adds nothing;
+ * 3b. more failing checks in the step than `failureLimit` (when set; Argo's meaning), or more than
+ *    `maxFailureShare` of all the checks the window can hold → rollback: the budget is spent
+ *    whatever the rest of the window brings;
  * 4. a run of failing checks spanning the whole window → rollback. A failing check stands for the
  *    interval before it, so a run spans lastFailAt − firstFailAt + interval; paused time is
  *    taken out (pauseClock);
@@ -37,7 +41,13 @@ import {
   type CanaryAnalysisState, type CheckCounters, type Decision, type RecordedCheck, type StepSummary,
 } from './analysis-state.js';
 
-export type DecideConfig = Pick<CanarySection, 'consecutiveErrorLimit' | 'onInsufficientEvidence' | 'maxExtensions' | 'failureLimit' | 'maxFailureShare' | 'minChecksWithEvidence' | 'interval'>;
+export type DecideConfig = Pick<CanarySection, 'consecutiveErrorLimit' | 'onInsufficientEvidence' | 'maxExtensions' | 'failureLimit' | 'maxFailureShare' | 'minChecksWithEvidence' | 'interval'> & {
+  /**
+   * Rules 3 and 3b (decisive evidence, a budget spent before the window ends); default on. Off only
+   * for rollouts started before they existed, which must replay the decisions they made.
+   */
+  stopEarly?: boolean;
+};
 
 /** The SLA window of a step: its own `slaWindow`, else the section's. */
 export function stepWindowMs(canary: Pick<CanarySection, 'steps' | 'slaWindow'>, stepIndex: number): number {
@@ -98,9 +108,14 @@ export function breachDuration(counters: CheckCounters, intervalMs: number): num
 }
 
 /** The step's failure budget is spent: more failing checks than failureLimit, or (once the window is over) too large a failing share. */
-function spentBudget(state: CanaryAnalysisState, config: DecideConfig, windowOver: boolean): string | null {
+function spentBudget(state: CanaryAnalysisState, config: DecideConfig, windowOver: boolean, early = false): string | null {
   const { pass, fail } = state.counters;
   if (config.failureLimit !== undefined && fail > config.failureLimit) return `${fail} failing checks > failureLimit ${config.failureLimit}`;
+  // More failures than the share allows of every check the window can hold: spent, whatever comes next.
+  const capacity = Math.floor((state.windowEndsAt - state.windowStartedAt) / durationToMs(config.interval));
+  if (early && !windowOver && capacity > 0 && fail >= config.minChecksWithEvidence && fail > config.maxFailureShare * capacity) {
+    return `${fail} failing checks > maxFailureShare ${config.maxFailureShare} of the ${capacity} checks the window holds`;
+  }
   const withEvidence = pass + fail;
   if (windowOver && withEvidence >= config.minChecksWithEvidence && fail / withEvidence > config.maxFailureShare) {
     return `${fail} of ${withEvidence} checks with evidence failed (maxFailureShare ${config.maxFailureShare})`;
@@ -132,8 +147,11 @@ export function decide(state: CanaryAnalysisState, now: number, config: DecideCo
       reason: `fail-safe: no metrics for ${counters.consecutiveError} checks in a row (consecutiveErrorLimit ${config.consecutiveErrorLimit})`,
     };
   }
+  const stopEarly = config.stopEarly ?? true;
+  const latest = state.checks.at(-1);
+  if (stopEarly && latest?.decisive) return { action: 'rollback', reason: `decisive evidence against the canary: ${latest.reasons.filter((r) => r.includes('vs champion')).join('; ')}` };
   const windowOver = now >= state.windowEndsAt;
-  const countLimit = config.failureLimit !== undefined && counters.fail > config.failureLimit ? spentBudget(state, config, false) : null;
+  const countLimit = spentBudget(state, config, stopEarly && windowOver, stopEarly);
   if (countLimit) return { action: 'rollback', reason: `failure budget spent in the ${formatDuration(windowMs)} window: ${countLimit}; ${latestReasons(state, (check) => check.verdict === 'fail')}` };
   const breachFor = breachDuration(counters, durationToMs(config.interval));
   if (breachFor !== null && breachFor >= windowMs) {

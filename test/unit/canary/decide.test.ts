@@ -14,6 +14,8 @@ const START = 1_700_000_000_000;
 const defaults = CanarySection.parse({});
 const hold: DecideConfig = { ...defaults, consecutiveErrorLimit: 4, onInsufficientEvidence: 'hold', maxExtensions: 2 };
 const extend: DecideConfig = { ...hold, onInsufficientEvidence: 'extend' };
+/** The breach rules alone: a failure share of 1 is never exceeded, so the budget never trips. */
+const breachOnly: DecideConfig = { ...hold, maxFailureShare: 1 };
 
 const NUMBERS = {
   requests: 1000, errors: 2, errorRate: 0.002, latencyP99Ms: 80, accuracy: null, labeled: 0,
@@ -57,11 +59,14 @@ describe('decide', () => {
     { name: 'a quiet last minute after passes', checks: 'PPPPP PPPPP PPPPI', now: 15, action: 'advance' },
     // a breach shorter than the window never rolls back
     { name: 'a 5-minute breach that cleared', checks: 'PPPPP FFFFF PPPPP', now: 15, action: 'advance' },
-    { name: 'a breach of 14 failing checks before the window ends', checks: 'FFFFF FFFFF FFFF', now: 14, action: 'continue', reason: 'window ends in 1m; 0 passed, 14 failed, 0 inconclusive, 0 without metrics; failing for 14m of 15m' },
+    { name: 'a breach of 14 failing checks before the window ends', checks: 'FFFFF FFFFF FFFF', now: 14, action: 'continue', config: breachOnly, reason: 'window ends in 1m; 0 passed, 14 failed, 0 inconclusive, 0 without metrics; failing for 14m of 15m' },
     // a breach lasting the whole window rolls back at the check that completes it (each failing check stands for its interval)
-    { name: 'a breach lasting the whole window', checks: 'FFFFF FFFFF FFFFF', now: 15, action: 'rollback', reason: 'SLA breached for 15m, the whole 15m window: error rate 0.034 > max 0.01' },
-    { name: 'a breach with quiet minutes inside it', checks: 'FIFIF IFIFI FIFIF F', now: 16, action: 'rollback' },
-    { name: 'a breach with metrics gaps inside it', checks: 'FFEFF EFFFE FFFEF F', now: 16, action: 'rollback' },
+    { name: 'a breach lasting the whole window', checks: 'FFFFF FFFFF FFFFF', now: 15, action: 'rollback', config: breachOnly, reason: 'SLA breached for 15m, the whole 15m window: error rate 0.034 > max 0.01' },
+    { name: 'a breach with quiet minutes inside it', checks: 'FIFIF IFIFI FIFIF F', now: 16, action: 'rollback', config: breachOnly },
+    { name: 'a breach with metrics gaps inside it', checks: 'FFEFF EFFFE FFFEF F', now: 16, action: 'rollback', config: breachOnly },
+    // the budget is spent before the window ends once more checks failed than the share allows of all it can hold
+    { name: '8 failing checks of the 15 a window holds', checks: 'FFFFF FFF', now: 8, action: 'rollback', reason: 'failure budget spent in the 15m window: 8 failing checks > maxFailureShare 0.5 of the 15 checks the window holds; error rate 0.034 > max 0.01' },
+    { name: '7 failing checks of the 15 a window holds', checks: 'FFFFF FF', now: 7, action: 'continue' },
     // inconclusive checks neither extend nor clear a breach: thin traffic is not evidence
     { name: 'one failing check, then only inconclusive ones', checks: 'FIIII IIIII IIIII I', now: 16, action: 'hold' },
     // a pass does not reset the failure budget: a flapping canary rolls back when the window ends
@@ -69,8 +74,8 @@ describe('decide', () => {
     // breach at the window's end
     { name: 'a breach at the window end', checks: 'PPPPP PPPPP FFFFF', now: 15, action: 'continue' },
     { name: 'a breach at the window end that clears', checks: 'PPPPP PPPPP FFFFF P', now: 16, action: 'advance' },
-    { name: 'a breach at the window end lasting 5 more minutes', checks: 'PPPPP PPPPP FFFFF FFFFF', now: 20, action: 'continue' },
-    { name: 'a breach at the window end lasting the window', checks: 'PPPPP PPPPP FFFFF FFFFF FFFFF', now: 25, action: 'rollback', reason: 'SLA breached for 15m, the whole 15m window: error rate 0.034 > max 0.01' },
+    { name: 'a breach at the window end lasting 5 more minutes', checks: 'PPPPP PPPPP FFFFF FFFFF', now: 20, action: 'continue', config: breachOnly },
+    { name: 'a breach at the window end lasting the window', checks: 'PPPPP PPPPP FFFFF FFFFF FFFFF', now: 25, action: 'rollback', config: breachOnly, reason: 'SLA breached for 15m, the whole 15m window: error rate 0.034 > max 0.01' },
     // hard limit: at once, even before the window ends
     { name: 'a hard limit', checks: 'PPH', now: 3, action: 'rollback', reason: 'hard limit: error rate 0.3 > hard limit 0.2' },
     { name: 'a hard limit followed by passes', checks: 'HPP', now: 3, action: 'rollback' },
@@ -248,13 +253,13 @@ describe('the analysis end to end: classifyCheck → recordCheck → decide, one
     expect(state.checks.at(-1)!.numbers.bayesFactor! / reference.bayesFactor).toBeCloseTo(1, 8);
   });
 
-  it('rolls back the same doubling at 5% of 1,000 req/s when the first window ends: its failure budget is spent', () => {
+  it('rolls back the same doubling at 5% of 1,000 req/s at the first decisive check: the test is valid at any stopping time', () => {
     const { state, decisions, last } = runStep(() => ({ canary: version(2, 3000, 6), champion: version(1, 57_000, 57) }), 40);
     const firstFail = state.checks.find((c) => c.verdict === 'fail')!;
     expect(firstFail.at).toBe(at(7)); // BF ≥ 100 from minute 7 (fixture: 74 at 6, 199 at 7)
-    expect(decisions.find((d) => d.minute === 14)).toMatchObject({ action: 'continue' });
-    expect(last).toMatchObject({ minute: 15, action: 'rollback' });
-    expect(last.reason).toMatch(/^failure budget spent in the 15m window: 9 of 15 checks with evidence failed \(maxFailureShare 0.5\); errors vs champion: Bayes factor/);
+    expect(decisions.find((d) => d.minute === 6)).toMatchObject({ action: 'continue' });
+    expect(last).toMatchObject({ minute: 7, action: 'rollback' });
+    expect(last.reason).toMatch(/^decisive evidence against the canary: errors vs champion: Bayes factor 199 ≥ 1\/alpha 100/);
   });
 
   it('rolls back at once on a hard limit and after 4 checks without metrics', () => {
