@@ -109,12 +109,26 @@ export class LocalDeployTarget implements DeployTarget {
     });
     child.unref();
     await log.close();
-    const url = await waitForReadyLine(logPath, child.pid!, this.options.readyTimeoutMs ?? 60_000);
-    const deployment: LocalDeployment = { pid: child.pid!, url, startedAt: new Date().toISOString(), faults: deployOptions.faults };
+    // Recorded before it is ready: a retry after a timeout or a worker crash finds this process
+    // (alive, not ready) and stops it, instead of leaving it running unrecorded beside a new one.
+    const starting: LocalDeployment = { pid: child.pid!, url: '', startedAt: new Date().toISOString(), faults: deployOptions.faults };
+    await this.writeDeployment(dir, starting);
+    let url: string;
+    try {
+      url = await waitForReadyLine(logPath, child.pid!, this.options.readyTimeoutMs ?? 60_000);
+    } catch (err) {
+      if (isAlive(child.pid!)) process.kill(child.pid!, 'SIGKILL');
+      throw err;
+    }
+    const deployment: LocalDeployment = { ...starting, url };
+    await this.writeDeployment(dir, deployment);
+    return deployment;
+  }
+
+  private async writeDeployment(dir: string, deployment: LocalDeployment): Promise<void> {
     const file = path.join(dir, 'deployment.json');
     await writeFile(`${file}.tmp`, JSON.stringify(deployment, null, 2));
     await rename(`${file}.tmp`, file);
-    return deployment;
   }
 }
 
