@@ -1,6 +1,7 @@
 /** Building numeric column profiles from values, and the pieces the merge and the window reader share. */
 import { mulberry32, randomBelow } from '../data/seeded-random.js';
 import type { NumericColumnProfile, ProfileOptions, ValueCounts } from './profile.js';
+import { sortFloat64 } from './sort-float64.js';
 
 /** Profile of a column of numbers where NaN marks a missing value (±inf counts as missing too). */
 export function numericProfileFromValues(name: string, values: Float64Array, options: ProfileOptions): NumericColumnProfile {
@@ -20,10 +21,10 @@ export function numericProfileFromFinite(name: string, rows: number, finite: Flo
   const count = finite.length;
   // Sorted first: every number below depends on the multiset of values only, not on the order the
   // rows arrived in (DuckDB's threads and file order vary), so the same data gives the same bits.
-  finite.sort();
+  sortFloat64(finite);
   const { mean, sumSquaredDeviations } = moments(finite);
   // Positions are drawn by a seeded generator that never looks at the values: a uniform sample.
-  const sample = count <= options.sampleSize ? undefined : reservoirSample(finite, options.sampleSize, sampleSeed(options.seed, name));
+  const sample = count <= options.sampleSize ? undefined : sampleOfSorted(finite, options.sampleSize, sampleSeed(options.seed, name));
   return {
     name,
     kind: 'numeric',
@@ -35,7 +36,7 @@ export function numericProfileFromFinite(name: string, rows: number, finite: Flo
     min: count > 0 ? finite[0]! : Number.NaN,
     max: count > 0 ? finite[count - 1]! : Number.NaN,
     distinct: distinctOfSorted(finite, options.maxDistinctNumeric),
-    sample: sample ? sample.sort() : finite,
+    sample: sample ?? finite,
     sampleComplete: sample === undefined,
     quantiles: quantilesOfSorted(finite, options.quantileCount),
   };
@@ -94,15 +95,22 @@ export function quantilesOfSorted(sorted: Float64Array, quantileCount: number): 
   return result;
 }
 
-/** Algorithm R over `values` (row order), seeded. */
-function reservoirSample(values: Float64Array, size: number, seed: number): Float64Array {
+/**
+ * A uniform sample of `size` of the sorted values, ascending: `size` distinct positions drawn by
+ * Floyd's algorithm (size draws, not one per value), seeded, never looking at the values.
+ */
+function sampleOfSorted(sorted: Float64Array, size: number, seed: number): Float64Array {
   const random = mulberry32(seed);
-  const reservoir = values.slice(0, size);
-  for (let i = size; i < values.length; i++) {
-    const j = randomBelow(random, i + 1);
-    if (j < size) reservoir[j] = values[i]!;
+  const n = sorted.length;
+  const chosen = new Set<number>();
+  for (let j = n - size; j < n; j++) {
+    const t = randomBelow(random, j + 1);
+    chosen.add(chosen.has(t) ? j : t);
   }
-  return reservoir;
+  const positions = Float64Array.from(chosen).sort();
+  const sample = new Float64Array(size);
+  for (let i = 0; i < size; i++) sample[i] = sorted[positions[i]!]!;
+  return sample;
 }
 
 /** A per-column seed, so adding a column does not change the samples of the others. */
