@@ -34,7 +34,7 @@ export interface CheckNumbers {
   championRequests: number | null;
   championErrors: number | null;
   championErrorRate: number | null;
-  /** ρ of the errors-vs-champion test: the canary's share of requests over the step so far. */
+  /** ρ of the errors-vs-champion test: the configured split (null when the observed one contradicts it). */
   canaryShare: number | null;
   /** Of the errors-vs-champion test, over the step so far (this check included). */
   bayesFactor: number | null;
@@ -70,7 +70,7 @@ export interface CheckInput {
   hardLimits: CanarySection['hardLimits'];
   /** priorConcentration: κ of the Beta(κρ, κ(1 − ρ)) mixture, default 100 (see error-rate-test.ts). */
   errorRateTest: CanarySection['errorRateTest'] & { priorConcentration?: number };
-  /** Configured percent of traffic on the canary (reported; the test uses the observed split). */
+  /** Configured percent of traffic on the canary: ρ of the tests against the champion. */
   canaryWeight: number;
   /**
    * Counts of the step's earlier checks (CanaryAnalysisState.evidence). The Bayes factor is taken
@@ -101,7 +101,7 @@ export function classifyCheck(input: CheckInput): CheckResult {
 
   const comparison = input.errorRateTest.enabled ? compareWithChampion(input) : null;
   const slow = slowCounts(canary, input.champion);
-  const latencyComparison = input.latencyTest?.enabled ? compareLatency(slow, input.stepLatencyEvidence) : null;
+  const latencyComparison = input.latencyTest?.enabled ? compareLatency(slow, input.stepLatencyEvidence, input.canaryWeight / 100) : null;
   const numbers: CheckNumbers = {
     ...checkNumbers(canary, input.champion, comparison),
     championLatencyP99Ms: finiteOrNull(input.champion?.latencyP99Ms),
@@ -156,7 +156,7 @@ function championCounts(canary: VersionStats, champion: VersionStats | undefined
 function compareWithChampion(input: CheckInput): ErrorRateComparison | null {
   const current = input.canary ? championCounts(input.canary, input.champion) : null;
   const counts = addErrorCounts(input.stepEvidence ?? NO_ERROR_COUNTS, current ?? NO_ERROR_COUNTS);
-  return compareErrorRates(counts, input.errorRateTest.priorConcentration);
+  return compareErrorRates(counts, input.errorRateTest.priorConcentration, input.canaryWeight / 100);
 }
 
 function checkNumbers(canary: VersionStats, champion: VersionStats | undefined, comparison: ErrorRateComparison | null): CheckNumbers {
@@ -199,6 +199,6 @@ function errorRateTestFailure(comparison: ErrorRateComparison | null, input: Che
   return [
     `errors vs champion: Bayes factor ${formatNumber(comparison.bayesFactor, 3)} ≥ 1/alpha ${formatNumber(threshold)}` +
       ` (error rate ${canaryRate} vs champion ${championRate} over the step;` +
-      ` canary share ${formatNumber(comparison.canaryShare * 100, 3)}% of requests at weight ${input.canaryWeight}%)`,
+      ` canary share ${formatNumber(comparison.canaryShare * 100, 3)}% of requests, the configured weight)`,
   ];
 }

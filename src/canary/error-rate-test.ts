@@ -9,9 +9,12 @@
  * a test martingale under H0: P(BF ever reaches 1/α) ≤ α, however often one looks.
  *
  * Choices:
- * - ρ is the observed split of requests, not the configured weight: sticky routing keys, weight
- *   changes inside a metrics window and integer rounding make the real split drift from the
- *   weight, and H0 is about errors per request, so the request counts are the right denominator.
+ * - ρ is the configured split (the gateway draws each request's version with that probability):
+ *   the multinomial setting assumes known assignment probabilities, and a ρ re-estimated from the
+ *   data at every look would not keep the guarantee. When the observed split contradicts the
+ *   configured one (|z| > 5 on the request counts: sticky routing keys, a router that rounds),
+ *   the test is not run at all (splitMismatch), rather than blame the canary for its traffic.
+ *   Without a configured split (a direct call), ρ is the observed one.
  * - The prior is centred on ρ: a = κρ, b = κ(1 − ρ) with κ = 100 (prior sd of the share ≈ 0.1·√ρ,
  *   so it weighs alternatives of a few tens of percent up to a few times the champion's rate,
  *   which is what a bad canary looks like). A uniform Beta(1, 1) spends most of its mass on shares
@@ -52,11 +55,25 @@ export function logBayesFactor(canaryErrors: number, championErrors: number, can
   );
 }
 
-/** null when either version served no requests (there is no split to test against). */
-export function compareErrorRates(counts: ErrorCounts, priorConcentration = DEFAULT_PRIOR_CONCENTRATION): ErrorRateComparison | null {
+/** |z| of the observed request split against the configured one beyond which the split is not trusted. */
+export const SPLIT_MISMATCH_Z = 5;
+
+/** The observed split's z-score against the configured share `w` (binomial on the request counts). */
+export function splitZ(counts: ErrorCounts, w: number): number {
+  const n = counts.canaryRequests + counts.championRequests;
+  return (counts.canaryRequests - n * w) / Math.sqrt(n * w * (1 - w));
+}
+
+/**
+ * null when either version served no requests (there is no split to test against), or when the
+ * observed split contradicts `configuredShare` (|z| > SPLIT_MISMATCH_Z).
+ */
+export function compareErrorRates(counts: ErrorCounts, priorConcentration = DEFAULT_PRIOR_CONCENTRATION, configuredShare?: number): ErrorRateComparison | null {
   const { canaryRequests, canaryErrors, championRequests, championErrors } = counts;
   if (!(canaryRequests > 0 && championRequests > 0)) return null;
-  const canaryShare = canaryRequests / (canaryRequests + championRequests);
+  const configured = configuredShare !== undefined && configuredShare > 0 && configuredShare < 1 ? configuredShare : undefined;
+  if (configured !== undefined && Math.abs(splitZ(counts, configured)) > SPLIT_MISMATCH_Z) return null;
+  const canaryShare = configured ?? canaryRequests / (canaryRequests + championRequests);
   const a = priorConcentration * canaryShare;
   const b = priorConcentration * (1 - canaryShare);
   const logFactor = logBayesFactor(canaryErrors, championErrors, canaryShare, a, b);

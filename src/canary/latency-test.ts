@@ -26,9 +26,9 @@ export function slowCounts(canary: VersionStats, champion: VersionStats | undefi
 }
 
 /** The step's slow counts so far plus this check's, compared. */
-export function compareLatency(current: ErrorCounts | null, stepEvidence: ErrorCounts | undefined): ErrorRateComparison | null {
+export function compareLatency(current: ErrorCounts | null, stepEvidence: ErrorCounts | undefined, configuredShare?: number): ErrorRateComparison | null {
   if (!current && !stepEvidence) return null;
-  return compareErrorRates(addErrorCounts(stepEvidence ?? NO_ERROR_COUNTS, current ?? NO_ERROR_COUNTS));
+  return compareErrorRates(addErrorCounts(stepEvidence ?? NO_ERROR_COUNTS, current ?? NO_ERROR_COUNTS), undefined, configuredShare);
 }
 
 /** A failing reason when the evidence that the canary is slower reaches 1/alpha; else none. */

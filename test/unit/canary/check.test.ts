@@ -88,7 +88,8 @@ describe('classifyCheck: verdicts on the canary alone', () => {
     expect(classifyCheck(input(stats({ requests: 2000, errors: 4, latencyP99Ms: 95, labeled: 10, correct: 9 }))).numbers).toEqual({
       requests: 2000, errors: 4, errorRate: 0.002, latencyP99Ms: 95, accuracy: 0.9, labeled: 10,
       championRequests: 19_000, championErrors: 19, championErrorRate: 0.001,
-      canaryShare: 2000 / 21_000, bayesFactor: expect.any(Number),
+      // 2,000 of 21,000 requests (9.5%) at a configured 5%: the split contradicts the weight, so no test.
+      canaryShare: null, bayesFactor: null,
       championLatencyP99Ms: 80, slow: null, latencyBayesFactor: null,
     });
   });
@@ -110,7 +111,8 @@ describe('classifyCheck: errors vs champion (Bayes factor over the observed spli
     { scenario: '1m at 25% of 200 req/s', alpha: 0.01, verdict: 'pass' }, // equal rates
   ])('$scenario, alpha $alpha → $verdict', ({ scenario: name, alpha, verdict }) => {
     const scenario = scenarioNamed(name);
-    const result = classifyCheck(input(versions(scenario).canary, { champion: versions(scenario).champion, errorRateTest: { enabled: true, alpha } }));
+    // The configured weight is the scenario's split (the gateway draws each request's version with it).
+    const result = classifyCheck(input(versions(scenario).canary, { champion: versions(scenario).champion, errorRateTest: { enabled: true, alpha }, canaryWeight: scenario.rho * 100 }));
     expect(result.verdict).toBe(verdict);
     expect(result.hardLimit).toBe(false);
     expect(result.numbers.bayesFactor! / scenario.bayesFactor).toBeCloseTo(1, 8);
@@ -120,7 +122,7 @@ describe('classifyCheck: errors vs champion (Bayes factor over the observed spli
   it('says why, with the factor, the threshold and both error rates', () => {
     const scenario = scenarioNamed('10m at 5% of 1000 req/s');
     expect(classifyCheck(input(versions(scenario).canary, { champion: versions(scenario).champion })).reasons).toEqual([
-      'errors vs champion: Bayes factor 4130 ≥ 1/alpha 100 (error rate 0.002 vs champion 0.001 over the step; canary share 5% of requests at weight 5%)',
+      'errors vs champion: Bayes factor 4130 ≥ 1/alpha 100 (error rate 0.002 vs champion 0.001 over the step; canary share 5% of requests, the configured weight)',
     ]);
   });
 
@@ -152,9 +154,19 @@ describe('classifyCheck: errors vs champion (Bayes factor over the observed spli
 
   it('never fails on the test when the canary errs less, however strong the evidence', () => {
     const stepEvidence = { canaryRequests: 500_000, canaryErrors: 0, championRequests: 500_000, championErrors: 5000 };
-    const result = classifyCheck(input(stats({ errors: 0 }), { champion: stats({ errors: 10 }, 1), stepEvidence }));
+    const result = classifyCheck(input(stats({ errors: 0 }), { champion: stats({ errors: 10 }, 1), stepEvidence, canaryWeight: 50 }));
     expect(result.numbers.bayesFactor).toBeGreaterThan(1e100);
     expect(result.verdict).toBe('pass');
+  });
+
+  it('uses the configured split, and runs no test when the observed split contradicts it (|z| > 5)', () => {
+    // 5% configured, 5.1% observed over 600,000 requests: z ≈ 1.1, the configured 5% is used.
+    const close = classifyCheck(input(stats({ requests: 30_600, errors: 31 }), { champion: stats({ requests: 569_400, errors: 570 }, 1), canaryWeight: 5 }));
+    expect(close.numbers.canaryShare).toBe(0.05);
+    // 6% observed at 5% configured over 600,000 requests: z ≈ 11 — sticky routing, not the canary.
+    const skewed = classifyCheck(input(stats({ requests: 36_000, errors: 80 }), { champion: stats({ requests: 564_000, errors: 564 }, 1), canaryWeight: 5 }));
+    expect(skewed.numbers).toMatchObject({ canaryShare: null, bayesFactor: null });
+    expect(skewed.reasons.some((r) => r.startsWith('errors vs champion'))).toBe(false);
   });
 
   it('does not fail on the test below minSamples', () => {
