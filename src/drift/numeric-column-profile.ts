@@ -1,7 +1,6 @@
 /** Building numeric column profiles from values, and the pieces the merge and the window reader share. */
 import { mulberry32, randomBelow } from '../data/seeded-random.js';
 import type { NumericColumnProfile, ProfileOptions, ValueCounts } from './profile.js';
-import { sortFloat64 } from './sort-float64.js';
 
 /** Profile of a column of numbers where NaN marks a missing value (±inf counts as missing too). */
 export function numericProfileFromValues(name: string, values: Float64Array, options: ProfileOptions): NumericColumnProfile {
@@ -21,7 +20,7 @@ export function numericProfileFromFinite(name: string, rows: number, finite: Flo
   const count = finite.length;
   // Sorted first: every number below depends on the multiset of values only, not on the order the
   // rows arrived in (DuckDB's threads and file order vary), so the same data gives the same bits.
-  sortFloat64(finite);
+  finite.sort();
   const { mean, sumSquaredDeviations } = moments(finite);
   // Positions are drawn by a seeded generator that never looks at the values: a uniform sample.
   const sample = count <= options.sampleSize ? undefined : sampleOfSorted(finite, options.sampleSize, sampleSeed(options.seed, name));
