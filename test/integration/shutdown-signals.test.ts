@@ -8,38 +8,20 @@ import { writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { openRegistry } from '../../src/registry/open-registry.js';
-import { LINEAR_MODEL_FORMAT, type LinearModelArtifact } from '../../src/train/artifact.js';
-import { writeArtifact } from '../../src/train/artifact-file.js';
 import { freePort } from '../support/global-setup.js';
-import { makeTempDir, newVersion } from '../support/registry-fixtures.js';
+import { registryWithArtifact, tinyArtifact } from '../support/registry-fixtures.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const mlops = path.join(root, 'bin/mlops');
 const GRACE_MS = 20_000;
 
-const artifact: LinearModelArtifact = {
-  format: LINEAR_MODEL_FORMAT,
-  model: 'tiny',
-  algorithm: 'logistic_regression',
-  target: 'y',
-  features: [{ name: 'x', kind: 'numeric', mean: 0, std: 1 }],
-  intercept: 0,
-  weights: [1],
-  params: { l2: 1, maxIterations: 100, tolerance: 1e-6, minCategoryCount: 1 },
-  training: { rows: 10, positives: 5, iterations: 3, converged: true, finalLoss: 1, seconds: 0, seed: 1 },
-  createdAt: '2024-01-01T00:00:00.000Z',
-};
+const artifact = tinyArtifact({ features: [{ name: 'x', kind: 'numeric', mean: 0, std: 1 }], intercept: 0, weights: [1] });
 
 let dir: string;
 let cleanup: () => Promise<void>;
 
 beforeAll(async () => {
-  ({ dir, cleanup } = await makeTempDir('sigterm-'));
-  const written = await writeArtifact(artifact, path.join(dir, 'trained'));
-  const registry = await openRegistry({ kind: 'embedded' }, { dataDir: dir });
-  await registry.registerVersion(newVersion(written.path, { model: 'tiny' }));
-  await registry.close();
+  ({ dir, cleanup } = await registryWithArtifact('sigterm-', artifact));
   await writeFile(path.join(dir, 'rows.csv'), 'x,y\n' + Array.from({ length: 50 }, (_, i) => `${i / 10},${i % 2}`).join('\n') + '\n');
 });
 afterAll(() => cleanup?.());

@@ -4,6 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { NewModelVersion } from '../../src/registry/model-registry.js';
+import { openRegistry } from '../../src/registry/open-registry.js';
+import { LINEAR_MODEL_FORMAT, type LinearModelArtifact } from '../../src/train/artifact.js';
+import { writeArtifact as writeArtifactFile } from '../../src/train/artifact-file.js';
 
 export async function makeTempDir(prefix = 'registry-test-'): Promise<{ dir: string; cleanup: () => Promise<void> }> {
   const dir = await mkdtemp(path.join(os.tmpdir(), prefix));
@@ -45,4 +48,27 @@ export function dumpRegistryDatabase(registryDir: string): Record<string, unknow
   } finally {
     db.close();
   }
+}
+
+/** A temp data directory whose embedded registry holds `artifact` as version 1 of its model. */
+export async function registryWithArtifact(prefix: string, artifact: LinearModelArtifact): Promise<{ dir: string; cleanup: () => Promise<void> }> {
+  const temp = await makeTempDir(prefix);
+  const written = await writeArtifactFile(artifact, path.join(temp.dir, 'trained'));
+  const registry = await openRegistry({ kind: 'embedded' }, { dataDir: temp.dir });
+  try {
+    await registry.registerVersion(newVersion(written.path, { model: artifact.model }));
+  } finally {
+    await registry.close();
+  }
+  return temp;
+}
+
+/** A small logistic-regression artifact of model "tiny" (target y); say which features and weights. */
+export function tinyArtifact(model: Pick<LinearModelArtifact, 'features' | 'intercept' | 'weights'>): LinearModelArtifact {
+  return {
+    format: LINEAR_MODEL_FORMAT, model: 'tiny', algorithm: 'logistic_regression', target: 'y', ...model,
+    params: { l2: 1, maxIterations: 100, tolerance: 1e-6, minCategoryCount: 1 },
+    training: { rows: 10, positives: 5, iterations: 3, converged: true, finalLoss: 1, seconds: 0, seed: 1 },
+    createdAt: '2024-01-01T00:00:00.000Z',
+  };
 }

@@ -3,40 +3,26 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openRegistry } from '../../../src/registry/open-registry.js';
-import { LINEAR_MODEL_FORMAT, type LinearModelArtifact } from '../../../src/train/artifact.js';
-import { writeArtifact } from '../../../src/train/artifact-file.js';
 import { scoreRecord } from '../../../src/train/predict.js';
-import { makeTempDir, newVersion } from '../../support/registry-fixtures.js';
+import { registryWithArtifact, tinyArtifact } from '../../support/registry-fixtures.js';
 
 const root = path.resolve(import.meta.dirname, '../../..');
 const serveModule = pathToFileURL(path.join(root, 'src/cli/commands/serve.ts')).href;
 
-const artifact: LinearModelArtifact = {
-  format: LINEAR_MODEL_FORMAT,
-  model: 'tiny',
-  algorithm: 'logistic_regression',
-  target: 'y',
+const artifact = tinyArtifact({
   features: [
     { name: 'x', kind: 'numeric', mean: 2, std: 4 },
     { name: 'colour', kind: 'categorical', categories: ['blue', 'red'] },
   ],
   intercept: -0.25,
   weights: [1.5, -0.75, 0.5],
-  params: { l2: 1, maxIterations: 100, tolerance: 1e-6, minCategoryCount: 1 },
-  training: { rows: 10, positives: 5, iterations: 3, converged: true, finalLoss: 1, seconds: 0, seed: 1 },
-  createdAt: '2024-01-01T00:00:00.000Z',
-};
+});
 
 let dir: string;
 let cleanup: () => Promise<void>;
 
 beforeAll(async () => {
-  ({ dir, cleanup } = await makeTempDir('serve-command-'));
-  const written = await writeArtifact(artifact, path.join(dir, 'trained'));
-  const registry = await openRegistry({ kind: 'embedded' }, { dataDir: dir });
-  await registry.registerVersion(newVersion(written.path, { model: 'tiny' }));
-  await registry.close();
+  ({ dir, cleanup } = await registryWithArtifact('serve-command-', artifact));
 });
 afterAll(() => cleanup?.());
 
