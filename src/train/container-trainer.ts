@@ -92,10 +92,11 @@ export async function runContainerTrainer(options: ContainerTrainerOptions): Pro
   };
   const container = await docker.createContainer(createOptions(options, outputDir));
   try {
-    const logsDone = streamOutput(container, record);
+    // Attached before it starts: not a line of its output can be missed (a cancellation may wait on one).
+    const logs = await streamOutput(container, record);
     await container.start();
     const { exitCode, stopReason } = await waitForExit(container, options);
-    await logsDone;
+    await logs.done;
     const state = (await container.inspect()).State;
     if (stopReason === 'timeout') throw new ContainerTrainerError('timeout', `trainer ${options.image} ran longer than ${options.timeoutMs} ms and was killed`, null, [...tail]);
     if (stopReason === 'aborted') throw new ContainerTrainerError('aborted', `trainer ${options.image} was cancelled`, null, [...tail]);
@@ -161,8 +162,13 @@ async function ensureTrainerImage(docker: Docker, options: ContainerTrainerOptio
  * Follows the container's stdout and stderr from before it starts, line by line, in the order the
  * engine sent them: its multiplexed stream is 8-byte frame headers (stream, length) and payloads.
  */
-async function streamOutput(container: Docker.Container, onLine: (line: string) => void): Promise<void> {
+async function streamOutput(container: Docker.Container, onLine: (line: string) => void): Promise<{ done: Promise<void> }> {
   const stream = (await container.attach({ stream: true, stdout: true, stderr: true, logs: true })) as NodeJS.ReadableStream;
+  // Wrapped: an async function returning the promise itself would wait for the stream to end.
+  return { done: followFrames(stream, onLine) };
+}
+
+async function followFrames(stream: NodeJS.ReadableStream, onLine: (line: string) => void): Promise<void> {
   const partial: Record<number, string> = { 1: '', 2: '' };
   const emit = (kind: number, text: string) => {
     const lines = (partial[kind]! + text).split(/\r?\n/);

@@ -162,7 +162,13 @@ describe('new-data webhook server', () => {
     it('a replayed delivery id (409), and the replay starts nothing new', async () => {
       const delivery = standardWebhookDelivery(SECRET, { model: modelA, dataVersion: 'replayed' });
       expect((await send(server.url, delivery)).status).toBe(202);
-      const before = await runsOnQueue();
+      // Visibility is eventually consistent: wait until the run the first delivery started is listed.
+      let before = await runsOnQueue();
+      for (let i = 0; i < 50 && !before.includes(`pipeline/${modelA}/replayed`); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        before = await runsOnQueue();
+      }
+      expect(before).toContain(`pipeline/${modelA}/replayed`);
       const replay = await send(server.url, delivery);
       expect(replay).toEqual({ status: 409, body: { error: `replayed delivery: id ${delivery.headers['webhook-id']} was already received (send new deliveries with a new id)` } });
       expect(await runsOnQueue(before.length)).toEqual(before);
