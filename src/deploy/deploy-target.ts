@@ -32,7 +32,7 @@ export interface LiveObjectSummary {
 export interface DeployOptions {
   /** Fault injection for demos and drills (deploy.faults). */
   faults?: { errorRate: number; addedLatencyMs: number; duration?: string; flap?: { on: string; off: string } };
-  /** Called while waiting for pods to become ready, so a long wait keeps the activity's heartbeat alive. */
+  /** Called while waiting for pods or model servers to become ready, so a long wait keeps the activity's heartbeat alive. */
   heartbeat?: (details: string) => void;
 }
 

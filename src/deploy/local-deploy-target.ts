@@ -31,6 +31,8 @@ export interface LocalDeployTargetOptions {
   /** The pipeline's registry section (e.g. MLflow); the model servers load artifacts from it. */
   registry?: RegistrySection;
   readyTimeoutMs?: number;
+  /** How often a start that is not ready yet heartbeats (default 5 s). */
+  heartbeatEveryMs?: number;
 }
 
 export class LocalDeployTarget implements DeployTarget {
@@ -114,11 +116,15 @@ export class LocalDeployTarget implements DeployTarget {
     const starting: LocalDeployment = { pid: child.pid!, url: '', startedAt: new Date().toISOString(), faults: deployOptions.faults };
     await this.writeDeployment(dir, starting);
     let url: string;
+    // A slow start (a loaded machine) must not look like a dead activity and be retried beside itself.
+    const beat = setInterval(() => deployOptions.heartbeat?.(`starting the model server of ${model} v${version} (pid ${child.pid})`), this.options.heartbeatEveryMs ?? 5_000);
     try {
       url = await waitForReadyLine(logPath, child.pid!, this.options.readyTimeoutMs ?? 60_000);
     } catch (err) {
       if (isAlive(child.pid!)) process.kill(child.pid!, 'SIGKILL');
       throw err;
+    } finally {
+      clearInterval(beat);
     }
     const deployment: LocalDeployment = { ...starting, url };
     await this.writeDeployment(dir, deployment);

@@ -62,4 +62,13 @@ describe('LocalDeployTarget', () => {
     expect(running).toContain(Number(retried.ref.replace('pid:', '')));
     expect(running).not.toContain(starting);
   });
+
+  it('heartbeats while its server starts, so a slow start is not retried beside itself', async () => {
+    const [version] = await stack.registerVersions('beating', 1);
+    const beats: string[] = [];
+    const target = new LocalDeployTarget({ dataDir, gatewayUrl: stack.gateway.url, gatewayToken: GATEWAY_TOKEN, heartbeatEveryMs: 20 });
+    const deployed = await target.deployVersion('beating', version!, { heartbeat: (details) => beats.push(details) });
+    expect(beats.length).toBeGreaterThan(0);
+    expect(beats[0]).toBe(`starting the model server of beating v${version} (${deployed.ref.replace(':', ' ')})`);
+  });
 });
