@@ -13,7 +13,7 @@
  *   the multinomial setting assumes known assignment probabilities, and a ρ re-estimated from the
  *   data at every look would not keep the guarantee. When the observed split contradicts the
  *   configured one (|z| > 5 on the request counts: sticky routing keys, a router that rounds),
- *   the test is not run at all (splitMismatch), rather than blame the canary for its traffic.
+ *   the test is not run at all (compareErrorRates returns null), rather than blame the canary for its traffic.
  *   Without a configured split (a direct call), ρ is the observed one.
  * - The prior is centred on ρ: a = κρ, b = κ(1 − ρ) with κ = 100 (prior sd of the share ≈ 0.1·√ρ,
  *   so it weighs alternatives of a few tens of percent up to a few times the champion's rate,

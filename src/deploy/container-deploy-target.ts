@@ -11,6 +11,7 @@ import type Docker from 'dockerode';
 import { GatewayAdminClient } from '../serving/gateway-admin-client.js';
 import type { RouteTable } from '../serving/gateway-contract.js';
 import { durationToMs } from '../spec/duration.js';
+import { faultEnv } from './drill-faults.js';
 import type { ContainerDeploy } from '../spec/schema.js';
 import { openRegistry } from '../registry/open-registry.js';
 import type { ServingImageRecord } from '../registry/model-registry.js';
@@ -113,12 +114,7 @@ export class ContainerDeployTarget implements DeployTarget {
     }
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
-    const env = [`MLOPS_SERVING_HOST=127.0.0.1`, `MLOPS_SERVING_PORT=${port}`];
-    const f = deployOptions.faults;
-    if (f?.errorRate) env.push(`MLOPS_FAULT_ERROR_RATE=${f.errorRate}`);
-    if (f?.addedLatencyMs) env.push(`MLOPS_FAULT_LATENCY_MS=${f.addedLatencyMs}`);
-    if (f?.duration) env.push(`MLOPS_FAULT_DURATION_MS=${durationToMs(f.duration)}`);
-    if (f?.flap) env.push(`MLOPS_FAULT_FLAP_MS=${durationToMs(f.flap.on)}/${durationToMs(f.flap.off)}`);
+    const env = [`MLOPS_SERVING_HOST=127.0.0.1`, `MLOPS_SERVING_PORT=${port}`, ...faultEnv(deployOptions.faults)];
     const memory = parseByteSize(settings.memory);
     const container = await this.docker.createContainer({
       name,

@@ -8,7 +8,7 @@ import { DEPLOYMENTS, SERVICES, type KubernetesObject, type KubernetesObjects } 
 import { changeObject, sameJson } from './k8s-object-update.js';
 import { VERSION_LABEL, fillVersionTemplate, renderManifest, type ModelObjects } from './k8s-manifests.js';
 import type { DeployOptions } from './deploy-target.js';
-import { durationToMs } from '../spec/duration.js';
+import { faultServeArgs } from './drill-faults.js';
 
 export interface DeploymentSpec {
   replicas?: number;
@@ -122,10 +122,5 @@ export function versionOf(deployment: Deployment): number {
 }
 
 function serverArgs(model: string, version: number, port: number, faults: DeployOptions['faults']): string[] {
-  const args = ['serve', '--model', model, '--version', String(version), '--port', String(port), '--host', '0.0.0.0'];
-  if (faults?.errorRate) args.push('--fault-error-rate', String(faults.errorRate));
-  if (faults?.addedLatencyMs) args.push('--fault-latency-ms', String(faults.addedLatencyMs));
-  if (faults?.duration) args.push('--fault-duration-ms', String(durationToMs(faults.duration)));
-  if (faults?.flap) args.push('--fault-flap-ms', `${durationToMs(faults.flap.on)}/${durationToMs(faults.flap.off)}`);
-  return args;
+  return ['serve', '--model', model, '--version', String(version), '--port', String(port), '--host', '0.0.0.0', ...faultServeArgs(faults)];
 }

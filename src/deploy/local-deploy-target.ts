@@ -8,7 +8,7 @@ import { mkdir, readFile, rm, writeFile, rename, open } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { GatewayAdminClient } from '../serving/gateway-admin-client.js';
-import { durationToMs } from '../spec/duration.js';
+import { faultServeArgs } from './drill-faults.js';
 import type { RegistrySection } from '../spec/schema.js';
 import type { RouteTable } from '../serving/gateway-contract.js';
 import type { DeployedVersion, DeployOptions, DeployTarget, TrafficSplit } from './deploy-target.js';
@@ -96,10 +96,7 @@ export class LocalDeployTarget implements DeployTarget {
     const log = await open(logPath, 'w');
     const args = ['serve', '--model', model, '--version', String(version), '--port', '0', '--host', '127.0.0.1'];
     if (this.options.registryDir) args.push('--registry-dir', this.options.registryDir);
-    if (deployOptions.faults?.errorRate) args.push('--fault-error-rate', String(deployOptions.faults.errorRate));
-    if (deployOptions.faults?.addedLatencyMs) args.push('--fault-latency-ms', String(deployOptions.faults.addedLatencyMs));
-    if (deployOptions.faults?.duration) args.push('--fault-duration-ms', String(durationToMs(deployOptions.faults.duration)));
-    if (deployOptions.faults?.flap) args.push('--fault-flap-ms', `${durationToMs(deployOptions.faults.flap.on)}/${durationToMs(deployOptions.faults.flap.off)}`);
+    args.push(...faultServeArgs(deployOptions.faults));
     const child = spawn(MLOPS_BIN, args, {
       detached: true,
       stdio: ['ignore', log.fd, log.fd],
