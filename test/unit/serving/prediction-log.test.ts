@@ -47,7 +47,8 @@ describe('prediction log', () => {
     const upstream = await startFakeUpstream(2, { score: (row) => Number(row.amount) / 100 });
     const gone = await startFakeUpstream(3);
     await gone.close();
-    const gateway = await startTestGateway({ dataDir, now: () => clock.now, flushIntervalMs: 50 });
+    // One flush, at close: a timer flush between two requests of the same hour would split its file.
+    const gateway = await startTestGateway({ dataDir, now: () => clock.now, flushIntervalMs: 60_000 });
     try {
       await routeModel(gateway, 'fraud', { 2: upstream.url, 3: gone.url }, { 2: 100 });
       await gateway.infer('fraud', inferBody([{ amount: 40, region: 'eu', first_purchase: true }]), { 'x-request-id': 'one' });
