@@ -171,7 +171,7 @@ export class DataVersionMismatch extends Error {
 const INPUT_ERRORS = new Set([
   'SpecError', 'DatasetError', 'DataContractViolation', 'DataVersionMismatch', 'TargetValueError', 'MissingFeatureError',
   'FeatureTypeError', 'TrainingDataError', 'ArtifactError', 'TrainerOutputError', 'ArtifactIntegrityError', 'InvalidEvaluationInput',
-  'InvalidRegistryInputError', 'StatusTransitionError', 'MissingReferenceProfile',
+  'InvalidRegistryInputError', 'StatusTransitionError', 'MissingReferenceProfile', 'ModelFormatError',
   // MLflow answers that retrying cannot change (MlflowUnavailableError stays retryable).
   'MlflowRequestError', 'MlflowNotFoundError', 'MlflowAlreadyExistsError', 'MlflowAuthError', 'MlflowConfigurationError',
 ]);

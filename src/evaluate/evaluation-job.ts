@@ -10,8 +10,7 @@ import { loadDataset, DatasetError } from '../data/load-dataset.js';
 import { getColumn, type Table } from '../data/table.js';
 import { holdoutSplit } from '../data/split.js';
 import type { ModelRegistry } from '../registry/model-registry.js';
-import { readArtifact } from '../train/artifact-file.js';
-import { scoreRows } from '../train/predict.js';
+import { openScoringModel } from '../model/open-scoring-model.js';
 import { readBinaryTarget } from '../train/binary-target.js';
 import { allRows } from '../data/table.js';
 import type { TrainedModel } from '../train/training-job.js';
@@ -47,8 +46,7 @@ export async function runEvaluationJob(job: EvaluationJob): Promise<Evaluation> 
   const { holdout } = holdoutSplit(labels, evaluate.holdout, evaluate.seed);
   const holdoutLabels = Float64Array.from(holdout, (row) => labels[row]!);
 
-  const { artifact } = await readArtifact(job.model.artifactPath, job.model.sha256);
-  const scores = scoreRows(artifact, table, holdout);
+  const scores = await scoreWith(job.model.artifactPath, job.model.sha256, table, holdout);
   const { confusion: _confusion, ...metrics } = classificationMetrics(holdoutLabels, scores, evaluate.threshold);
 
   const fairnessGate = evaluate.gates.fairness;
@@ -92,11 +90,22 @@ async function championOnHoldout(job: EvaluationJob, table: Table, holdout: Uint
   try {
     const dir = path.join(job.dataDir, 'cache', 'champions', job.definition.model, String(champion.version));
     await mkdir(dir, { recursive: true });
-    const downloaded = await job.registry.downloadArtifact(job.definition.model, champion.version, path.join(dir, 'model.json'));
-    const { artifact } = await readArtifact(downloaded.path, champion.artifactSha256);
-    const { confusion: _c, ...metrics } = classificationMetrics(labels, scoreRows(artifact, table, holdout), job.definition.evaluate.threshold);
+    // Named by neither format: the bytes decide how it is read (a linear champion, an ONNX challenger).
+    const downloaded = await job.registry.downloadArtifact(job.definition.model, champion.version, path.join(dir, 'model.artifact'));
+    const scores = await scoreWith(downloaded.path, champion.artifactSha256, table, holdout);
+    const { confusion: _c, ...metrics } = classificationMetrics(labels, scores, job.definition.evaluate.threshold);
     return { version: champion.version, metrics: metrics as Record<MetricName, number> };
   } catch (err) {
     return { version: champion.version, metrics: undefined, error: `champion v${champion.version} cannot be scored on this data: ${(err as Error).message}` };
+  }
+}
+
+/** The hold-out's probabilities through the model's own format (linear JSON or ONNX). */
+async function scoreWith(file: string, sha256: string, table: Table, rows: Uint32Array): Promise<Float64Array> {
+  const { model } = await openScoringModel(file, sha256);
+  try {
+    return await model.scoreTable(table, rows);
+  } finally {
+    await model.close();
   }
 }

@@ -7,21 +7,14 @@
 import type { LinearModelArtifact } from '../train/artifact.js';
 import { encodedWidth } from '../train/preprocess.js';
 
-/** The tensor datatype a feature is served with: FP64 for numeric features, BYTES (strings) for categorical ones. */
-export type FeatureDatatype = 'FP64' | 'BYTES';
+import { InferenceInputError, showValue, type FeatureColumn, type FeatureDatatype } from '../model/scoring-model.js';
 
-/** A request tensor that cannot be scored; the server answers 400 with this message. */
-export class InferenceInputError extends Error {
-  override readonly name = 'InferenceInputError';
-}
+export { InferenceInputError, showValue, type FeatureColumn, type FeatureDatatype };
 
 /** One feature, ready for the scoring loop. */
 type CompiledFeature =
   | { name: string; datatype: 'FP64'; weight: number; mean: number; std: number }
   | { name: string; datatype: 'BYTES'; weightOfCategory: Map<string, number> };
-
-/** One input column of a request, already matched to its feature by name. */
-export type FeatureColumn = readonly unknown[];
 
 export interface InferenceModel {
   /** Feature names and datatypes, in the artifact's order (the model metadata's inputs). */
@@ -89,13 +82,6 @@ function addCategoricalTerms(margins: Float64Array, feature: Extract<CompiledFea
     // Missing or unseen categories encode as all zeros.
     margins[i] = margins[i]! + (weight !== undefined ? weight : 0);
   }
-}
-
-/** Short, JSON-like rendering of a bad value for an error message. */
-export function showValue(value: unknown): string {
-  if (value === undefined) return 'nothing';
-  const text = JSON.stringify(value);
-  return text.length > 40 ? `${text.slice(0, 37)}...` : text;
 }
 
 /** The same numerically stable logistic function as src/train/predict.ts. */

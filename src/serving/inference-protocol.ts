@@ -5,7 +5,11 @@
  * the checks that need the model (names, lengths, value types) are done here and in
  * inference-model.ts, with messages that name the input and what was expected.
  */
-import { InferenceInputError, showValue, type FeatureColumn, type InferenceModel } from './inference-model.js';
+import { InferenceInputError, showValue, type FeatureColumn } from './inference-model.js';
+import type { ScoringModel } from '../model/scoring-model.js';
+
+/** What decoding and metadata need of a model: its inputs, by name. */
+type ModelInputs = Pick<ScoringModel, 'features' | 'featureIndex'> & { platform?: string };
 
 export const MODEL_PLATFORM = 'mlops-linear';
 /** A probability at or above this is label 1. */
@@ -51,7 +55,7 @@ export interface TensorMetadata {
 export interface ModelMetadata {
   name: string;
   versions: string[];
-  platform: typeof MODEL_PLATFORM;
+  platform: string;
   inputs: TensorMetadata[];
   outputs: TensorMetadata[];
   parameters: { artifact_sha256: string; target: string };
@@ -63,11 +67,11 @@ const OUTPUTS: TensorMetadata[] = [
 ];
 const OUTPUT_NAMES = new Set(OUTPUTS.map((output) => output.name));
 
-export function modelMetadata(model: InferenceModel, name: string, version: number, artifactSha256: string, target: string): ModelMetadata {
+export function modelMetadata(model: ModelInputs, name: string, version: number, artifactSha256: string, target: string): ModelMetadata {
   return {
     name,
     versions: [String(version)],
-    platform: MODEL_PLATFORM,
+    platform: model.platform ?? MODEL_PLATFORM,
     inputs: model.features.map(({ name: feature, datatype }) => ({ name: feature, datatype, shape: [-1] })),
     outputs: OUTPUTS,
     parameters: { artifact_sha256: artifactSha256, target },
@@ -132,7 +136,7 @@ export interface DecodedBatch {
  * Matches the request's tensors to the model's features and checks names, datatypes and
  * shapes. The values themselves are checked by `InferenceModel.scoreColumns`.
  */
-export function decodeInferenceInputs(model: InferenceModel, inputs: readonly InferenceInputTensor[]): DecodedBatch {
+export function decodeInferenceInputs(model: ModelInputs, inputs: readonly InferenceInputTensor[]): DecodedBatch {
   const columns: Array<FeatureColumn | undefined> = new Array(model.features.length);
   let rowCount = -1;
   let firstInput = '';

@@ -6,19 +6,20 @@
 import path from 'node:path';
 import type { ModelRegistry, ModelVersion } from '../registry/model-registry.js';
 import { ModelNotFoundError } from '../registry/model-registry.js';
-import type { LinearModelArtifact } from '../train/artifact.js';
-import { ARTIFACT_FILE_NAME, readArtifact } from '../train/artifact-file.js';
+import { openScoringModel } from '../model/open-scoring-model.js';
+import type { ScoringModel } from '../model/scoring-model.js';
 
 export interface LoadServingArtifactOptions {
   registry: ModelRegistry;
   model: string;
   version: number;
-  /** Local copies go to `<cacheDir>/<model>/v<version>/model.json`. */
+  /** Local copies go to `<cacheDir>/<model>/v<version>/model.artifact` (linear JSON or ONNX: the bytes say which). */
   cacheDir: string;
 }
 
 export interface ServingArtifact {
-  artifact: LinearModelArtifact;
+  /** The opened model, whatever its format. */
+  artifact: ScoringModel;
   artifactSha256: string;
   /** The local, verified copy. */
   path: string;
@@ -29,8 +30,8 @@ export interface ServingArtifact {
 export async function loadServingArtifact({ registry, model, version, cacheDir }: LoadServingArtifactOptions): Promise<ServingArtifact> {
   const registered = await registry.getVersion(model, version);
   if (registered === undefined) throw new ModelNotFoundError(`model "${model}" has no version ${version} in the registry`);
-  const destination = path.join(cacheDir, model, `v${version}`, ARTIFACT_FILE_NAME);
+  const destination = path.join(cacheDir, model, `v${version}`, 'model.artifact');
   const downloaded = await registry.downloadArtifact(model, version, destination);
-  const read = await readArtifact(downloaded.path, registered.artifactSha256);
-  return { artifact: read.artifact, artifactSha256: read.sha256, path: read.path, registered };
+  const opened = await openScoringModel(downloaded.path, registered.artifactSha256);
+  return { artifact: opened.model, artifactSha256: opened.sha256, path: downloaded.path, registered };
 }

@@ -14,8 +14,10 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { LinearModelArtifact } from '../train/artifact.js';
+import { linearScoringModel } from '../model/linear-scoring-model.js';
+import type { ScoringModel } from '../model/scoring-model.js';
 import { REQUEST_ID_HEADER } from './gateway-contract.js';
-import { compileInferenceModel, InferenceInputError } from './inference-model.js';
+import { InferenceInputError } from './inference-model.js';
 import {
   decodeInferenceInputs,
   inferenceRequestSchema,
@@ -31,7 +33,8 @@ import { createModelServerMetrics } from './model-server-metrics.js';
 export interface ModelServerOptions {
   model: string;
   version: number;
-  artifact: LinearModelArtifact;
+  /** The model to serve: a linear artifact, or any format opened through src/model. */
+  artifact: LinearModelArtifact | ScoringModel;
   /** The artifact's recorded hash; shown in the model metadata so a deployer can check what runs. */
   artifactSha256: string;
   /** Default 127.0.0.1. */
@@ -77,8 +80,8 @@ export async function startModelServer(options: ModelServerOptions): Promise<Run
 /** The fastify app, not yet listening (tests may `inject` into it). */
 export function buildModelServerApp(options: ModelServerOptions): FastifyInstance {
   const { model, version, artifact } = options;
-  const scorer = compileInferenceModel(artifact);
-  const metadata = modelMetadata(scorer, model, version, options.artifactSha256, artifact.target);
+  const scorer = 'scoreColumns' in artifact ? artifact : linearScoringModel(artifact);
+  const metadata = modelMetadata(scorer, model, version, options.artifactSha256, scorer.target ?? '');
   const metrics = createModelServerMetrics(model, version, { processMetrics: options.processMetrics });
   const faults = createFaultInjector(options.faults);
   let ready = true;
@@ -132,7 +135,7 @@ export function buildModelServerApp(options: ModelServerOptions): FastifyInstanc
       const body = request.body;
       const wanted = requestedOutputs(body);
       const { columns, rowCount } = decodeInferenceInputs(scorer, body.inputs);
-      const probabilities = scorer.scoreColumns(columns, rowCount);
+      const probabilities = await scorer.scoreColumns(columns, rowCount);
       metrics.recordScores(probabilities);
       return inferenceResponse(model, version, body.id ?? requestIdHeader(request) ?? randomUUID(), probabilities, wanted);
     };

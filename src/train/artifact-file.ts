@@ -65,9 +65,15 @@ export async function readArtifact(file: string, expectedSha256?: string): Promi
   if (expectedSha256 !== undefined && sha256 !== expectedSha256.toLowerCase()) {
     throw new ArtifactError(file, `sha256 is ${sha256} but ${expectedSha256} was expected: the file changed after it was recorded`);
   }
+  const artifact = parseLinearArtifact(file, bytes);
+  return { artifact, path: file, sha256, sizeBytes: bytes.length };
+}
+
+/** The bytes of `file` as a checked linear model, or ArtifactError naming what is wrong. */
+export function parseLinearArtifact(file: string, bytes: Uint8Array): LinearModelArtifact {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(bytes.toString('utf8'));
+    parsed = JSON.parse(Buffer.from(bytes).toString('utf8'));
   } catch (err) {
     throw new ArtifactError(file, `not valid JSON (${(err as Error).message})`);
   }
@@ -77,7 +83,7 @@ export async function readArtifact(file: string, expectedSha256?: string): Promi
   }
   const checked = checkLinearModelArtifact(parsed);
   if ('problems' in checked) throw new ArtifactError(file, `not a valid ${LINEAR_MODEL_FORMAT} model: ${checked.problems.join('; ')}`);
-  return { artifact: checked.artifact, path: file, sha256, sizeBytes: bytes.length };
+  return checked.artifact;
 }
 
 function sha256Hex(bytes: Buffer): string {

@@ -1,13 +1,14 @@
 /**
  * Runs a user's training command (any language, no shell) on the train and hold-out files and
  * checks what it leaves behind: `<output>/model/model.json` in our format, so we can evaluate
- * and serve it, and `<output>/metrics.json`, a flat object of numbers it wants recorded.
+ * and serve it (or `model/model.onnx`), and `<output>/metrics.json`, a flat object of numbers it wants recorded.
  */
 import { spawn } from 'node:child_process';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { ARTIFACT_FILE_NAME, ArtifactError, readArtifact } from './artifact-file.js';
+import { ArtifactError } from './artifact-file.js';
+import { MODEL_FILE_NAMES, openScoringModel } from '../model/open-scoring-model.js';
 
 export interface CommandTrainerOptions {
   /** argv; `{train}`, `{holdout}` and `{output}` are replaced with the paths. */
@@ -72,18 +73,38 @@ export async function runCommandTrainer(options: CommandTrainerOptions): Promise
   return { ...(await collectTrainerOutput(outputDir)), exitCode, seconds };
 }
 
-/** What every trainer must leave in its output dir: `model/model.json` in our format and `metrics.json`. */
+/**
+ * What every trainer must leave in its output dir: `model/model.json` (our linear format) or
+ * `model/model.onnx` (any ONNX classifier), and `metrics.json`. The model is opened here, so a
+ * file that is not a model, or one the runtime cannot load, fails the training step by name.
+ */
 export async function collectTrainerOutput(outputDir: string): Promise<{ modelDir: string; artifactPath: string; trainerMetrics: Record<string, number> }> {
   const modelDir = path.join(outputDir, 'model');
-  const artifactPath = path.join(modelDir, ARTIFACT_FILE_NAME);
+  const present = (await Promise.all(Object.values(MODEL_FILE_NAMES).map(async (name) => ((await isFile(path.join(modelDir, name))) ? name : undefined)))).filter(
+    (name): name is string => name !== undefined,
+  );
+  if (present.length !== 1) {
+    const expected = Object.values(MODEL_FILE_NAMES).map((name) => path.join(modelDir, name)).join(' or ');
+    throw new TrainerOutputError(modelDir, present.length === 0 ? `no model: expected ${expected}` : `two models (${present.join(', ')}): write exactly one of ${expected}`);
+  }
+  const artifactPath = path.join(modelDir, present[0]!);
   try {
-    await readArtifact(artifactPath);
+    const { model } = await openScoringModel(artifactPath);
+    await model.close();
   } catch (err) {
     if (err instanceof ArtifactError) throw new TrainerOutputError(artifactPath, err.problem);
     throw err;
   }
   const trainerMetrics = await readTrainerMetrics(path.join(outputDir, 'metrics.json'));
   return { modelDir, artifactPath, trainerMetrics };
+}
+
+async function isFile(file: string): Promise<boolean> {
+  try {
+    return (await stat(file)).isFile();
+  } catch {
+    return false;
+  }
 }
 
 interface RunSettings {

@@ -17,7 +17,9 @@ import { runContainerTrainer, trainingContainerName } from './container-trainer.
 import { featureColumns } from './feature-columns.js';
 import { registryCredentials } from '../build/registry-credentials.js';
 import { parseByteSize } from '../build/byte-size.js';
-import { readArtifact } from './artifact-file.js';
+import { openScoringModel } from '../model/open-scoring-model.js';
+import { ModelFormatError } from '../model/scoring-model.js';
+import type { Table } from '../data/table.js';
 import { buildReferenceProfile, writeProfile } from '../drift/reference-profile.js';
 import { readBinaryTarget } from './binary-target.js';
 import { allRows } from '../data/table.js';
@@ -104,7 +106,7 @@ async function trainWithCommand(job: TrainingJob): Promise<TrainedModel> {
     command: train.command,
     workingDirectory: train.workingDirectory,
     // The target's name is part of the contract with the user's trainer.
-    env: { MLOPS_TARGET: definition.data.target, MLOPS_MODEL: definition.model, ...train.env },
+    env: { MLOPS_TARGET: definition.data.target, MLOPS_MODEL: definition.model, MLOPS_FEATURES: featureColumns(definition.data, table).join(','), ...train.env },
     timeoutMs: durationToMs(train.timeout),
     trainPath,
     holdoutPath,
@@ -116,7 +118,7 @@ async function trainWithCommand(job: TrainingJob): Promise<TrainedModel> {
       job.heartbeat({ phase: 'command running', output: lastLines });
     },
   });
-  const { sha256, sizeBytes } = await readArtifact(result.artifactPath);
+  const { sha256, sizeBytes } = await checkModelOnData(result.artifactPath, table);
   const referenceProfilePath = path.join(job.runDir, 'reference-profile.json');
   await writeProfile(buildReferenceProfile(table, featureColumns(definition.data, table), { seed: definition.evaluate.seed }), referenceProfilePath);
   return {
@@ -161,7 +163,7 @@ async function trainInContainer(job: TrainingJob): Promise<TrainedModel> {
       job.heartbeat({ phase: 'container running', output: lastLines });
     },
   });
-  const { sha256, sizeBytes } = await readArtifact(result.artifactPath);
+  const { sha256, sizeBytes } = await checkModelOnData(result.artifactPath, table);
   return {
     artifactPath: result.artifactPath,
     sha256,
@@ -188,4 +190,22 @@ async function writeSplits(job: TrainingJob, format: 'csv' | 'parquet') {
   await writeDataset(table, trainPath, { format, rows: split.train });
   await writeDataset(table, holdoutPath, { format, rows: split.holdout });
   return { table, split, splitsDir, trainPath, holdoutPath };
+}
+
+/**
+ * Scores a few rows of the data with the trainer's model, so a model whose inputs do not match
+ * the data's columns (or whose output is not a probability) fails here, before evaluation and
+ * registration, with the input named.
+ */
+async function checkModelOnData(file: string, table: Table): Promise<{ sha256: string; sizeBytes: number }> {
+  const { model, sha256, sizeBytes } = await openScoringModel(file);
+  try {
+    const rows = allRows(Math.min(table.rowCount, 256));
+    const scores = await model.scoreTable(table, rows);
+    const bad = scores.findIndex((p) => !(p >= 0 && p <= 1));
+    if (bad >= 0) throw new ModelFormatError(file, `its probability for row ${rows[bad]} is ${scores[bad]}, not a number between 0 and 1`);
+  } finally {
+    await model.close();
+  }
+  return { sha256, sizeBytes };
 }

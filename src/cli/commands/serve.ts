@@ -3,6 +3,7 @@
  * Prints exactly one line to stdout once it answers — `model-server: <model> v<version> ready
  * on <url>` — which the local deploy adapter waits for; everything else goes to stderr.
  */
+import { ModelFormatError } from '../../model/scoring-model.js';
 import path from 'node:path';
 import { RegistrySection } from '../../spec/schema.js';
 import { ArtifactIntegrityError, ModelNotFoundError } from '../../registry/model-registry.js';
@@ -46,7 +47,7 @@ export async function serveCommand(options: ServeCommandOptions): Promise<number
   try {
     loaded = await loadServingArtifact({ registry, model, version, cacheDir: path.join(settings.dataDir, 'serving') });
   } catch (err) {
-    if (err instanceof ModelNotFoundError || err instanceof ArtifactIntegrityError || err instanceof ArtifactError) {
+    if (err instanceof ModelNotFoundError || err instanceof ArtifactIntegrityError || err instanceof ArtifactError || err instanceof ModelFormatError) {
       console.error(`model-server: cannot load "${model}" v${version}: ${err.message}`);
       return 1;
     }

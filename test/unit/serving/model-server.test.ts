@@ -39,9 +39,11 @@ beforeAll(async () => {
   registry = await openRegistry({ kind: 'embedded', path: path.join(dir, 'registry') }, { dataDir: dir });
   await registry.registerVersion(newVersion(written.path, { model: MODEL }));
   const loaded = await loadServingArtifact({ registry, model: MODEL, version: 1, cacheDir: path.join(dir, 'cache') });
-  ({ artifact, artifactSha256 } = loaded);
+  artifact = trained;
+  artifactSha256 = loaded.artifactSha256;
+  expect(loaded.artifact.format).toBe('linear');
   expect(artifactSha256).toBe(written.sha256);
-  server = await startModelServer({ model: MODEL, version: 1, artifact, artifactSha256, processMetrics: false });
+  server = await startModelServer({ model: MODEL, version: 1, artifact: loaded.artifact, artifactSha256, processMetrics: false });
 });
 
 afterAll(async () => {

@@ -156,9 +156,9 @@ describe('runCommandTrainer', () => {
     expect(list.message).toMatch(/expected a JSON object of numbers, got an array/);
   });
 
-  it('fails naming model.json when the model is missing or not in our format', async () => {
+  it('fails naming both model files when the model is missing, and model.json when it is not in our format', async () => {
     const missing = await rejectionOf(runCommandTrainer(options({ command: writesOutputs(undefined, '{}') })), TrainerOutputError);
-    expect(missing.message).toMatch(/model[/\\]model\.json: file not found/);
+    expect(missing.message).toMatch(/no model: expected .*model[/\\]model\.json or .*model[/\\]model\.onnx/);
     const pickle = await rejectionOf(runCommandTrainer(options({ command: writesOutputs('{"format": "pickle"}', '{}') })), TrainerOutputError);
     expect(pickle.message).toMatch(/model\.json: format is "pickle"/);
   });
