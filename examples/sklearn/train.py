@@ -26,7 +26,8 @@ The contract (the same for `train.runtime: command` and `container`, see the REA
        $MLOPS_OUTPUT_DIR/metrics.json        a flat JSON object of numbers, kept with the version
 Settings: TRAIN_MAX_ITER (boosting rounds, default 100), TRAIN_SEED (default 0),
           TRAIN_MODEL=hgb|forest (forest: RandomForestClassifier with TRAIN_TREES trees),
-          TRAIN_PREDICT_OUT=<file> also writes predict_proba of the hold-out there (for parity checks).
+          TRAIN_PREDICT_OUT=<file> also writes predict_proba of the hold-out (or of the CSV
+          TRAIN_PREDICT_DATA) there, for parity checks.
 """
 import json
 import math
@@ -153,7 +154,10 @@ def main():
     holdout_scores = pipeline.predict_proba(x_holdout)[:, 1]
     train_scores = pipeline.predict_proba(x_train)[:, 1]
     if os.environ.get("TRAIN_PREDICT_OUT"):
-        write_atomically(os.environ["TRAIN_PREDICT_OUT"], json.dumps([float(p) for p in holdout_scores]).encode())
+        # Parity checks: scikit-learn's own probabilities for the hold-out or for TRAIN_PREDICT_DATA.
+        extra = os.environ.get("TRAIN_PREDICT_DATA")
+        scores = pipeline.predict_proba(as_model_frame(read_split(extra, features, target), features, numeric))[:, 1] if extra else holdout_scores
+        write_atomically(os.environ["TRAIN_PREDICT_OUT"], json.dumps([float(p) for p in scores]).encode())
     metrics = {
         "train_log_loss": float(log_loss(y_train, train_scores, labels=[0, 1])),
         "holdout_log_loss": float(log_loss(y_holdout, holdout_scores, labels=[0, 1])),
