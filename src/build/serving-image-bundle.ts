@@ -1,7 +1,9 @@
 /**
  * The serving image carries one JavaScript file: serving-image-entry.ts and what it imports
  * (model server, fastify, prom-client, zod), bundled by esbuild. No node_modules in the image,
- * so it is small and quick to build; the same sources always give the same bytes.
+ * so it is small and quick to build; the same sources always give the same bytes. The one
+ * exception is onnxruntime-node (a native library): it stays outside the bundle, imported on
+ * first use, and only images of ONNX models carry it (see serving-image.ts).
  */
 import { build } from 'esbuild';
 
@@ -28,6 +30,7 @@ async function bundle(): Promise<Buffer> {
     write: false,
     minify: false,
     legalComments: 'none',
+    external: ['onnxruntime-node'],
     logLevel: 'silent',
     // CommonJS dependencies (fastify, prom-client) call require() for Node built-ins.
     banner: { js: "import { createRequire as __mlopsCreateRequire } from 'node:module'; const require = __mlopsCreateRequire(import.meta.url);" },

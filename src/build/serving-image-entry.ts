@@ -9,8 +9,7 @@
  * `--probe` asks a running server whether it is ready (the image's HEALTHCHECK).
  * Prints one line to stdout once it answers: `model-server: <model> v<version> ready on <url>`.
  */
-import { readArtifact } from '../train/artifact-file.js';
-import { compileInferenceModel } from '../serving/inference-model.js';
+import { openScoringModel } from '../model/open-scoring-model.js';
 import { startModelServer } from '../serving/model-server.js';
 import { parseFlap } from '../serving/model-server-faults.js';
 import { SERVING_ARTIFACT_PATH } from './serving-image-constants.js';
@@ -27,10 +26,10 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
     return response?.ok ? 0 : 1;
   }
 
-  const { artifact, sha256 } = await readArtifact(env.MLOPS_ARTIFACT_PATH ?? SERVING_ARTIFACT_PATH, required(env, 'MLOPS_ARTIFACT_SHA256'));
+  const { model: artifact, sha256 } = await openScoringModel(env.MLOPS_ARTIFACT_PATH ?? SERVING_ARTIFACT_PATH, required(env, 'MLOPS_ARTIFACT_SHA256'));
   if (argv.includes('--check')) {
-    const scorer = compileInferenceModel(artifact);
-    console.log(`model-server: ${model} v${version} loads (sha256 ${sha256.slice(0, 16)}, ${scorer.features.length} features, node ${process.version})`);
+    console.log(`model-server: ${model} v${version} loads (${artifact.format}, sha256 ${sha256.slice(0, 16)}, ${artifact.features.length} features, node ${process.version})`);
+    await artifact.close();
     return 0;
   }
 

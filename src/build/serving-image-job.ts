@@ -10,7 +10,6 @@ import type { PipelineDefinition } from '../spec/schema.js';
 import { containerDeploySettings } from '../spec/schema.js';
 import { openRegistry } from '../registry/open-registry.js';
 import { ModelNotFoundError, type ModelRegistry, type ServingImageRecord } from '../registry/model-registry.js';
-import { ARTIFACT_FILE_NAME } from '../train/artifact-file.js';
 import { checkDockerEngine, dockerEngine } from './docker-engine.js';
 import { registryCredentials } from './registry-credentials.js';
 import { buildServingImage, type ServingImage, type ServingImageProgress } from './serving-image.js';
@@ -45,7 +44,7 @@ export async function runServingImageJob(job: ServingImageJob): Promise<ServingI
     const { artifactPath, artifactSha256 } = await withRegistry(job, async (registry) => {
       const registered = await registry.getVersion(definition.model, version);
       if (!registered) throw new ModelNotFoundError(`model "${definition.model}" has no version ${version} in the registry`);
-      const artifact = await registry.downloadArtifact(definition.model, version, path.join(workDir, ARTIFACT_FILE_NAME));
+      const artifact = await registry.downloadArtifact(definition.model, version, path.join(workDir, 'model.artifact'));
       return { artifactPath: artifact.path, artifactSha256: registered.artifactSha256 };
     });
 

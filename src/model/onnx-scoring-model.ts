@@ -9,8 +9,10 @@
  * Output: the positive-class probability, from a float tensor output named like `probabilities`
  * ([n, 2]: column 1; [n, 1] or [n]: itself). A ZipMap output (a sequence of maps) is refused
  * with the converter option that removes it.
+ * The runtime is imported on first use: linear-only processes (and serving images of linear
+ * models, which carry no node_modules) never load its native library.
  */
-import ort from 'onnxruntime-node';
+import type * as Ort from 'onnxruntime-node';
 import type { Table } from '../data/table.js';
 import { getColumn } from '../data/table.js';
 import { readOnnxModelHeader } from './onnx-model-header.js';
@@ -39,10 +41,18 @@ interface MatrixInput {
   features: string[];
 }
 
+type Runtime = typeof Ort;
+let runtime: Promise<Runtime> | undefined;
+function onnxRuntime(): Promise<Runtime> {
+  runtime ??= import('onnxruntime-node').then((module) => ((module as unknown as { default?: Runtime }).default ?? module) as Runtime);
+  return runtime;
+}
+
 export async function onnxScoringModel(file: string, bytes: Uint8Array): Promise<ScoringModel> {
   const header = readOnnxModelHeader(bytes);
   if ('problem' in header) throw new ModelFormatError(file, header.problem);
-  let session: ort.InferenceSession;
+  const ort = await onnxRuntime();
+  let session: Ort.InferenceSession;
   try {
     session = await ort.InferenceSession.create(bytes, { graphOptimizationLevel: 'all' });
   } catch (err) {
@@ -56,7 +66,7 @@ export async function onnxScoringModel(file: string, bytes: Uint8Array): Promise
       layout.kind === 'matrix'
         ? layout.matrix.features.map((name) => ({ name, datatype: 'FP64' }))
         : layout.columns.map((c) => ({ name: c.input, datatype: c.type === 'string' ? 'BYTES' : 'FP64' }));
-    const run = async (feeds: Record<string, ort.Tensor>, rowCount: number): Promise<Float64Array> => {
+    const run = async (feeds: Record<string, Ort.Tensor>, rowCount: number): Promise<Float64Array> => {
       const result = await session.run(feeds, [probability]);
       return positiveClass(file, result[probability]!, rowCount);
     };
@@ -72,13 +82,13 @@ export async function onnxScoringModel(file: string, bytes: Uint8Array): Promise
         for (let from = 0; from < rows.length; from += TABLE_CHUNK_ROWS) {
           const chunk = rows.subarray(from, Math.min(rows.length, from + TABLE_CHUNK_ROWS));
           const columns = sources.map((source) => source(chunk));
-          out.set(await run(feedsOf(file, layout, columns, chunk.length), chunk.length), from);
+          out.set(await run(feedsOf(ort, file, layout, columns, chunk.length), chunk.length), from);
         }
         return out;
       },
       async scoreColumns(columns, rowCount) {
         const converted = features.map(({ name, datatype }, f) => requestColumn(name, datatype, columns[f]!, rowCount));
-        return run(feedsOf('request', layout, converted, rowCount), rowCount);
+        return run(feedsOf(ort, 'request', layout, converted, rowCount), rowCount);
       },
       close: () => session.release(),
     };
@@ -90,13 +100,13 @@ export async function onnxScoringModel(file: string, bytes: Uint8Array): Promise
 
 type Layout = { kind: 'columns'; columns: ColumnInput[] } | { kind: 'matrix'; matrix: MatrixInput };
 
-function inputLayout(file: string, session: ort.InferenceSession, metadata: Record<string, string>): Layout {
+function inputLayout(file: string, session: Ort.InferenceSession, metadata: Record<string, string>): Layout {
   const inputs = session.inputMetadata;
   if (inputs.length === 0) throw new ModelFormatError(file, 'the graph has no inputs');
   for (const input of inputs) {
     if (!input.isTensor) throw new ModelFormatError(file, `input "${input.name}" is not a tensor; expected one tensor per column or one float matrix`);
   }
-  const tensors = inputs as readonly ort.InferenceSession.TensorValueMetadata[];
+  const tensors = inputs as readonly Ort.InferenceSession.TensorValueMetadata[];
   const only = tensors[0]!;
   const width = only.shape.length === 2 ? only.shape[1] : undefined;
   if (tensors.length === 1 && (metadata[FEATURES_METADATA_KEY] !== undefined || (typeof width === 'number' && width > 1))) {
@@ -126,7 +136,7 @@ function inputLayout(file: string, session: ort.InferenceSession, metadata: Reco
   };
 }
 
-function probabilityOutput(file: string, session: ort.InferenceSession): string {
+function probabilityOutput(file: string, session: Ort.InferenceSession): string {
   const outputs = session.outputMetadata;
   const names = outputs.map((o) => o.name).join(', ');
   const probable = outputs.filter((o) => /prob/i.test(o.name));
@@ -138,7 +148,7 @@ function probabilityOutput(file: string, session: ort.InferenceSession): string 
   throw new ModelFormatError(file, `no probability output: expected a float tensor named like "probabilities" ([n, 2] or [n, 1]); the outputs are ${names}`);
 }
 
-function positiveClass(file: string, tensor: ort.Tensor, rowCount: number): Float64Array {
+function positiveClass(file: string, tensor: Ort.Tensor, rowCount: number): Float64Array {
   const data = tensor.data as Float32Array | Float64Array;
   const [rows, width = 1, ...rest] = tensor.dims;
   if (rows !== rowCount || rest.length > 0 || (width !== 1 && width !== 2)) {
@@ -183,7 +193,7 @@ function requestColumn(name: string, datatype: FeatureDatatype, values: FeatureC
   return out;
 }
 
-function feedsOf(source: string, layout: Layout, columns: Values[], rowCount: number): Record<string, ort.Tensor> {
+function feedsOf(ort: Runtime, source: string, layout: Layout, columns: Values[], rowCount: number): Record<string, Ort.Tensor> {
   if (layout.kind === 'matrix') {
     const { input, type, features } = layout.matrix;
     const width = features.length;
@@ -195,7 +205,7 @@ function feedsOf(source: string, layout: Layout, columns: Values[], rowCount: nu
     }
     return { [input]: new ort.Tensor(type, data, [rowCount, width]) };
   }
-  const feeds: Record<string, ort.Tensor> = {};
+  const feeds: Record<string, Ort.Tensor> = {};
   layout.columns.forEach((input, f) => {
     const dims = input.rank === 2 ? [rowCount, 1] : [rowCount];
     const values = columns[f]!;

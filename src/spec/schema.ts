@@ -114,7 +114,7 @@ export const ImageRegistry = z.strictObject({
 export const ContainerTrain = z.strictObject({
   runtime: z.literal('container'),
   /** The trainer image; pulled (with `registryAuth`) only when the engine does not have it. */
-  image: z.string().min(1, { error: 'expected an image reference such as "mlops-example-sklearn:1"' }),
+  image: z.string().min(1, { error: 'expected an image reference such as "mlops-example-sklearn:2"' }),
   /** Replaces the image's entrypoint and command; `{train}`, `{holdout}` and `{output}` become paths inside the container. */
   command: z.array(z.string()).min(1).optional(),
   /** File format of the train and hold-out splits mounted (read-only) into the container. */

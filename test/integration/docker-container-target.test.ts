@@ -3,7 +3,10 @@
  * pushed image (by digest) behind the gateway, gets traffic only once ready, serves the same
  * predictions as our own scorer, is found again instead of started twice, and retires cleanly.
  */
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { loadDataset } from '../../src/data/load-dataset.js';
+import { openRegistry } from '../../src/registry/open-registry.js';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,6 +24,7 @@ describe.skipIf(!engine.ok)('container deploy target (real engine, registry and 
   if (!engine.ok) return;
   const { docker } = engine;
   const model = uniqueModelName('served');
+  const onnxModel = uniqueModelName('served-onnx');
   let dataDir: string;
   let gateway: RunningGateway;
   let target: ContainerDeployTarget;
@@ -35,7 +39,8 @@ describe.skipIf(!engine.ok)('container deploy target (real engine, registry and 
 
   afterAll(async () => {
     await removeModelContainers(docker, model);
-    await removeModelImages(docker, [model]);
+    await removeModelContainers(docker, onnxModel);
+    await removeModelImages(docker, [model, onnxModel]);
     await gateway?.close();
   });
 
@@ -71,6 +76,37 @@ describe.skipIf(!engine.ok)('container deploy target (real engine, registry and 
     expect((await docker.getContainer(containerName(model, registered.version)).inspect()).Id).toBe(info.Id);
 
     servedVersion = registered.version;
+  });
+
+  it('serves an ONNX version (scikit-learn gradient boosting) from its image, which carries the ONNX runtime', async () => {
+    const fixtures = fileURLToPath(new URL('../fixtures/onnx/', import.meta.url));
+    const expected = JSON.parse(await readFile(path.join(fixtures, 'expected.json'), 'utf8')) as { trainRows: number; features: string[]; probabilities: { hgb: number[] } };
+    const registry = await openRegistry({ kind: 'embedded' }, { dataDir });
+    let version: number;
+    try {
+      ({ version } = await registry.registerVersion({
+        model: onnxModel, idempotencyKey: `${onnxModel}/hgb`, status: 'candidate', artifactPath: path.join(fixtures, 'hgb.onnx'), metrics: {}, gates: [],
+        lineage: { dataVersion: 'test', definitionHash: 'test', trainer: 'command:train.py', codeVersion: 'test', workflowId: 'test', runId: 'test' },
+      }));
+    } finally {
+      await registry.close();
+    }
+    await runServingImageJob({ definition: containerDefinition(onnxModel, {}, gateway.url), version, dataDir, heartbeat: () => undefined });
+    await target.deployVersion(onnxModel, version);
+    await target.setTrafficWeights(onnxModel, { [version]: 100 });
+
+    const table = await loadDataset(path.join(fixtures, 'data.csv'), { format: 'csv' });
+    const rows = Array.from({ length: 25 }, (_, i) => expected.trainRows + i);
+    const inputs = table.columns.filter((c) => expected.features.includes(c.name)).map((c) =>
+      c.kind === 'numeric'
+        ? { name: c.name, shape: [rows.length], datatype: 'FP64', data: rows.map((r) => (Number.isNaN(c.values[r]!) ? null : c.values[r]!)) }
+        : { name: c.name, shape: [rows.length], datatype: 'BYTES', data: rows.map((r) => (c.codes[r]! < 0 ? null : c.dictionary[c.codes[r]!]!)) },
+    );
+    const response = await fetch(`${gateway.url}/v2/models/${onnxModel}/infer`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ inputs }) });
+    expect(response.status, await response.clone().text()).toBe(200);
+    const answer = (await response.json()) as { outputs: { name: string; data: number[] }[] };
+    const probabilities = answer.outputs.find((o) => o.name === 'probability')!.data;
+    probabilities.forEach((p, i) => expect(Math.abs(p - expected.probabilities.hgb[i]!)).toBeLessThanOrEqual(1e-5));
   });
 
   it('refuses a version that has no serving image recorded', async () => {

@@ -1,10 +1,10 @@
 /**
- * `train.runtime: container` against the real engine: the scikit-learn example trains in a
- * container on read-only splits, writes a model our evaluator scores exactly as scikit-learn
- * did, and passes the gates; a failing, silent, escaping or cancelled trainer is reported and its
+ * `train.runtime: container` against the real engine: the scikit-learn examples train in a
+ * container on read-only splits and write a model (ONNX, or our linear JSON) our evaluator scores
+ * as scikit-learn did, and passes the gates; a failing, silent, escaping or cancelled trainer is reported and its
  * container removed every time.
  */
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +15,9 @@ import { TrainerOutputError } from '../../src/train/command-trainer.js';
 import { runEvaluationJob } from '../../src/evaluate/evaluation-job.js';
 import { openRegistry } from '../../src/registry/open-registry.js';
 import { snapshotDataset, type DataSnapshot } from '../../src/data/snapshot.js';
+import { loadDataset } from '../../src/data/load-dataset.js';
+import { allRows } from '../../src/data/table.js';
+import { openScoringModel } from '../../src/model/open-scoring-model.js';
 import { PipelineDefinition, type PipelineDefinitionInput } from '../../src/spec/schema.js';
 import { dockerForTests, sklearnTrainerImage } from '../support/docker-engine.js';
 import { fraudDefinition, makeDataset, makeWorkspace } from '../support/pipeline-fixtures.js';
@@ -44,23 +47,44 @@ describe.skipIf(!engine.ok)('container training runtime (real engine)', () => {
     return { definition: def, snapshot, runDir, heartbeat: () => undefined, signal: new AbortController().signal, log: (line) => lines.push(line), lines, ...extra };
   };
 
-  it('trains the scikit-learn example in a container; our evaluation reproduces its scores and the gates pass', async () => {
-    const def = definition({ env: { TRAIN_L2: '1' }, cpus: 1, memory: '1g' }, { evaluate: { holdout: 0.25, seed: 3, gates: { roc_auc: { min: 0.7 }, log_loss: { max: 0.4 } } } });
+  it('trains the scikit-learn gradient boosting example in a container as ONNX; our scores are predict_proba to 1e-5 and the gates pass', async () => {
+    const def = definition({ env: { TRAIN_PREDICT_OUT: '/mlops/output/sklearn-holdout.json' }, cpus: 1, memory: '1g' }, { evaluate: { holdout: 0.25, seed: 3, gates: { roc_auc: { min: 0.7 }, log_loss: { max: 0.4 } } } });
     const training = await job(def);
     const model = await runTrainingJob(training);
 
     expect(model.trainer).toMatch(new RegExp(`^container:${image}@sha256:[0-9a-f]{64}$`));
-    expect(training.lines.some((l) => l.startsWith('training scikit-learn 1.'))).toBe(true);
-    expect(model.trainerMetrics.holdout_roc_auc).toBeGreaterThan(0.7);
+    expect(model.artifactPath.endsWith(path.join('model', 'model.onnx'))).toBe(true);
+    expect(training.lines.some((l) => /^training scikit-learn 1\.\S+ hgb pipeline/.test(l))).toBe(true);
+
+    // The hold-out split the trainer saw, scored through our ONNX path, against its predict_proba.
+    const sklearn = JSON.parse(await readFile(path.join(training.runDir, 'output', 'sklearn-holdout.json'), 'utf8')) as number[];
+    const holdout = await loadDataset(path.join(training.runDir, 'splits', 'holdout.csv'), { format: 'csv' });
+    const { model: onnx } = await openScoringModel(model.artifactPath, model.sha256);
+    const ours = await onnx.scoreTable(holdout, allRows(holdout.rowCount));
+    await onnx.close();
+    expect(ours.length).toBe(sklearn.length);
+    expect(Math.max(...Array.from(ours, (p, i) => Math.abs(p - sklearn[i]!)))).toBeLessThanOrEqual(1e-5);
 
     const registry = await openRegistry({ kind: 'embedded' }, { dataDir: workspace });
     const evaluation = await runEvaluationJob({ definition: def, snapshot, model, registry, dataDir: workspace });
     await registry.close();
-    // Same hold-out, same scores: our evaluator and scikit-learn agree on the metrics.
-    expect(evaluation.metrics.roc_auc).toBeCloseTo(model.trainerMetrics.holdout_roc_auc!, 9);
-    expect(evaluation.metrics.log_loss).toBeCloseTo(model.trainerMetrics.holdout_log_loss!, 9);
+    expect(evaluation.metrics.roc_auc).toBeCloseTo(model.trainerMetrics.holdout_roc_auc!, 4);
+    expect(evaluation.metrics.log_loss).toBeCloseTo(model.trainerMetrics.holdout_log_loss!, 5);
     expect(evaluation.reasons).toEqual([]);
     expect(await containerExists(docker, training.runDir)).toBe(false);
+  });
+
+  it('trains the logistic regression example in our linear format; our evaluation reproduces its scores exactly', async () => {
+    const def = definition({ command: ['python3', '/opt/trainer/train_logistic.py'], env: { TRAIN_L2: '1' }, cpus: 1, memory: '1g' }, { evaluate: { holdout: 0.25, seed: 3, gates: { roc_auc: { min: 0.7 }, log_loss: { max: 0.4 } } } });
+    const training = await job(def);
+    const model = await runTrainingJob(training);
+    expect(model.artifactPath.endsWith(path.join('model', 'model.json'))).toBe(true);
+    expect(training.lines.some((l) => l.startsWith('training scikit-learn 1.'))).toBe(true);
+    const registry = await openRegistry({ kind: 'embedded' }, { dataDir: workspace });
+    const evaluation = await runEvaluationJob({ definition: def, snapshot, model, registry, dataDir: workspace });
+    await registry.close();
+    expect(evaluation.metrics.roc_auc).toBeCloseTo(model.trainerMetrics.holdout_roc_auc!, 9);
+    expect(evaluation.metrics.log_loss).toBeCloseTo(model.trainerMetrics.holdout_log_loss!, 9);
   });
 
   it('mounts the data read-only, applies the CPU and memory limits and keeps the trainer off the network', async () => {
@@ -104,7 +128,7 @@ describe.skipIf(!engine.ok)('container training runtime (real engine)', () => {
   it('rejects a trainer that exits 0 without writing the model', async () => {
     const error = await runTrainingJob(await job(definition({ command: ['python3', '-c', "print('done, honestly')"] }))).catch((err: unknown) => err);
     expect(error).toBeInstanceOf(TrainerOutputError);
-    expect((error as Error).message).toMatch(/model\.json: file not found/);
+    expect((error as Error).message).toMatch(/no model: expected .*model\.json or .*model\.onnx/);
   });
 
   it('stops and removes the container when the activity is cancelled', async () => {

@@ -19,7 +19,7 @@ const root = path.resolve(import.meta.dirname, '../..');
 
 export const REGISTRY_URL = '127.0.0.1:5001';
 export const NODE_BASE_IMAGE = 'mlops-node-base:20-bookworm-2';
-export const SKLEARN_TRAINER_IMAGE = 'mlops-example-sklearn:1';
+export const SKLEARN_TRAINER_IMAGE = 'mlops-example-sklearn:2';
 
 export type DockerForTests = { ok: true; docker: Docker; credentials: RegistryCredentials } | { ok: false; reason: string };
 
@@ -57,6 +57,8 @@ export function registryClient(credentials?: RegistryCredentials): ImageRegistry
 /** The example trainer image from examples/sklearn/Dockerfile (the engine's cache makes a rebuild instant). */
 export async function sklearnTrainerImage(docker: Docker): Promise<string> {
   if (!(await hasImage(docker, SKLEARN_TRAINER_IMAGE))) {
+    // The wheels beyond the Debian base (pandas, skl2onnx, onnx), from the cache or PyPI, into the context.
+    await promisify(execFile)(path.join(root, 'examples/sklearn/fetch-wheels'), { timeout: 600_000 });
     await buildImage(docker, { contextDir: path.join(root, 'examples/sklearn'), tags: [SKLEARN_TRAINER_IMAGE] });
   }
   return SKLEARN_TRAINER_IMAGE;

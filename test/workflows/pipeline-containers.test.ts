@@ -1,11 +1,12 @@
 /**
  * modelPipeline with `train.runtime: container` and `deploy.target: container`, end to end on
  * the real Temporal dev server, Docker engine, image registry and gateway: the scikit-learn
- * example trains in a container, each version's serving image is built, pushed and recorded,
+ * example (gradient boosting, as ONNX) trains in a container, its served answers equal its own
+ * predict_proba, each version's serving image is built, pushed and recorded,
  * and the canary promotes a good version and rolls back a bad one. A worker killed during the
  * image build leaves no half-pushed tag, and the retried activity finishes.
  */
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -24,6 +25,8 @@ import { containerName } from '../../src/deploy/container-deploy-target.js';
 import type { PipelineDefinitionInput } from '../../src/spec/schema.js';
 import type { Settings } from '../../src/temporal/settings.js';
 import type { PipelineResult } from '../../workflows/pipeline-status.js';
+import { loadDataset } from '../../src/data/load-dataset.js';
+import type { Table } from '../../src/data/table.js';
 
 const engine = await dockerForTests();
 
@@ -53,7 +56,8 @@ describe.skipIf(!engine.ok)('modelPipeline with container training and the conta
 
   const definition = (dataFile: string, faults?: { errorRate: number; addedLatencyMs: number }): PipelineDefinitionInput => ({
     ...fraudDefinition(dataFile, { model }),
-    train: { runtime: 'container', image: trainerImage, cpus: 1, memory: '1g', timeout: '5m' },
+    // examples/sklearn: gradient boosting as ONNX; it also writes predict_proba of the hold-out.
+    train: { runtime: 'container', image: trainerImage, cpus: 1, memory: '1g', timeout: '5m', env: { TRAIN_PREDICT_OUT: '/mlops/output/sklearn-holdout.json' } },
     deploy: {
       target: 'container',
       gateway: { url: stack.gateway.url },
@@ -66,10 +70,20 @@ describe.skipIf(!engine.ok)('modelPipeline with container training and the conta
     },
   });
 
+  let lastWorkflowId = '';
   async function runPipeline(dataFile: string, name: string, faults?: { errorRate: number; addedLatencyMs: number }): Promise<PipelineResult> {
     const file = await writeDefinition(dataDir, definition(dataFile, faults), name);
-    const handle = await env.client.workflow.start('modelPipeline', { taskQueue: env.settings.taskQueue, workflowId: `pipeline/${model}/${randomUUID()}`, args: [{ pipelineFile: file }] });
+    lastWorkflowId = `pipeline/${model}/${randomUUID()}`;
+    const handle = await env.client.workflow.start('modelPipeline', { taskQueue: env.settings.taskQueue, workflowId: lastWorkflowId, args: [{ pipelineFile: file }] });
     return env.run(() => handle.result());
+  }
+
+  /** The hold-out split the trainer saw in the last run, and scikit-learn's predict_proba for it. */
+  async function lastHoldout(): Promise<{ table: Table; sklearn: number[] }> {
+    const runs = path.join(dataDir, 'runs', lastWorkflowId.replace(/[^A-Za-z0-9._-]+/g, '_'));
+    const [runId] = await readdir(runs);
+    const sklearn = JSON.parse(await readFile(path.join(runs, runId!, 'output', 'sklearn-holdout.json'), 'utf8')) as number[];
+    return { table: await loadDataset(path.join(runs, runId!, 'splits', 'holdout.csv'), { format: 'csv' }), sklearn };
   }
 
   it('trains in a container, builds each version\'s image, promotes a good version and rolls back a bad one', async () => {
@@ -92,6 +106,19 @@ describe.skipIf(!engine.ok)('modelPipeline with container training and the conta
       expect(second).toMatchObject({ outcome: 'promoted', version: 2, canary: { result: 'promoted' } });
       expect(Object.fromEntries((await admin.routes(model))!.routes.map((r) => [r.version, r.weight]))).toEqual({ 1: 0, 2: 100 });
       expect((await registry.getVersionByAlias(model, 'champion'))?.version).toBe(2);
+
+      // v2 (ONNX, in its own serving image) answers through the gateway as scikit-learn did.
+      const { table, sklearn } = await lastHoldout();
+      const rows = Array.from({ length: 40 }, (_, i) => i);
+      const inputs = table.columns.filter((c) => c.name !== 'transaction_id' && c.name !== 'is_fraud').map((c) =>
+        c.kind === 'numeric'
+          ? { name: c.name, shape: [rows.length], datatype: 'FP64', data: rows.map((r) => (Number.isNaN(c.values[r]!) ? null : c.values[r]!)) }
+          : { name: c.name, shape: [rows.length], datatype: 'BYTES', data: rows.map((r) => (c.codes[r]! < 0 ? null : c.dictionary[c.codes[r]!]!)) },
+      );
+      const answer = await fetch(`${stack.gateway.url}/v2/models/${model}/infer`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ inputs }) });
+      expect(answer.status).toBe(200);
+      const served = ((await answer.json()) as { outputs: Array<{ name: string; data: number[] }> }).outputs.find((o) => o.name === 'probability')!.data;
+      expect(Math.max(...served.map((p, i) => Math.abs(p - sklearn[i]!)))).toBeLessThanOrEqual(1e-5);
 
       const third = await runPipeline(await makeDataset(dataDir, 'day3.csv', { seed: 43 }), 'day3.yaml', { errorRate: 0.4, addedLatencyMs: 0 });
       expect(third).toMatchObject({ outcome: 'rolled-back', version: 3, canary: { result: 'rolled-back' } });
