@@ -16,7 +16,7 @@ import type * as Ort from 'onnxruntime-node';
 import type { Table } from '../data/table.js';
 import { getColumn } from '../data/table.js';
 import { readOnnxModelHeader } from './onnx-model-header.js';
-import { InferenceInputError, ModelFormatError, showValue, type FeatureColumn, type FeatureDatatype, type ScoringModel } from './scoring-model.js';
+import { InferenceInputError, ModelFormatError, showValue, type FeatureColumn, type FeatureDatatype, type ScoringModel, type TensorSignature } from './scoring-model.js';
 
 export const ONNX_PLATFORM = 'onnxruntime_onnx';
 /** Metadata key that names the columns of a single matrix input, in order. */
@@ -76,6 +76,7 @@ export async function onnxScoringModel(file: string, bytes: Uint8Array): Promise
       features,
       featureIndex: new Map(features.map((f, i) => [f.name, i])),
       target: header.metadata[TARGET_METADATA_KEY],
+      tensors: { inputs: session.inputMetadata.map(tensorSignature), outputs: session.outputMetadata.map(tensorSignature) },
       async scoreTable(table, rows) {
         const sources = features.map(({ name }) => tableSource(file, table, name));
         const out = new Float64Array(rows.length);
@@ -244,6 +245,11 @@ function numericData(input: ColumnInput, values: Float64Array): Float32Array | F
 function columnKindError(source: string, name: string, got: string, wanted: string): Error {
   const message = `input "${name}": the model takes ${wanted} values but the ${source === 'request' ? 'request gives' : 'data column is'} ${got}`;
   return source === 'request' ? new InferenceInputError(message) : new ModelFormatError(source, message);
+}
+
+function tensorSignature(value: Ort.InferenceSession.ValueMetadata): TensorSignature {
+  if (!value.isTensor) return { name: value.name, type: 'non-tensor', shape: [] };
+  return { name: value.name, type: value.type, shape: value.shape.map((size) => (typeof size === 'number' && size >= 0 ? size : -1)) };
 }
 
 function firstLine(message: string): string {

@@ -22,6 +22,8 @@ export interface ScoringModel {
   readonly featureIndex: ReadonlyMap<string, number>;
   /** The label column the model predicts, when the file says so. */
   readonly target?: string;
+  /** The graph's own tensors (ONNX only): what an MLflow signature or a Triton config describes. */
+  readonly tensors?: { inputs: TensorSignature[]; outputs: TensorSignature[] };
   /** P(target = 1) for the given rows of a table (evaluation, parity checks). */
   scoreTable(table: Table, rows: Uint32Array): Promise<Float64Array>;
   /**
@@ -30,6 +32,13 @@ export interface ScoringModel {
    */
   scoreColumns(columns: readonly FeatureColumn[], rowCount: number): Promise<Float64Array>;
   close(): Promise<void>;
+}
+
+/** One input or output tensor of a graph: element type as onnxruntime names it, -1 for a free dimension. */
+export interface TensorSignature {
+  name: string;
+  type: string;
+  shape: number[];
 }
 
 /** A request tensor that cannot be scored; the server answers 400 with this message. */

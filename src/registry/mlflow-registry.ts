@@ -23,8 +23,12 @@
  * SQLite; the pipeline never does that (one workflow per model and data version).
  */
 import { randomUUID } from 'node:crypto';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
+import { modelFormatOf, openScoringModel } from '../model/open-scoring-model.js';
+import { readOnnxModelHeader } from '../model/onnx-model-header.js';
+import { mlflowOnnxModelFiles } from './mlflow-model-files.js';
 import { sha256File } from '../data/content-hash.js';
 import { filterString, MlflowClient, tagValue, type MlflowExperiment, type MlflowModelVersion, type MlflowRun } from './mlflow-client.js';
 import { mlflowClientOptions, type MlflowRegistrySection } from './mlflow-connection.js';
@@ -75,6 +79,7 @@ export class MlflowRegistry implements ModelRegistry {
     const root = artifactRoot(run);
     const artifactFile = path.basename(request.artifactPath);
     const artifact = await this.upload(request.artifactPath, root, `${MODEL_DIRECTORY}/${artifactFile}`);
+    await this.uploadMlflowModel(request.artifactPath, artifactFile, artifact, root);
     const stored = await Promise.all(attachments.map(async ([name, file]) => [name, await this.upload(file, root, `${ATTACHMENT_DIRECTORY}/${name}`)] as const));
     if (tagValue(run.data.tags, TAG.logged) !== 'true') await this.client.logBatch(run.info.run_id, runRecord(request, Date.now()));
 
@@ -255,6 +260,30 @@ export class MlflowRegistry implements ModelRegistry {
     const winner = (await search())[0] ?? created;
     if (winner.info.run_id !== created.info.run_id) await this.client.deleteRun(created.info.run_id);
     return winner;
+  }
+
+  /**
+   * For an ONNX artifact, the MLmodel and environment files beside it in `model/`, so MLflow's
+   * clients load the version by name or alias (the version's source is `runs:/<run>/model`).
+   * Our linear JSON has no MLflow flavor; those versions stay files our own servers load.
+   */
+  private async uploadMlflowModel(file: string, modelFile: string, stored: { sha256: string; size: number }, root: string): Promise<void> {
+    // The registry stores any file; only a readable ONNX model gets a flavor.
+    const bytes = await readFile(file);
+    if (modelFormatOf(bytes) !== 'onnx' || 'problem' in readOnnxModelHeader(bytes)) return;
+    const { model } = await openScoringModel(file, stored.sha256);
+    await model.close();
+    if (!model.tensors) return;
+    const files = mlflowOnnxModelFiles({ modelFile, sizeBytes: stored.size, sha256: stored.sha256, tensors: model.tensors, createdAt: new Date() });
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'mlops-mlmodel-'));
+    try {
+      for (const [name, content] of Object.entries(files)) {
+        await writeFile(path.join(dir, name), content);
+        await this.client.uploadArtifact(`${root}/${MODEL_DIRECTORY}/${name}`, path.join(dir, name));
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   }
 
   /** Uploads a local file to the run's artifacts and returns its sha256 and size. */

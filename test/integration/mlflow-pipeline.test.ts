@@ -6,7 +6,9 @@
  */
 import { createHash } from 'node:crypto';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -21,6 +23,9 @@ import { startMlflowProxy, type MlflowProxy } from '../support/mlflow-proxy.js';
 import { fraudDefinition, makeDataset, makeWorkspace, writeDefinition } from '../support/pipeline-fixtures.js';
 import { startWorkerProcess, type WorkerProcess } from '../support/worker-process.js';
 import { createWorkflowTestEnvironment, type WorkflowTestEnvironment } from '../support/workflow-environment.js';
+import { PYTHON_ML, SKLEARN_EXAMPLE_TRAINER } from '../support/python-ml.js';
+
+const MLFLOW_PYFUNC_PREDICT = path.resolve(import.meta.dirname, '../support/mlflow-pyfunc-predict.py');
 
 const unavailable = await mlflowUnavailableReason('test/integration/mlflow-pipeline.test.ts');
 
@@ -107,6 +112,27 @@ describe('modelPipeline on a real MLflow server', () => {
     const bytes = Buffer.from(await (await fetch(artifactUrl)).arrayBuffer());
     expect(createHash('sha256').update(bytes).digest('hex')).toBe(tag(version.tags, 'mlops.artifact_sha256'));
     expect(bytes.length).toBe(Number(tag(version.tags, 'mlops.artifact_size')));
+  });
+
+  it('registers an ONNX version as an MLflow Model that the MLflow Python client loads by alias and predicts as scikit-learn did', async () => {
+    const model = 'mlflow-onnx';
+    const probe = await makeDataset(dir, 'onnx-probe.csv', { rows: 50, seed: 24 });
+    const sklearnScores = path.join(dir, 'onnx-probe-sklearn.json');
+    const definition = definitionFor(model, days[0]!, {
+      train: { runtime: 'command', command: [PYTHON_ML, SKLEARN_EXAMPLE_TRAINER], env: { TRAIN_PREDICT_DATA: probe, TRAIN_PREDICT_OUT: sklearnScores }, timeout: '5m' },
+    });
+    const { outcome } = await runPipeline(definition);
+    expect(outcome).toMatchObject({ outcome: 'registered', version: 1 });
+    const deploy = createDeployActivities({ dataDir: env.settings.dataDir, codeVersion: 'test' });
+    await deploy.promoteVersion({ definition: PipelineDefinition.parse(definition), version: 1, reason: 'first version' });
+    expect(await aliasesOf(model)).toEqual({ champion: '1' });
+
+    const { stdout } = await promisify(execFile)(PYTHON_ML, [MLFLOW_PYFUNC_PREDICT, mlflow.url, `models:/${model}@champion`, probe], { timeout: 120_000 });
+    const loaded = JSON.parse(stdout.trim().split('\n').at(-1)!) as { flavors: string[]; probabilities: number[] };
+    expect(loaded.flavors).toEqual(['onnx', 'python_function']);
+    const expected = JSON.parse(await readFile(sklearnScores, 'utf8')) as number[];
+    expect(loaded.probabilities).toHaveLength(expected.length);
+    expect(Math.max(...loaded.probabilities.map((p, i) => Math.abs(p - expected[i]!)))).toBeLessThanOrEqual(1e-5);
   });
 
   it('moves champion on promotion (archiving the previous one) and tags a rejected canary', async () => {
