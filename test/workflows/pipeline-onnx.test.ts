@@ -6,7 +6,10 @@
  * scikit-learn's own predict_proba for the same rows.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { WorkflowFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -104,5 +107,38 @@ describe.skipIf(unavailable !== undefined)('a scikit-learn gradient boosting pip
     expect(served).toHaveLength(expected.length);
     const worst = Math.max(...served.map((p, i) => Math.abs(p - expected[i]!)));
     expect(worst).toBeLessThanOrEqual(1e-5);
+  });
+
+  it.each([
+    ['not-onnx', 'a file that is not ONNX', /not an ONNX model/],
+    ['future-opset.onnx', 'an opset the runtime cannot load', /onnxruntime \S+ cannot load it \(opsets ai\.onnx 99\)/],
+    ['zipmap.onnx', 'a ZipMap output', /ZipMap .*convert with zipmap=False/],
+    ['regressor.onnx', 'no probability output', /no probability output/],
+    ['unknown-input.onnx', 'inputs that do not match the data', /input "amount_usd" is not a column of the data/],
+  ])('fails the run at its training step, before registration, for %s (%s)', async (fixture, _case, message) => {
+    const model = `bad-onnx-${fixture.replace(/\W+/g, '-')}`;
+    const source = fixture === 'not-onnx' ? path.join(dataDir, 'not-onnx.bin') : fileURLToPath(new URL(`../fixtures/onnx/${fixture}`, import.meta.url));
+    if (fixture === 'not-onnx') await writeFile(source, 'PK\u0003\u0004 a zip, not a model');
+    const copies = `const fs = require('node:fs'); const out = process.env.MLOPS_OUTPUT_DIR; fs.mkdirSync(out + '/model', { recursive: true });
+      fs.copyFileSync(${JSON.stringify(source)}, out + '/model/model.onnx'); fs.writeFileSync(out + '/metrics.json', '{}');`;
+    const data = await makeDataset(dataDir, `${model}.csv`, { seed: 44 });
+    const file = await writeDefinition(dataDir, { ...fraudDefinition(data, { model }), train: { runtime: 'command', command: [process.execPath, '-e', copies] } }, `${model}.yaml`);
+    const handle = await env.client.workflow.start('modelPipeline', { taskQueue: env.settings.taskQueue, workflowId: `pipeline/${model}/${randomUUID()}`, args: [{ pipelineFile: file }] });
+    const error = await env.run(() => handle.result().then(() => undefined, (e: unknown) => e));
+    expect(error).toBeInstanceOf(WorkflowFailedError);
+    const cause = (error as WorkflowFailedError).cause as ApplicationFailure;
+    expect(cause).toBeInstanceOf(ApplicationFailure);
+    expect(cause.nonRetryable).toBe(true);
+    expect(cause.message).toMatch(message);
+    // One attempt: the training activity was not retried.
+    const history = await handle.fetchHistory();
+    const attempts = history.events!.filter((e) => e.activityTaskStartedEventAttributes).map((e) => e.activityTaskStartedEventAttributes!.attempt ?? 1);
+    expect(Math.max(...attempts)).toBe(1);
+    const registry = await openRegistry({ kind: 'embedded' }, { dataDir });
+    try {
+      expect(await registry.listVersions(model).catch(() => [])).toEqual([]);
+    } finally {
+      await registry.close();
+    }
   });
 });
