@@ -1,31 +1,36 @@
 /**
- * Model server throughput and latency: single-row (and 100-row) OIP infer requests over
- * keep-alive connections (undici Pool) against a server in its own process, plus the cost of
- * scoring alone. Prints markdown tables.
+ * Model formats side by side: our linear model, a 100-round gradient boosting pipeline and a
+ * 300-tree random forest (scikit-learn, converted to ONNX by bench/onnx_models.py).
+ * For each: scoring a 200k-row hold-out in process (what evaluation does) against scikit-learn's
+ * predict_proba on the same rows in the same run, and the model server's single-row and
+ * 100-row throughput and latency (OIP v2 JSON over keep-alive connections, server in its own
+ * process). Prints markdown tables.
  *
- *   npx tsx bench/model-server.ts [seconds=5] [connections=32]
+ *   npm run bench model-server [seconds=5] [connections=32] [models=linear,hgb,forest]
+ * Needs the MLflow virtualenv's Python (scripts/mlflow install) for hgb and forest.
  */
-import { fork } from 'node:child_process';
+import { execFile, fork } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { Pool } from 'undici';
 import { generateFraudTable } from '../src/data/generate.js';
-import type { Table } from '../src/data/table.js';
-import { compileInferenceModel } from '../src/serving/inference-model.js';
-import { decodeInferenceInputs, type InferenceInputTensor } from '../src/serving/inference-protocol.js';
+import { loadDataset } from '../src/data/load-dataset.js';
+import { allRows, type Table } from '../src/data/table.js';
+import { writeDataset } from '../src/data/write-dataset.js';
+import { openScoringModel } from '../src/model/open-scoring-model.js';
+import type { ScoringModel } from '../src/model/scoring-model.js';
+import type { InferenceInputTensor } from '../src/serving/inference-protocol.js';
 import { startModelServer } from '../src/serving/model-server.js';
-import type { LinearModelArtifact } from '../src/train/artifact.js';
-import { readArtifact, writeArtifact } from '../src/train/artifact-file.js';
+import { writeArtifact } from '../src/train/artifact-file.js';
 import { trainLogisticRegression } from '../src/train/logistic-regression.js';
-import { scoreRecord, type RecordValue } from '../src/train/predict.js';
 
 const MODEL = 'fraud';
-const FEATURES = [
-  'amount', 'merchant_category', 'region', 'device_type', 'card_present', 'is_international', 'account_age_days', 'hour_of_day',
-  'distance_from_home_km', 'num_tx_last_24h', 'avg_amount_30d', 'amount_to_avg_ratio', 'customer_age', 'credit_limit',
-  'num_failed_logins_7d', 'merchant_risk_score', 'days_since_last_tx', 'session_duration_sec',
-];
+const TRAIN_ROWS = 20_000;
+const HOLDOUT_ROWS = 200_000;
+const PYTHON = path.resolve(import.meta.dirname, '../.tools/mlflow/bin/python');
 
 interface LoadResult {
   label: string;
@@ -36,50 +41,118 @@ interface LoadResult {
   latenciesMs: Float64Array;
 }
 
-if (process.argv[2] === '--serve') await serveChild(process.argv[3]!);
-else await main(Number(process.argv[2] ?? 5), Number(process.argv[3] ?? 32));
+interface SklearnResult {
+  versions: Record<string, unknown>;
+  models: Record<string, { fitSeconds: number; predictSeconds: number; first: number[] }>;
+}
 
-/** The server process: loads the artifact, starts, reports its URL to the parent over IPC. */
-async function serveChild(artifactFile: string): Promise<void> {
-  const { artifact, sha256 } = await readArtifact(artifactFile);
-  const server = await startModelServer({ model: MODEL, version: 1, artifact, artifactSha256: sha256 });
+if (process.argv[2] === '--serve') await serveChild(process.argv[3]!);
+else await main(Number(process.argv[2] ?? 5), Number(process.argv[3] ?? 32), (process.argv[4] ?? 'linear,hgb,forest').split(','));
+
+/** The server process: opens the model file (any format), starts, reports its URL over IPC. */
+async function serveChild(modelFile: string): Promise<void> {
+  const { model, sha256 } = await openScoringModel(modelFile);
+  const server = await startModelServer({ model: MODEL, version: 1, artifact: model, artifactSha256: sha256 });
   process.send!({ url: server.url });
   process.once('disconnect', () => void server.close());
 }
 
-async function main(seconds: number, connections: number): Promise<void> {
+async function main(seconds: number, connections: number, models: string[]): Promise<void> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'bench-model-server-'));
-  const { table } = generateFraudTable({ rows: 5000, seed: 5, fraudRate: 0.1, nullShare: 0.05 });
-  const artifact = trainLogisticRegression(table, {
-    model: MODEL,
-    target: 'is_fraud',
-    features: FEATURES,
-    rows: Uint32Array.from({ length: table.rowCount }, (_, i) => i),
-    params: { l2: 1, maxIterations: 200, tolerance: 1e-6, minCategoryCount: 1 },
-    seed: 1,
-  });
-  const written = await writeArtifact(artifact, dir);
-  const child = fork(import.meta.filename, ['--serve', written.path], { execArgv: process.execArgv, stdio: 'inherit' });
+  try {
+    const { table } = generateFraudTable({ rows: TRAIN_ROWS + HOLDOUT_ROWS, seed: 5, fraudRate: 0.05, nullShare: 0.05 });
+    const trainRows = allRows(TRAIN_ROWS);
+    const holdoutRows = Uint32Array.from({ length: HOLDOUT_ROWS }, (_, i) => TRAIN_ROWS + i);
+    const trainCsv = path.join(dir, 'train.csv');
+    const holdoutCsv = path.join(dir, 'holdout.csv');
+    await writeDataset(table, trainCsv, { format: 'csv', rows: trainRows });
+    await writeDataset(table, holdoutCsv, { format: 'csv', rows: holdoutRows });
+    // The hold-out as every side reads it: from the same CSV bytes.
+    const holdout = await loadDataset(holdoutCsv, { format: 'csv' });
+    const features = table.columns.map((c) => c.name).filter((n) => n !== 'transaction_id' && n !== 'is_fraud');
+
+    const files: Record<string, string> = {};
+    if (models.includes('linear')) {
+      const artifact = trainLogisticRegression(table, { model: MODEL, target: 'is_fraud', features, rows: trainRows, seed: 1, params: { l2: 1, maxIterations: 200, tolerance: 1e-6, minCategoryCount: 1 } });
+      files.linear = (await writeArtifact(artifact, path.join(dir, 'linear'))).path;
+    }
+    let sklearn: SklearnResult | undefined;
+    if (models.some((m) => m !== 'linear')) {
+      if (!existsSync(PYTHON)) throw new Error(`${PYTHON} is missing: run scripts/mlflow install`);
+      const env = { ...process.env };
+      delete env.OPENBLAS_CORETYPE; // a fair numpy: the kernel it would pick by itself
+      delete env.OPENBLAS_L2_SIZE;
+      const { stdout } = await promisify(execFile)(PYTHON, [path.join(import.meta.dirname, 'onnx_models.py'), trainCsv, holdoutCsv, dir, '3'], { env, maxBuffer: 64 << 20, timeout: 1_800_000 });
+      sklearn = JSON.parse(stdout) as SklearnResult;
+      for (const name of Object.keys(sklearn.models)) if (models.includes(name)) files[name] = path.join(dir, `${name}.onnx`);
+    }
+
+    printMachine(sklearn);
+    const scoring: string[] = [];
+    const serving: string[] = [];
+    for (const name of models) {
+      const file = files[name];
+      if (!file) continue;
+      const { model, sizeBytes } = await openScoringModel(file);
+      const ours = await timeScoring(model, holdout);
+      const reference = sklearn?.models[name];
+      const parity = reference ? maxDifference(ours.first, reference.first) : undefined;
+      scoring.push(
+        `| ${name} | ${model.format} | ${(sizeBytes / 1024).toFixed(0)} KiB | ${ours.seconds.toFixed(3)} | ${reference ? reference.predictSeconds.toFixed(3) : '—'} | ` +
+          `${reference ? `${(reference.predictSeconds / ours.seconds).toFixed(2)}×` : '—'} | ${parity === undefined ? '—' : parity.toExponential(1)} |`,
+      );
+      const single = JSON.stringify({ inputs: inputsOf(model, holdout, 1) });
+      const batch = JSON.stringify({ inputs: inputsOf(model, holdout, 100) });
+      await model.close();
+      const [one, hundred] = await serveAndLoad(file, connections, seconds, [
+        { body: single, rows: 1, label: 'single row' },
+        { body: batch, rows: 100, label: '100-row batch' },
+      ]);
+      serving.push(
+        `| ${name} | ${Math.round(one!.requests / one!.seconds)} | ${quantile(one!.latenciesMs, 0.5).toFixed(2)} | ${quantile(one!.latenciesMs, 0.99).toFixed(2)} | ` +
+          `${Math.round((hundred!.requests * 100) / hundred!.seconds)} | ${quantile(hundred!.latenciesMs, 0.99).toFixed(2)} | ${one!.errors + hundred!.errors} |`,
+      );
+    }
+    console.log(`\n| model | format | size | scoring ${HOLDOUT_ROWS.toLocaleString('en')} rows, ours (s) | scikit-learn predict_proba (s) | scikit-learn / ours | max |ours − sklearn| (first 1,000 rows) |`);
+    console.log('|---|---|---:|---:|---:|---:|---:|');
+    for (const line of scoring) console.log(line);
+    console.log(`\n| model server (${connections} keep-alive connections, ${seconds} s each) | single row req/s | p50 ms | p99 ms | 100-row batches: rows/s | p99 ms | errors |`);
+    console.log('|---|---:|---:|---:|---:|---:|---:|');
+    for (const line of serving) console.log(line);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Median of 3 timed passes over the whole hold-out, after a warm-up on 1,000 rows. */
+async function timeScoring(model: ScoringModel, holdout: Table): Promise<{ seconds: number; first: Float64Array }> {
+  const rows = allRows(holdout.rowCount);
+  await model.scoreTable(holdout, rows.subarray(0, 1000));
+  const times: number[] = [];
+  let scores: Float64Array = new Float64Array(0);
+  for (let round = 0; round < 3; round++) {
+    const started = performance.now();
+    scores = await model.scoreTable(holdout, rows);
+    times.push((performance.now() - started) / 1000);
+  }
+  return { seconds: times.sort((a, b) => a - b)[1]!, first: scores.subarray(0, 1000) };
+}
+
+async function serveAndLoad(file: string, connections: number, seconds: number, loads: Array<{ body: string; rows: number; label: string }>): Promise<LoadResult[]> {
+  const child = fork(import.meta.filename, ['--serve', file], { execArgv: process.execArgv, stdio: 'inherit' });
   try {
     const url = await new Promise<string>((resolve, reject) => {
       child.once('message', (message) => resolve((message as { url: string }).url));
       child.once('exit', (code) => reject(new Error(`server process exited with ${code}`)));
     });
-    printMachine();
-    printScoringCost(artifact, table);
     const pool = new Pool(url, { connections, pipelining: 1 });
-    const single = JSON.stringify({ inputs: inputsOf(artifact, table, 1) });
-    const batch = JSON.stringify({ inputs: inputsOf(artifact, table, 100) });
-    await runLoad(pool, single, 1, connections, 1, 'warm-up'); // JIT, connections
-    const results = [
-      await runLoad(pool, single, 1, connections, seconds, 'single row'),
-      await runLoad(pool, batch, 100, connections, seconds, '100-row batch'),
-    ];
+    await runLoad(pool, loads[0]!.body, 1, connections, 1, 'warm-up');
+    const results: LoadResult[] = [];
+    for (const load of loads) results.push(await runLoad(pool, load.body, load.rows, connections, seconds, load.label));
     await pool.close();
-    printLoadTable(results, connections);
+    return results;
   } finally {
     child.disconnect();
-    await rm(dir, { recursive: true, force: true });
   }
 }
 
@@ -104,57 +177,28 @@ async function runLoad(pool: Pool, body: string, rowsPerRequest: number, connect
   return { label, rowsPerRequest, requests: latencies.length, errors, seconds: elapsed, latenciesMs: Float64Array.from(latencies).sort() };
 }
 
-/** Scoring alone, in process: decode + score one row, and the reference scoreRecord. */
-function printScoringCost(artifact: LinearModelArtifact, table: Table): void {
-  const scorer = compileInferenceModel(artifact);
-  const inputs = inputsOf(artifact, table, 1);
-  const record = Object.fromEntries(inputs.map((input) => [input.name, input.data[0] as RecordValue]));
-  const time = (run: () => number): number => {
-    let sink = 0;
-    for (let i = 0; i < 20_000; i++) sink += run(); // warm-up
-    const iterations = 200_000;
-    const started = performance.now();
-    for (let i = 0; i < iterations; i++) sink += run();
-    if (sink === -1) console.log(sink);
-    return ((performance.now() - started) * 1000) / iterations;
-  };
-  const served = time(() => {
-    const { columns, rowCount } = decodeInferenceInputs(scorer, inputs);
-    return scorer.scoreColumns(columns, rowCount)[0]!;
-  });
-  const reference = time(() => scoreRecord(artifact, record));
-  console.log(`\n| scoring one row (${artifact.features.length} features), in process | µs |\n|---|---:|`);
-  console.log(`| decodeInferenceInputs + scoreColumns | ${served.toFixed(2)} |`);
-  console.log(`| scoreRecord (reference) | ${reference.toFixed(2)} |`);
-}
-
-function printLoadTable(results: LoadResult[], connections: number): void {
-  console.log(`\n| request (${connections} keep-alive connections) | requests | req/s | rows/s | p50 ms | p99 ms | max ms | errors |`);
-  console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
-  for (const r of results) {
-    const perSecond = r.requests / r.seconds;
-    console.log(
-      `| ${r.label} | ${r.requests} | ${Math.round(perSecond)} | ${Math.round(perSecond * r.rowsPerRequest)} | ` +
-        `${quantile(r.latenciesMs, 0.5).toFixed(2)} | ${quantile(r.latenciesMs, 0.99).toFixed(2)} | ${r.latenciesMs[r.latenciesMs.length - 1]!.toFixed(2)} | ${r.errors} |`,
-    );
-  }
-}
-
-function printMachine(): void {
+function printMachine(sklearn: SklearnResult | undefined): void {
   const cpus = os.cpus();
-  console.log(`machine: ${cpus[0]?.model ?? 'unknown CPU'} × ${cpus.length}, Node ${process.version}, ${os.platform()} ${os.release()}; server and client in separate processes`);
+  console.log(`machine: ${cpus[0]?.model ?? 'unknown CPU'} × ${cpus.length}, Node ${process.version}, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  if (sklearn) console.log(`reference: ${JSON.stringify(sklearn.versions)}; fit seconds ${Object.entries(sklearn.models).map(([n, m]) => `${n} ${m.fitSeconds.toFixed(1)}`).join(', ')}`);
 }
 
-/** Columnar OIP inputs for the first `rows` rows of the table. */
-function inputsOf(artifact: LinearModelArtifact, table: Table, rows: number): InferenceInputTensor[] {
-  return artifact.features.map((feature) => {
-    const column = table.columns.find((c) => c.name === feature.name)!;
+/** Columnar OIP inputs (null for missing) for the first `rows` rows, in the model's feature order. */
+function inputsOf(model: ScoringModel, table: Table, rows: number): InferenceInputTensor[] {
+  return model.features.map(({ name, datatype }) => {
+    const column = table.columns.find((c) => c.name === name)!;
     const data = Array.from({ length: rows }, (_, row) => {
       if (column.kind === 'numeric') return Number.isNaN(column.values[row]!) ? null : column.values[row]!;
       return column.codes[row]! < 0 ? null : column.dictionary[column.codes[row]!]!;
     });
-    return { name: feature.name, datatype: feature.kind === 'numeric' ? 'FP64' : 'BYTES', shape: [rows], data };
+    return { name, datatype, shape: [rows], data };
   });
+}
+
+function maxDifference(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let max = 0;
+  for (let i = 0; i < Math.min(a.length, b.length); i++) max = Math.max(max, Math.abs(a[i]! - b[i]!));
+  return max;
 }
 
 function quantile(sorted: Float64Array, q: number): number {
