@@ -7,8 +7,10 @@ import path from 'node:path';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { ParsedPipelineRunInput } from '../src/spec/run-input.js';
 import type { PipelineDefinition } from '../src/spec/schema.js';
-import { loadDefinitionFile, parseDefinitionObject, parseDefinitionText } from '../src/spec/load.js';
-import { snapshotDataset, type DataSnapshot } from '../src/data/snapshot.js';
+import { loadDefinitionFile, parseDefinitionObject, parseDefinitionText, type LoadedDefinition } from '../src/spec/load.js';
+import { checkDataSource, checkDefinition, checkDefinitionFile, checkTrainer } from '../src/policy/check-pipeline.js';
+import { defaultWorkerPolicy, type WorkerPolicy } from '../src/policy/worker-policy.js';
+import { loadSnapshot, snapshotDataset, type DataSnapshot } from '../src/data/snapshot.js';
 import { loadDataset } from '../src/data/load-dataset.js';
 import { checkDataContract as checkContract, DataContractViolation } from '../src/data/contract.js';
 import type { GateResult } from '../src/evaluate/gate-result.js';
@@ -23,6 +25,8 @@ export interface ActivityDependencies {
   dataDir: string;
   /** The code version recorded in each model version's lineage (git commit). */
   codeVersion: string;
+  /** What a workflow start may make this worker read or run; default: defaultWorkerPolicy(). */
+  policy?: WorkerPolicy;
 }
 
 export interface LoadedPipeline {
@@ -54,22 +58,29 @@ export interface RegisteredVersion {
 export type { DataSnapshot, TrainedModel, Evaluation, GateResult, ServingImageSummary };
 
 export function createPipelineActivities(deps: ActivityDependencies) {
+  const policy = deps.policy ?? defaultWorkerPolicy();
   return {
     async loadPipelineDefinition(input: ParsedPipelineRunInput): Promise<LoadedPipeline> {
       return nonRetryableOn(async () => {
-        const loaded =
-          input.pipelineFile !== undefined
-            ? await loadDefinitionFile(path.resolve(input.pipelineFile))
-            : typeof input.pipeline === 'string'
-              ? parseDefinitionText(input.pipeline)
-              : parseDefinitionObject(input.pipeline);
+        let loaded: LoadedDefinition;
+        if (input.pipelineFile !== undefined) {
+          // The policy first: a path outside the roots is refused before it is opened.
+          const file = checkDefinitionFile(policy, path.resolve(input.pipelineFile));
+          loaded = await loadDefinitionFile(file);
+          checkDefinition(policy, loaded.definition, { kind: 'file', file });
+        } else {
+          loaded = typeof input.pipeline === 'string' ? parseDefinitionText(input.pipeline) : parseDefinitionObject(input.pipeline);
+          checkDefinition(policy, loaded.definition, { kind: 'inline' });
+        }
         return { definition: loaded.definition, definitionHash: loaded.definitionHash };
       });
     },
 
     async snapshotData(args: { definition: PipelineDefinition; expectedDataVersion?: string }): Promise<DataSnapshot> {
       return nonRetryableOn(async () => {
-        const snapshot = await snapshotDataset(args.definition.data.source, deps.dataDir);
+        // Again here: a definition can reach this activity without loadPipelineDefinition.
+        checkDataSource(policy, args.definition.data.source);
+        const snapshot = await snapshotDataset(args.definition.data.source, deps.dataDir, { format: args.definition.data.format });
         if (args.expectedDataVersion && !snapshot.sha256.startsWith(args.expectedDataVersion)) {
           throw new DataVersionMismatch(
             `the data at ${args.definition.data.source} changed after the run was started: expected version ${args.expectedDataVersion}, found ${snapshot.dataVersion}`,
@@ -82,7 +93,7 @@ export function createPipelineActivities(deps: ActivityDependencies) {
     async checkDataContract(args: { definition: PipelineDefinition; snapshot: DataSnapshot }): Promise<ContractSummary> {
       return nonRetryableOn(async () => {
         const { data } = args.definition;
-        const table = await loadDataset(args.snapshot.path, { format: args.snapshot.format });
+        const table = await loadSnapshot(args.snapshot);
         const contract = data.contract ?? { minRows: 1, columns: {} };
         const report = checkContract(table, contract);
         if (!report.passed) throw new DataContractViolation(report);
@@ -97,6 +108,7 @@ export function createPipelineActivities(deps: ActivityDependencies) {
       await mkdir(runDir, { recursive: true });
       // A command's or container's output goes to the activity log (with the workflow and activity ids).
       const log = (line: string) => Context.current().log.info(line, { source: 'trainer' });
+      await nonRetryableOn(async () => checkTrainer(policy, args.definition));
       return nonRetryableOn(() => runTrainingJob({ ...args, runDir, heartbeat: (details) => Context.current().heartbeat(details), signal: Context.current().cancellationSignal, log }));
     },
 
@@ -171,7 +183,7 @@ export class DataVersionMismatch extends Error {
 const INPUT_ERRORS = new Set([
   'SpecError', 'DatasetError', 'DataContractViolation', 'DataVersionMismatch', 'TargetValueError', 'MissingFeatureError',
   'FeatureTypeError', 'TrainingDataError', 'ArtifactError', 'TrainerOutputError', 'ArtifactIntegrityError', 'InvalidEvaluationInput',
-  'InvalidRegistryInputError', 'StatusTransitionError', 'MissingReferenceProfile', 'ModelFormatError',
+  'InvalidRegistryInputError', 'StatusTransitionError', 'MissingReferenceProfile', 'ModelFormatError', 'PolicyViolation',
   // MLflow answers that retrying cannot change (MlflowUnavailableError stays retryable).
   'MlflowRequestError', 'MlflowNotFoundError', 'MlflowAlreadyExistsError', 'MlflowAuthError', 'MlflowConfigurationError',
 ]);

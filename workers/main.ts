@@ -5,6 +5,7 @@ import { settingsFromEnv } from '../src/temporal/settings.js';
 import { codeVersion } from '../src/temporal/code-version.js';
 import { startMetricsServer } from '../src/temporal/worker-metrics-server.js';
 import { createPipelineWorker } from './pipeline-worker.js';
+import { workerPolicyFrom } from '../src/policy/worker-policy.js';
 
 const settings = settingsFromEnv();
 const metricsRegistry = new Registry();
@@ -17,7 +18,10 @@ if (metricsPort > 0) {
     (err: Error) => (console.error(`worker: no /metrics (${err.message}); set MLOPS_WORKER_METRICS_PORT`), undefined),
   );
 }
-const worker = await createPipelineWorker({ settings, codeVersion: codeVersion(), metricsRegistry });
+// The worker's own policy (--policy <file> via `mlops worker`, or MLOPS_WORKER_POLICY): never from workflow input.
+const policy = workerPolicyFrom(undefined);
+console.log(`worker: policy ${policy.source}: definitions from ${policy.definitionRoots.join(', ')}; data from ${policy.dataRoots.join(', ')}; inline runtimes ${policy.inline.allowed ? policy.inline.runtimes.join(', ') : 'none'}`);
+const worker = await createPipelineWorker({ settings, codeVersion: codeVersion(), metricsRegistry, policy });
 console.log(`worker: polling task queue "${settings.taskQueue}" on ${settings.temporalAddress} (data in ${settings.dataDir})`);
 // The SDK's runtime turns SIGTERM/SIGINT into a graceful shutdown (activities get their grace time),
 // after which run() resolves. The metrics server and the native runtime would keep the process alive,

@@ -9,6 +9,7 @@ import { createDriftActivities } from '../activities/drift-activities.js';
 import { DriftGauges } from '../src/drift/drift-gauges.js';
 import type { Settings } from '../src/temporal/settings.js';
 import { Registry } from 'prom-client';
+import { defaultWorkerPolicy, type WorkerPolicy } from '../src/policy/worker-policy.js';
 
 export interface PipelineWorkerOptions {
   settings: Settings;
@@ -18,6 +19,8 @@ export interface PipelineWorkerOptions {
   identity?: string;
   /** Where the activities' gauges (drift) are registered; the worker process serves it on /metrics. */
   metricsRegistry?: Registry;
+  /** What a workflow start may make this worker read or run (src/policy); default: the default policy. */
+  policy?: WorkerPolicy;
 }
 
 export const WORKFLOWS_PATH = new URL('../workflows/index.ts', import.meta.url).pathname;
@@ -32,7 +35,7 @@ export async function createPipelineWorker(options: PipelineWorkerOptions): Prom
     ...(options.identity ? { identity: options.identity } : {}),
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     activities: {
-      ...createPipelineActivities({ dataDir: settings.dataDir, codeVersion: options.codeVersion }),
+      ...createPipelineActivities({ dataDir: settings.dataDir, codeVersion: options.codeVersion, policy: options.policy ?? defaultWorkerPolicy() }),
       ...createDeployActivities({ dataDir: settings.dataDir, codeVersion: options.codeVersion }),
       ...createDriftActivities({ dataDir: settings.dataDir, codeVersion: options.codeVersion, gauges: new DriftGauges(options.metricsRegistry ?? new Registry()) }),
     },

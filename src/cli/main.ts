@@ -168,7 +168,9 @@ image
 program
   .command('worker')
   .description('run a worker for our workflows and activities (Ctrl-C to stop)')
-  .action(async () => {
+  .option('--policy <file>', 'worker policy: which definition files, data, inline definitions, commands and images a workflow start may use (also MLOPS_WORKER_POLICY; default: files and data under this directory, inline definitions with the built-in trainer only)')
+  .action(async (options: { policy?: string }) => {
+    if (options.policy) process.env.MLOPS_WORKER_POLICY = options.policy;
     await import('../../workers/main.js');
   });
 

@@ -12,6 +12,8 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DatasetError } from './dataset-error.js';
 import { datasetExtension, inferDatasetFormat, type DatasetFormat } from './dataset-format.js';
+import { loadDataset } from './load-dataset.js';
+import type { Table } from './table.js';
 
 export interface DataSnapshot {
   /** sha256 of the file bytes, hex. */
@@ -22,6 +24,8 @@ export interface DataSnapshot {
   path: string;
   format: DatasetFormat;
   sizeBytes: number;
+  /** The user's `data.source` it was copied from: what errors about the data name. */
+  source?: string;
 }
 
 const DATA_VERSION_LENGTH = 16;
@@ -40,7 +44,21 @@ export async function snapshotDataset(source: string, dataDir: string, options: 
     // Hash the bytes actually copied: if the source changed since the first read, the copy is still named by its content.
     ({ sha256, sizeBytes } = await copyAtomically(source, directory, snapshotPath));
   }
-  return { sha256, dataVersion: sha256.slice(0, DATA_VERSION_LENGTH), path: snapshotPath(sha256), format, sizeBytes };
+  return { sha256, dataVersion: sha256.slice(0, DATA_VERSION_LENGTH), path: snapshotPath(sha256), format, sizeBytes, source };
+}
+
+/**
+ * The snapshot as a table. A problem with the data is reported against the user's source
+ * (`data/day1.csv (data version e3b0c442…)`), not the internal copy under `.data/snapshots/`.
+ */
+export async function loadSnapshot(snapshot: DataSnapshot): Promise<Table> {
+  try {
+    return await loadDataset(snapshot.path, { format: snapshot.format });
+  } catch (err) {
+    if (!(err instanceof DatasetError) || snapshot.source === undefined) throw err;
+    const named = `${snapshot.source} (data version ${snapshot.dataVersion})`;
+    throw new DatasetError(err.message.split(snapshot.path).join(named), { path: snapshot.source, problem: err.problem });
+  }
 }
 
 async function assertSourceFile(source: string): Promise<void> {

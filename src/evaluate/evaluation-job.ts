@@ -5,7 +5,7 @@
 import path from 'node:path';
 import { mkdir } from 'node:fs/promises';
 import type { MetricName, PipelineDefinition } from '../spec/schema.js';
-import type { DataSnapshot } from '../data/snapshot.js';
+import { loadSnapshot, type DataSnapshot } from '../data/snapshot.js';
 import { loadDataset, DatasetError } from '../data/load-dataset.js';
 import { getColumn, type Table } from '../data/table.js';
 import { holdoutSplit } from '../data/split.js';
@@ -41,7 +41,7 @@ export interface EvaluationJob {
 export async function runEvaluationJob(job: EvaluationJob): Promise<Evaluation> {
   const { definition, snapshot } = job;
   const { evaluate } = definition;
-  const table = await loadDataset(snapshot.path, { format: snapshot.format });
+  const table = await loadSnapshot(snapshot);
   const labels = readBinaryTarget(table, definition.data.target, allRows(table.rowCount));
   const { holdout } = holdoutSplit(labels, evaluate.holdout, evaluate.seed);
   const holdoutLabels = Float64Array.from(holdout, (row) => labels[row]!);

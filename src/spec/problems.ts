@@ -18,7 +18,26 @@ export function formatPath(path: readonly PropertyKey[]): string {
   return out;
 }
 
-const show = (value: unknown): string => (value === undefined ? 'nothing' : JSON.stringify(value));
+/** Longest quoted value in a message: enough to recognise a typo, never a file's contents. */
+const MAX_QUOTED = 40;
+/** Problems listed in one message; the rest are counted ("and N more"). */
+const MAX_LISTED_PROBLEMS = 20;
+/** Longest single problem line. */
+const MAX_PROBLEM_LENGTH = 300;
+
+/** A value as quoted in a message: short JSON, cut with an ellipsis. */
+export function quoteValue(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  let text: string;
+  try {
+    text = JSON.stringify(value) ?? String(value);
+  } catch {
+    text = Object.prototype.toString.call(value);
+  }
+  return text.length > MAX_QUOTED ? `${text.slice(0, MAX_QUOTED - 3)}...` : text;
+}
+
+const show = quoteValue;
 
 /** Turns zod's issues into problems; messages say what was expected and what was found. */
 export function problemsFromZod(error: z.ZodError): SpecProblem[] {
@@ -46,11 +65,22 @@ export function problemsFromZod(error: z.ZodError): SpecProblem[] {
   return problems;
 }
 
+/**
+ * The message for a list of problems, bounded: at most 20 problems of at most 300 characters
+ * each, so a hostile or huge input cannot make a failure message that Temporal or a terminal
+ * chokes on (or that carries a file's contents).
+ */
 export function formatProblems(problems: readonly SpecProblem[], source?: string): string {
-  const lines = problems.map((p) => {
+  const lines = problems.slice(0, MAX_LISTED_PROBLEMS).map((p) => {
     const where = p.line !== undefined ? `line ${p.line}: ` : '';
-    return `  - ${where}${p.path === '' ? '(root)' : p.path}: ${p.message}`;
+    const line = `  - ${where}${p.path === '' ? '(root)' : cut(p.path, 120)}: ${p.message}`;
+    return cut(line, MAX_PROBLEM_LENGTH);
   });
-  const head = `${source ? `${source}: ` : ''}invalid pipeline definition (${problems.length} problem${problems.length === 1 ? '' : 's'})`;
+  if (problems.length > MAX_LISTED_PROBLEMS) lines.push(`  - and ${problems.length - MAX_LISTED_PROBLEMS} more`);
+  const head = `${source ? `${cut(source, 200)}: ` : ''}invalid pipeline definition (${problems.length} problem${problems.length === 1 ? '' : 's'})`;
   return [head, ...lines].join('\n');
+}
+
+function cut(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max - 3)}...` : text;
 }

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { mkdir } from 'node:fs/promises';
 import type { PipelineDefinition } from '../spec/schema.js';
 import { durationToMs } from '../spec/duration.js';
-import type { DataSnapshot } from '../data/snapshot.js';
+import { loadSnapshot, type DataSnapshot } from '../data/snapshot.js';
 import { loadDataset } from '../data/load-dataset.js';
 import { holdoutSplit } from '../data/split.js';
 import { writeDataset } from '../data/write-dataset.js';
@@ -180,7 +180,7 @@ async function trainInContainer(job: TrainingJob): Promise<TrainedModel> {
 async function writeSplits(job: TrainingJob, format: 'csv' | 'parquet') {
   const { definition, snapshot } = job;
   job.heartbeat({ phase: 'writing splits' });
-  const table = await loadDataset(snapshot.path, { format: snapshot.format });
+  const table = await loadSnapshot(snapshot);
   const labels = readBinaryTarget(table, definition.data.target, allRows(table.rowCount));
   const split = holdoutSplit(labels, definition.evaluate.holdout, definition.evaluate.seed);
   const splitsDir = path.join(job.runDir, 'splits');

@@ -24,6 +24,8 @@ import { z } from 'zod';
 import { formatPath } from '../spec/problems.js';
 import { Duration, durationToMs } from '../spec/duration.js';
 import { loadDefinitionFile } from '../spec/load.js';
+import { checkDefinition, checkDefinitionFile } from '../policy/check-pipeline.js';
+import type { WorkerPolicy } from '../policy/worker-policy.js';
 
 const EnvVarName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: (issue) => `expected the name of an environment variable, got ${JSON.stringify(issue.input)}` });
 
@@ -104,7 +106,7 @@ export async function readApiConfigFile(file: string): Promise<ApiConfigInput & 
  * Validates the config, loads every pipeline definition (to learn its model) and reads the
  * signature secrets. Refuses a config where no signature can be checked, or a secret is unset.
  */
-export async function resolveApiConfig(input: unknown, options: { baseDir?: string; env?: NodeJS.ProcessEnv; source?: string } = {}): Promise<ApiServerSettings> {
+export async function resolveApiConfig(input: unknown, options: { baseDir?: string; env?: NodeJS.ProcessEnv; source?: string; policy?: WorkerPolicy } = {}): Promise<ApiServerSettings> {
   const source = options.source ?? 'API config';
   const parsed = ApiConfig.safeParse(input);
   if (!parsed.success) {
@@ -127,7 +129,10 @@ export async function resolveApiConfig(input: unknown, options: { baseDir?: stri
   const pipelines: ServedPipeline[] = [];
   for (const [index, route] of config.pipelines.entries()) {
     const file = path.resolve(baseDir, route.file);
+    // The worker will refuse what its policy does not allow: say so at start, not at the first delivery.
+    if (options.policy) checkDefinitionFile(options.policy, file);
     const { definition } = await loadDefinitionFile(file);
+    if (options.policy) checkDefinition(options.policy, definition, { kind: 'file', file });
     const clash = pipelines.find((p) => p.model === definition.model);
     if (clash) throw new ApiConfigError(`${source}: pipelines[${index}].file: model ${definition.model} is already served by ${clash.file}`);
     pipelines.push({ file, model: definition.model, dataSource: path.resolve(path.dirname(file), definition.data.source), objects: route.objects });

@@ -21,6 +21,7 @@ export async function startWorkerProcess(settings: Settings): Promise<WorkerProc
       MLOPS_DATA_DIR: settings.dataDir,
       MLOPS_CODE_VERSION: 'test',
       MLOPS_WORKER_METRICS_PORT: '0',
+      MLOPS_WORKER_POLICY: process.env.MLOPS_WORKER_POLICY ?? path.join(root, 'test/fixtures/policy/permissive.yaml'),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

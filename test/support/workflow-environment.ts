@@ -11,6 +11,7 @@ import { NativeConnection, Runtime, DefaultLogger, type Worker } from '@temporal
 import { inject } from 'vitest';
 import { createPipelineWorker } from '../../workers/pipeline-worker.js';
 import type { Settings } from '../../src/temporal/settings.js';
+import { permissiveWorkerPolicy, type WorkerPolicy } from '../../src/policy/worker-policy.js';
 
 let runtimeInstalled = false;
 
@@ -23,7 +24,8 @@ export interface WorkflowTestEnvironment {
   close(): Promise<void>;
 }
 
-export async function createWorkflowTestEnvironment(options: { dataDir?: string } = {}): Promise<WorkflowTestEnvironment> {
+/** Tests write definitions and data in temporary folders: a permissive policy unless a test passes its own. */
+export async function createWorkflowTestEnvironment(options: { dataDir?: string; policy?: WorkerPolicy } = {}): Promise<WorkflowTestEnvironment> {
   if (!runtimeInstalled) {
     Runtime.install({ logger: new DefaultLogger('ERROR') });
     runtimeInstalled = true;
@@ -44,6 +46,7 @@ export async function createWorkflowTestEnvironment(options: { dataDir?: string 
     codeVersion: 'test',
     connection: nativeConnection,
     workflowBundle: { codePath: inject('workflowBundlePath') },
+    policy: options.policy ?? permissiveWorkerPolicy(),
   });
   // One worker for the whole file: a Worker object can run only once.
   const running = worker.run();

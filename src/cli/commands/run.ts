@@ -2,6 +2,10 @@
  * `mlops run <pipeline.yaml>`: starts `modelPipeline` under its business key and follows it,
  * printing each step with its timing, then the outcome, the version and the Web UI link.
  */
+import path from 'node:path';
+import { checkDefinition, checkDefinitionFile } from '../../policy/check-pipeline.js';
+import { PolicyViolation } from '../../policy/policy-violation.js';
+import { workerPolicyFrom } from '../../policy/worker-policy.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { loadDefinitionFile } from '../../spec/load.js';
@@ -20,9 +24,13 @@ export interface RunOptions {
 export async function runCommand(file: string, options: RunOptions): Promise<number> {
   const settings = settingsFromEnv();
   try {
-    await loadDefinitionFile(file);
+    // The policy the worker applies (MLOPS_WORKER_POLICY, else files under this directory), checked here first.
+    const policy = workerPolicyFrom(undefined);
+    checkDefinitionFile(policy, path.resolve(file));
+    const { definition } = await loadDefinitionFile(file);
+    checkDefinition(policy, definition, { kind: 'file', file: path.resolve(file) });
   } catch (err) {
-    if (err instanceof SpecError) {
+    if (err instanceof SpecError || err instanceof PolicyViolation) {
       console.error(err.message);
       return 1;
     }

@@ -1,9 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DatasetError } from '../../../src/data/dataset-error.js';
-import { snapshotDataset } from '../../../src/data/snapshot.js';
+import { loadSnapshot, snapshotDataset } from '../../../src/data/snapshot.js';
 import { makeTemporaryDirectory } from './duckdb-files.js';
 
 let directory: { path: string; remove: () => Promise<void> };
@@ -35,6 +37,7 @@ describe('snapshotDataset', () => {
       path: join(dataDir, 'snapshots', `${expected}.csv`),
       format: 'csv',
       sizeBytes: (await stat(source)).size,
+      source,
     });
     expect(await readFile(snapshot.path)).toEqual(await readFile(source));
   });
@@ -67,5 +70,28 @@ describe('snapshotDataset', () => {
     const error = await snapshotDataset(missing, dataDir).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DatasetError);
     expect(error).toMatchObject({ problem: 'not_found', message: `${missing}: data source file not found` });
+  });
+});
+
+describe('what the user named (issue: trust boundary)', () => {
+  it('takes data.format for a source without an extension instead of refusing it', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'mlops-snapshot-format-'));
+    const source = path.join(dir, 'export-2026-12-03');
+    await writeFile(source, 'x,y\n1,0\n2,1\n');
+    await expect(snapshotDataset(source, dir)).rejects.toThrow(/cannot tell the format from the file extension/);
+    const snapshot = await snapshotDataset(source, dir, { format: 'csv' });
+    expect(snapshot).toMatchObject({ format: 'csv', source });
+    expect((await loadSnapshot(snapshot)).rowCount).toBe(2);
+  });
+
+  it("reports a problem with the data against the user's source, not the internal snapshot path", async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'mlops-snapshot-empty-'));
+    const source = path.join(dir, 'empty.csv');
+    await writeFile(source, '');
+    const snapshot = await snapshotDataset(source, dir);
+    const error = await loadSnapshot(snapshot).then(() => undefined, (err: unknown) => err);
+    expect(error).toBeInstanceOf(DatasetError);
+    expect((error as Error).message).toContain(`${source} (data version ${snapshot.dataVersion})`);
+    expect((error as Error).message).not.toContain('snapshots');
   });
 });
