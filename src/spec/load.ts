@@ -37,11 +37,17 @@ export function parseDefinitionText(text: string, source = '<inline>', baseDir =
     const problems: SpecProblem[] = doc.errors.map((e) => ({
       path: '',
       line: e.linePos?.[0]?.line,
-      message: `not valid YAML: ${e.message.split('\n')[0]}`,
+      message: `not valid YAML: ${e.message.split('\n')[0]!.slice(0, 200)}`,
     }));
     throw new SpecError(problems, source);
   }
-  const value: unknown = doc.toJS();
+  let value: unknown;
+  try {
+    // toJS resolves aliases: an undefined one, or a billion-laughs expansion past yaml's alias limit, throws here.
+    value = doc.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    throw new SpecError([{ path: '', message: `not valid YAML: ${String((err as Error).message).split('\n')[0]!.slice(0, 200)}` }], source);
+  }
   const result = validateDefinition(value);
   if (!result.ok) {
     for (const problem of result.problems) problem.line = lineOf(doc, lineCounter, problem.path);

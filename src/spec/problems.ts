@@ -9,11 +9,15 @@ export interface SpecProblem {
   line?: number;
 }
 
+/** `deploy.canary.steps[1].weight`; a key longer than a quote is cut like a quoted value (keys are input too). */
 export function formatPath(path: readonly PropertyKey[]): string {
   let out = '';
   for (const key of path) {
     if (typeof key === 'number') out += `[${key}]`;
-    else out += out === '' ? String(key) : `.${String(key)}`;
+    else {
+      const name = cut(String(key), 40);
+      out += out === '' ? name : `.${name}`;
+    }
   }
   return out;
 }

@@ -4,9 +4,11 @@
  * bundle can use it to check what a human typed into the Temporal UI.
  */
 import { z } from 'zod';
-import { Duration, durationToMs } from './duration.js';
+import { Duration, durationMsIfValid, durationToMs } from './duration.js';
+import { quoteValue } from './problems.js';
 
-const show = (value: unknown): string => (value === undefined ? 'nothing' : JSON.stringify(value));
+// Quoted values are cut short: a message must never carry a whole value (or a file's contents).
+const show = quoteValue;
 
 /** A number in [min, max] whose error reads `expected a number between 0 and 1, got "high"`. */
 export function numberBetween(min: number, max: number, what = 'a number') {
@@ -284,7 +286,10 @@ export const CanarySection = z
   .superRefine((canary, ctx) => {
     // Each check must count only requests no earlier check counted: overlapping look-backs sum
     // every request several times and turn identical traffic from "advance" into "rollback".
-    if (canary.metricsWindow !== undefined && durationToMs(canary.metricsWindow) > durationToMs(canary.interval)) {
+    // Either may have failed its own check already (zod still runs this): compare only real durations.
+    const window = durationMsIfValid(canary.metricsWindow);
+    const interval = durationMsIfValid(canary.interval);
+    if (window !== undefined && interval !== undefined && window > interval) {
       ctx.addIssue({ code: 'custom', path: ['metricsWindow'], message: `expected at most interval (${canary.interval}), got ${canary.metricsWindow}: longer look-backs count requests twice` });
     }
   })
