@@ -13,6 +13,9 @@ import { defaultWorkerPolicy, type WorkerPolicy } from '../src/policy/worker-pol
 import { loadSnapshot, snapshotDataset, type DataSnapshot } from '../src/data/snapshot.js';
 import { loadDataset } from '../src/data/load-dataset.js';
 import { checkDataContract as checkContract, DataContractViolation } from '../src/data/contract.js';
+import { checkFeatureKinds, type ExpectedFeatureKinds } from '../src/data/feature-kinds.js';
+import { downloadReferenceProfile } from '../src/drift/profile-file.js';
+import { featureSpecs } from '../src/drift/profile.js';
 import type { GateResult } from '../src/evaluate/gate-result.js';
 import { openRegistry } from '../src/registry/open-registry.js';
 import { REFERENCE_PROFILE_ATTACHMENT } from '../src/drift/reference-profile-attachment.js';
@@ -96,6 +99,14 @@ export function createPipelineActivities(deps: ActivityDependencies) {
         const table = await loadSnapshot(args.snapshot);
         const contract = data.contract ?? { minRows: 1, columns: {} };
         const report = checkContract(table, contract);
+        // Feature kinds as the previous version saw them (its reference profile), unless pinned by the contract.
+        const expected = await previousFeatureKinds(args.definition, deps.dataDir);
+        if (expected) {
+          const pinned = new Set(Object.entries(contract.columns).filter(([, column]) => column.type !== undefined).map(([name]) => name));
+          const kinds = checkFeatureKinds(table, expected, pinned);
+          report.checks.push(...kinds);
+          report.passed &&= kinds.every((check) => check.passed);
+        }
         if (!report.passed) throw new DataContractViolation(report);
         return { rowCount: report.rowCount, checks: report.checks.length };
       });
@@ -195,6 +206,21 @@ async function nonRetryableOn<T>(run: () => Promise<T>): Promise<T> {
   } catch (err) {
     if (err instanceof Error && INPUT_ERRORS.has(err.name)) throw ApplicationFailure.nonRetryable(err.message, err.name);
     throw err;
+  }
+}
+
+/** The champion's feature kinds (else the latest version that was not rejected), from its reference profile. */
+async function previousFeatureKinds(definition: PipelineDefinition, dataDir: string): Promise<ExpectedFeatureKinds | undefined> {
+  const registry = await openRegistry(definition.registry, { dataDir });
+  try {
+    const champion = await registry.getVersionByAlias(definition.model, 'champion');
+    const previous = champion ?? (await registry.listVersions(definition.model).catch(() => [])).filter((v) => v.status !== 'rejected').at(-1);
+    if (!previous) return undefined;
+    const profile = await downloadReferenceProfile(registry, definition.model, previous.version);
+    if (!profile) return undefined;
+    return { recordedBy: `v${previous.version}${champion ? ' (the champion)' : ''}`, features: featureSpecs(profile) };
+  } finally {
+    await registry.close();
   }
 }
 

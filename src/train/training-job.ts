@@ -164,8 +164,11 @@ async function trainInContainer(job: TrainingJob): Promise<TrainedModel> {
     },
   });
   const { sha256, sizeBytes } = await checkModelOnData(result.artifactPath, table);
+  const referenceProfilePath = path.join(job.runDir, 'reference-profile.json');
+  await writeProfile(buildReferenceProfile(table, features, { seed: definition.evaluate.seed }), referenceProfilePath);
   return {
     artifactPath: result.artifactPath,
+    referenceProfilePath,
     sha256,
     sizeBytes,
     trainer: `container:${train.image}@${result.imageId}`,
