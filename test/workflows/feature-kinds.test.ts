@@ -53,7 +53,7 @@ describe('a feature that changes kind between versions', () => {
 
     // The same data with the column pinned as text in the contract is the user's decision: it passes that check.
     const pinned = fraudDefinition(day2, { model: 'kinds' });
-    pinned.data.contract!.columns.distance_from_home_km = { type: 'string' };
+    pinned.data.contract = { ...pinned.data.contract!, columns: { ...pinned.data.contract?.columns, distance_from_home_km: { type: 'string' } } };
     const file = await writeDefinition(dir, pinned, 'day2-pinned.yaml');
     const handle = await env.client.workflow.start('modelPipeline', { taskQueue: env.settings.taskQueue, workflowId: `kinds/${randomUUID()}`, args: [{ pipelineFile: file }] });
     const third = await env.run(() => handle.result());
