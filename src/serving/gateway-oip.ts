@@ -4,6 +4,7 @@
  * output. Bodies are forwarded as bytes; this parsing happens after the answer is sent.
  */
 import type { PredictionRecord } from './gateway-contract.js';
+import { parseHeaderLength, resolveBinaryTensors, splitInferenceBody, type WireTensor } from './oip-binary.js';
 
 export type FeatureRow = PredictionRecord['features'];
 
@@ -54,6 +55,29 @@ export function scoresOf(body: unknown, rowCount: number): (number | null)[] {
   });
 }
 
+/**
+ * A request or response body as JSON, its binary tensors (if any) decoded into `data` so a
+ * binary body reads like the same JSON one. Never throws: a body that is not JSON is
+ * undefined, and one whose binary part does not decode keeps its tensors without data.
+ */
+export function readOipBody(body: Buffer, headerLength: string | undefined, tensors: 'inputs' | 'outputs'): unknown {
+  if (body.length === 0) return undefined;
+  let parsed: { header: unknown; binary: Buffer | undefined };
+  try {
+    parsed = splitInferenceBody(body, parseHeaderLength(headerLength));
+  } catch {
+    return undefined;
+  }
+  const { header, binary } = parsed;
+  const list = (header as Record<string, unknown> | null)?.[tensors];
+  if (binary === undefined || !Array.isArray(list)) return header;
+  try {
+    return { ...(header as object), [tensors]: resolveBinaryTensors(list as WireTensor[], binary, tensors === 'inputs' ? 'input' : 'output') };
+  } catch {
+    return header;
+  }
+}
+
 /** The `error` of an OIP error body, if there is one. */
 export function errorMessageOf(body: unknown): string | undefined {
   const error = (body as { error?: unknown } | null)?.error;
@@ -69,5 +93,7 @@ function flatData(data: unknown): unknown[] {
 }
 
 function featureValue(value: unknown): FeatureRow[string] {
-  return typeof value === 'number' || typeof value === 'string' || typeof value === 'boolean' ? value : null;
+  // NaN only arrives in binary FP64, where it means missing: the null a JSON body would carry.
+  if (typeof value === 'number') return Number.isNaN(value) ? null : value;
+  return typeof value === 'string' || typeof value === 'boolean' ? value : null;
 }

@@ -1,12 +1,16 @@
 /**
  * The inference path: pick a version (weights, sticky key, or pinned), forward the body bytes
  * unchanged, answer with the upstream's status and body. Bodies stay Buffers here: nothing is
- * parsed before the answer is sent.
+ * parsed before the answer is sent. Binary tensor bodies pass through as they are, with their
+ * Inference-Header-Content-Length header both ways. Model metadata and readiness come from the
+ * version that takes the most traffic (or the one named in the path).
  */
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { REQUEST_ID_HEADER, ROUTING_KEY_HEADER, SERVED_VERSION_HEADER, type RouteEntry } from './gateway-contract.js';
 import type { UpstreamPools } from './gateway-upstreams.js';
+import { serverMetadata } from './inference-protocol.js';
+import { HEADER_LENGTH_HEADER } from './oip-binary.js';
 import type { RouteTableStore } from './route-table-store.js';
 import { recordServedRequest, type TrafficSinks } from './traffic-recorder.js';
 import { pickRoute } from './traffic-split.js';
@@ -30,8 +34,22 @@ export async function servingRoutes(app: FastifyInstance, deps: ServingDependenc
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: deps.bodyLimit }, (_request, body, done) => done(null, body));
 
+  app.get('/v2', async () => serverMetadata('mlops-gateway'));
   app.get('/v2/health/live', async () => ({ live: true }));
   app.get('/v2/health/ready', async (_request, reply) => (deps.isReady() ? { ready: true } : reply.code(503).send({ ready: false })));
+
+  const modelGet = (suffix: '' | '/ready') => (request: InferRequest, reply: FastifyReply) => {
+    const model = request.params.name;
+    const split = deps.routes.split(model);
+    if (!split || split.table.routes.length === 0) return reply.code(404).send({ error: `model ${model} is not behind the gateway` });
+    const route = request.params.version === undefined ? busiestRoute(split.table.routes) : split.byVersion.get(Number(request.params.version));
+    if (!route) return reply.code(404).send({ error: `model ${model} has no version ${request.params.version} behind the gateway` });
+    return forwardGet(reply, model, route, suffix, deps);
+  };
+  app.get('/v2/models/:name', modelGet(''));
+  app.get('/v2/models/:name/versions/:version', modelGet(''));
+  app.get('/v2/models/:name/ready', modelGet('/ready'));
+  app.get('/v2/models/:name/versions/:version/ready', modelGet('/ready'));
 
   app.post('/v2/models/:name/infer', (request: InferRequest, reply) => {
     const model = request.params.name;
@@ -55,6 +73,8 @@ async function forward(request: InferRequest, reply: FastifyReply, model: string
   // A client's id is kept when it is a sane size: it is logged and indexed for feedback.
   const requestId = clientRequestId !== undefined && clientRequestId.length <= MAX_REQUEST_ID_LENGTH ? clientRequestId : randomUUID();
   const requestBody = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+  const requestHeaderLength = headerValue(request, HEADER_LENGTH_HEADER);
+  const defaultContentType = requestHeaderLength === undefined ? 'application/json' : 'application/octet-stream';
   const upstream = deps.upstreams.get(route.url);
   reply.header(SERVED_VERSION_HEADER, String(route.version)).header(REQUEST_ID_HEADER, requestId);
   let served: Parameters<typeof recordServedRequest>[0];
@@ -62,22 +82,54 @@ async function forward(request: InferRequest, reply: FastifyReply, model: string
     const answer = await upstream.pool.request({
       method: 'POST',
       path: `${upstream.basePath}/v2/models/${encodeURIComponent(model)}/infer`,
-      headers: { 'content-type': request.headers['content-type'] ?? 'application/json', [REQUEST_ID_HEADER]: requestId },
+      headers: {
+        'content-type': request.headers['content-type'] ?? defaultContentType,
+        [REQUEST_ID_HEADER]: requestId,
+        ...(requestHeaderLength === undefined ? {} : { [HEADER_LENGTH_HEADER]: requestHeaderLength }),
+      },
       body: requestBody,
     });
     const responseBody = Buffer.from(await answer.body.arrayBuffer());
     const latencyMs = deps.now() - timestampMs;
     const contentType = answer.headers['content-type'];
+    const responseHeaderLength = answer.headers[HEADER_LENGTH_HEADER];
+    if (typeof responseHeaderLength === 'string') reply.header(HEADER_LENGTH_HEADER, responseHeaderLength);
     reply.code(answer.statusCode).header('content-type', typeof contentType === 'string' ? contentType : 'application/json').send(responseBody);
-    served = { model, version: route.version, requestId, timestampMs, latencyMs, status: answer.statusCode, requestBody, responseBody };
+    served = {
+      model, version: route.version, requestId, timestampMs, latencyMs, status: answer.statusCode, requestBody, responseBody,
+      requestHeaderLength, responseHeaderLength: typeof responseHeaderLength === 'string' ? responseHeaderLength : undefined,
+    };
   } catch (error) {
     const latencyMs = deps.now() - timestampMs;
     const message = `version ${route.version} of ${model} did not answer: ${(error as Error).message}`;
     reply.code(502).send({ error: message });
-    served = { model, version: route.version, requestId, timestampMs, latencyMs, status: 502, requestBody, responseBody: undefined, gatewayError: message };
+    served = { model, version: route.version, requestId, timestampMs, latencyMs, status: 502, requestBody, requestHeaderLength, responseBody: undefined, gatewayError: message };
   }
   recordServedRequest(served, deps.sinks);
   return reply;
+}
+
+/** Metadata and readiness of a model: its upstream's answer, passed through. */
+async function forwardGet(reply: FastifyReply, model: string, route: RouteEntry, suffix: string, deps: ServingDependencies): Promise<FastifyReply> {
+  const upstream = deps.upstreams.get(route.url);
+  reply.header(SERVED_VERSION_HEADER, String(route.version));
+  try {
+    const answer = await upstream.pool.request({ method: 'GET', path: `${upstream.basePath}/v2/models/${encodeURIComponent(model)}${suffix}` });
+    const body = Buffer.from(await answer.body.arrayBuffer());
+    const contentType = answer.headers['content-type'];
+    return reply.code(answer.statusCode).header('content-type', typeof contentType === 'string' ? contentType : 'application/json').send(body);
+  } catch (error) {
+    return reply.code(502).send({ error: `version ${route.version} of ${model} did not answer: ${(error as Error).message}` });
+  }
+}
+
+/** The route with the most weight; on a tie (or before any weights) the oldest version, the one most likely established. */
+function busiestRoute(routes: readonly RouteEntry[]): RouteEntry | undefined {
+  let best: RouteEntry | undefined;
+  for (const route of routes) {
+    if (best === undefined || route.weight > best.weight || (route.weight === best.weight && route.version < best.version)) best = route;
+  }
+  return best;
 }
 
 function headerValue(request: FastifyRequest, name: string): string | undefined {

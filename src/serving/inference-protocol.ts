@@ -7,6 +7,8 @@
  */
 import { InferenceInputError, showValue, type FeatureColumn } from './inference-model.js';
 import type { ScoringModel } from '../model/scoring-model.js';
+import packageJson from '../../package.json' with { type: 'json' };
+import { BINARY_EXTENSION } from './oip-binary.js';
 
 /** What decoding and metadata need of a model: its inputs, by name. */
 type ModelInputs = Pick<ScoringModel, 'features' | 'featureIndex'> & { platform?: string };
@@ -66,6 +68,18 @@ const OUTPUTS: TensorMetadata[] = [
   { name: 'label', datatype: 'INT64', shape: [-1] },
 ];
 const OUTPUT_NAMES = new Set(OUTPUTS.map((output) => output.name));
+export const OUTPUT_TENSOR_NAMES: readonly string[] = [...OUTPUT_NAMES];
+
+export interface ServerMetadata {
+  name: string;
+  version: string;
+  extensions: string[];
+}
+
+/** `GET /v2`: clients (tritonclient) read the extensions to know binary tensors are understood. */
+export function serverMetadata(name: string): ServerMetadata {
+  return { name, version: packageJson.version, extensions: [BINARY_EXTENSION] };
+}
 
 export function modelMetadata(model: ModelInputs, name: string, version: number, artifactSha256: string, target: string): ModelMetadata {
   return {
@@ -89,7 +103,7 @@ export const inferenceRequestSchema = {
       minItems: 1,
       items: {
         type: 'object',
-        required: ['name', 'shape', 'datatype', 'data'],
+        required: ['name', 'shape', 'datatype'],
         properties: {
           name: { type: 'string', minLength: 1 },
           shape: { type: 'array', minItems: 1, maxItems: 2, items: { type: 'integer', minimum: 0 } },
@@ -97,6 +111,10 @@ export const inferenceRequestSchema = {
           data: { type: 'array' },
           parameters: { type: 'object' },
         },
+        // An input whose values travel as binary tensor data (oip-binary.ts) has no `data`.
+        if: { required: ['parameters'], properties: { parameters: { type: 'object', required: ['binary_data_size'] } } },
+        then: {},
+        else: { required: ['data'] },
       },
     },
     outputs: { type: 'array', items: { type: 'object', required: ['name'], properties: { name: { type: 'string' } } } },

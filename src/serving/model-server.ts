@@ -2,6 +2,7 @@
  * The model server: one version of one model behind the Open Inference Protocol v2 REST API
  * (KServe v2), with Prometheus metrics and optional fault injection for drills.
  *
+ *   GET  /v2                                         server metadata (extensions: binary_tensor_data)
  *   GET  /v2/health/live | /v2/health/ready
  *   GET  /v2/models/{name}[/versions/{v}]            model metadata
  *   GET  /v2/models/{name}[/versions/{v}]/ready
@@ -24,9 +25,12 @@ import {
   inferenceResponse,
   inferenceResponseSchema,
   modelMetadata,
+  OUTPUT_TENSOR_NAMES,
   requestedOutputs,
+  serverMetadata,
   type InferenceRequest,
 } from './inference-protocol.js';
+import { binaryOutputNames, encodeBinaryResponse, HEADER_LENGTH_HEADER, parseHeaderLength, resolveBinaryTensors, splitInferenceBody } from './oip-binary.js';
 import { createFaultInjector, INJECTED_FAULT_MESSAGE, type FaultOptions } from './model-server-faults.js';
 import { createModelServerMetrics } from './model-server-metrics.js';
 
@@ -105,6 +109,7 @@ export function buildModelServerApp(options: ModelServerOptions): FastifyInstanc
     return undefined;
   };
 
+  app.get('/v2', async () => serverMetadata('mlops-model-server'));
   app.get('/v2/health/live', async () => ({ live: true }));
   app.get('/v2/health/ready', async (_request, reply) => reply.code(ready ? 200 : 503).send({ ready }));
 
@@ -127,17 +132,34 @@ export function buildModelServerApp(options: ModelServerOptions): FastifyInstanc
   // Inference routes in their own scope, so only they are counted and timed.
   void app.register(async (inference) => {
     inference.addHook('onResponse', async (_request, reply) => metrics.recordRequest(reply.statusCode, reply.elapsedTime / 1000));
+    // Clients need not say application/json (tritonclient sends no content type), and a body
+    // may carry binary tensors after its JSON header; the header alone goes through the schema.
+    const binaryParts = new WeakMap<FastifyRequest, Buffer>();
+    inference.removeAllContentTypeParsers();
+    inference.addContentTypeParser('*', { parseAs: 'buffer' }, (request, body, done) => {
+      try {
+        const { header, binary } = splitInferenceBody(body as Buffer, parseHeaderLength(request.headers[HEADER_LENGTH_HEADER]));
+        if (binary !== undefined) binaryParts.set(request, binary);
+        done(null, header);
+      } catch (error) {
+        done(error as Error, undefined);
+      }
+    });
 
     const infer = async (request: FastifyRequest<{ Params: ModelParams; Body: InferenceRequest }>, reply: FastifyReply) => {
       const missing = notServed(request.params);
       if (missing) return reply.code(404).send({ error: missing });
       if (faults !== undefined && (await faults.apply())) return reply.code(500).send({ error: INJECTED_FAULT_MESSAGE });
-      const body = request.body;
+      const body = { ...request.body, inputs: resolveBinaryTensors(request.body.inputs, binaryParts.get(request)) };
       const wanted = requestedOutputs(body);
       const { columns, rowCount } = decodeInferenceInputs(scorer, body.inputs);
       const probabilities = await scorer.scoreColumns(columns, rowCount);
       metrics.recordScores(probabilities);
-      return inferenceResponse(model, version, body.id ?? requestIdHeader(request) ?? randomUUID(), probabilities, wanted);
+      const response = inferenceResponse(model, version, body.id ?? requestIdHeader(request) ?? randomUUID(), probabilities, wanted);
+      const binaryOutputs = binaryOutputNames(body, OUTPUT_TENSOR_NAMES);
+      if (!response.outputs.some((output) => binaryOutputs.has(output.name))) return response;
+      const encoded = encodeBinaryResponse(response, binaryOutputs);
+      return reply.header(HEADER_LENGTH_HEADER, encoded.headerLength).type('application/octet-stream').send(encoded.body);
     };
     const schema = { body: inferenceRequestSchema, response: { 200: inferenceResponseSchema } };
     inference.post('/v2/models/:name/infer', { schema }, infer);

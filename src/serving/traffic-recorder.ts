@@ -6,7 +6,7 @@
 import type { PredictionRecord } from './gateway-contract.js';
 import type { FeedbackIndex } from './feedback-index.js';
 import type { GatewayMetrics } from './gateway-metrics.js';
-import { errorMessageOf, featureRowsOf, scoresOf } from './gateway-oip.js';
+import { errorMessageOf, featureRowsOf, readOipBody, scoresOf } from './gateway-oip.js';
 import type { PredictionLog } from './prediction-log.js';
 import type { WindowStats } from './window-stats.js';
 
@@ -22,6 +22,9 @@ export interface ServedRequest {
   requestBody: Buffer;
   /** Undefined when the upstream never answered. */
   responseBody: Buffer | undefined;
+  /** The bodies' Inference-Header-Content-Length headers: set when binary tensors follow the JSON. */
+  requestHeaderLength?: string;
+  responseHeaderLength?: string;
   /** The gateway's own error (transport failure, timeout). */
   gatewayError?: string;
 }
@@ -46,8 +49,8 @@ export function recordServedRequest(served: ServedRequest, sinks: TrafficSinks):
 function record(served: ServedRequest, sinks: TrafficSinks): void {
   const isError = served.status >= 500 || served.gatewayError !== undefined;
   const succeeded = served.status < 400 && served.gatewayError === undefined;
-  const features = featureRowsOf(parseJson(served.requestBody));
-  const response = served.responseBody === undefined ? undefined : parseJson(served.responseBody);
+  const features = featureRowsOf(readOipBody(served.requestBody, served.requestHeaderLength, 'inputs'));
+  const response = served.responseBody === undefined ? undefined : readOipBody(served.responseBody, served.responseHeaderLength, 'outputs');
   const scores = succeeded ? scoresOf(response, features.length) : features.map(() => null);
   const error = served.gatewayError ?? (succeeded ? undefined : (errorMessageOf(response) ?? `upstream answered ${served.status}`));
 
@@ -78,13 +81,4 @@ function record(served: ServedRequest, sinks: TrafficSinks): void {
     if (error !== undefined) record.error = error;
     sinks.predictionLog.append(record);
   });
-}
-
-function parseJson(body: Buffer): unknown {
-  if (body.length === 0) return undefined;
-  try {
-    return JSON.parse(body.toString('utf8'));
-  } catch {
-    return undefined;
-  }
 }
