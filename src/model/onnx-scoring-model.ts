@@ -187,8 +187,9 @@ function requestColumn(name: string, datatype: FeatureDatatype, values: FeatureC
   const out = new Float64Array(rowCount);
   for (let i = 0; i < rowCount; i++) {
     const value = values[i];
-    if (typeof value === 'number') out[i] = value;
+    if (typeof value === 'number' && (Number.isFinite(value) || Number.isNaN(value))) out[i] = value; // NaN: missing (binary tensors)
     else if (value === null) out[i] = Number.NaN;
+    else if (typeof value === 'number') throw new InferenceInputError(`input "${name}": expected a finite number or null, got ${value} at index ${i}`);
     else throw new InferenceInputError(`input "${name}": expected FP64 numbers or null, got ${showValue(value)} at index ${i}`);
   }
   return out;

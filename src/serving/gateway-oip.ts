@@ -26,7 +26,8 @@ export function featureRowsOf(body: unknown): FeatureRow[] {
   const inputs = (body as { inputs?: unknown } | null)?.inputs;
   if (!Array.isArray(inputs)) return [{}];
   const tensors = inputs.map((input: Tensor) => ({ input, data: flatData(input.data), shape: shapeOf(input) }));
-  const rowCount = Math.max(1, ...tensors.map(({ data, shape }) => shape[0] ?? data.length));
+  // Rows the data really holds: a claimed shape ([1e9]) must not make the gateway allocate rows.
+  const rowCount = Math.max(1, ...tensors.map(({ data, shape }) => Math.min(shape[0] ?? data.length, data.length)));
   const rows: FeatureRow[] = Array.from({ length: rowCount }, () => ({}));
   for (const { input, data, shape } of tensors) {
     if (typeof input.name !== 'string') continue;

@@ -65,8 +65,10 @@ function addNumericTerms(margins: Float64Array, feature: Extract<CompiledFeature
   for (let i = 0; i < margins.length; i++) {
     const value = values[i];
     let v: number;
-    if (typeof value === 'number') v = value;
-    else if (value === null) v = Number.NaN; // missing: standardises to 0, as in scoreRecord
+    // null (JSON) or NaN (binary tensors have no null) is missing: standardises to 0, as in scoreRecord.
+    if (typeof value === 'number' && (Number.isFinite(value) || Number.isNaN(value))) v = value;
+    else if (value === null) v = Number.NaN;
+    else if (typeof value === 'number') throw new InferenceInputError(`input "${feature.name}": expected a finite number or null, got ${value} at index ${i}`);
     else throw new InferenceInputError(`input "${feature.name}": expected FP64 numbers or null, got ${showValue(value)} at index ${i}`);
     margins[i] = margins[i]! + weight * (v === v ? (v - mean) / std : 0);
   }

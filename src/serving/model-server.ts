@@ -62,6 +62,7 @@ export interface RunningModelServer {
 }
 
 const DEFAULT_BODY_LIMIT_BYTES = 8 * 1024 * 1024;
+const MAX_ERROR_LENGTH = 1000;
 
 type ModelParams = { name: string; version?: string };
 
@@ -167,12 +168,14 @@ export function buildModelServerApp(options: ModelServerOptions): FastifyInstanc
   });
 
   app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: `no route ${request.method} ${request.url}` }));
+  // Messages quote request content (input names, values): bounded, whatever the request held.
+  const bounded = (message: string) => (message.length > MAX_ERROR_LENGTH ? `${message.slice(0, MAX_ERROR_LENGTH - 3)}...` : message);
   app.setErrorHandler((error: Error & { statusCode?: number; validation?: unknown }, request, reply) => {
-    if (error instanceof InferenceInputError) return reply.code(400).send({ error: error.message });
-    if (error.validation !== undefined) return reply.code(400).send({ error: `invalid request: ${error.message}` });
+    if (error instanceof InferenceInputError) return reply.code(400).send({ error: bounded(error.message) });
+    if (error.validation !== undefined) return reply.code(400).send({ error: bounded(`invalid request: ${error.message}`) });
     const status = error.statusCode !== undefined && error.statusCode >= 400 ? error.statusCode : 500;
     if (status >= 500) request.log.error({ err: error }, 'model server error');
-    return reply.code(status).send({ error: error.message });
+    return reply.code(status).send({ error: bounded(error.message) });
   });
   return app;
 }

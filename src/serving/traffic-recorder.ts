@@ -49,7 +49,11 @@ export function recordServedRequest(served: ServedRequest, sinks: TrafficSinks):
 function record(served: ServedRequest, sinks: TrafficSinks): void {
   const isError = served.status >= 500 || served.gatewayError !== undefined;
   const succeeded = served.status < 400 && served.gatewayError === undefined;
-  const features = featureRowsOf(readOipBody(served.requestBody, served.requestHeaderLength, 'inputs'));
+  // A request the model refused (4xx) is logged as one row without features: its body is not
+  // trusted to describe rows (that is why it was refused), and the log keeps only well-formed
+  // feature rows. A request that failed upstream (5xx, no answer) may be fine: its rows are kept.
+  const refused = served.status >= 400 && served.status < 500 && served.gatewayError === undefined;
+  const features = refused ? [{}] : featureRowsOf(readOipBody(served.requestBody, served.requestHeaderLength, 'inputs'));
   const response = served.responseBody === undefined ? undefined : readOipBody(served.responseBody, served.responseHeaderLength, 'outputs');
   const scores = succeeded ? scoresOf(response, features.length) : features.map(() => null);
   const error = served.gatewayError ?? (succeeded ? undefined : (errorMessageOf(response) ?? `upstream answered ${served.status}`));
