@@ -4,6 +4,7 @@
  * a worker crash and a retried activity finds them instead of starting a second one.
  */
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile, rename, open } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -130,8 +131,11 @@ export class LocalDeployTarget implements DeployTarget {
 
   private async writeDeployment(dir: string, deployment: LocalDeployment): Promise<void> {
     const file = path.join(dir, 'deployment.json');
-    await writeFile(`${file}.tmp`, JSON.stringify(deployment, null, 2));
-    await rename(`${file}.tmp`, file);
+    // A temporary name of its own: a dying attempt and its retry may write at the same moment,
+    // and with one shared name the second rename finds nothing (seen under load: ENOENT).
+    const temporary = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+    await writeFile(temporary, JSON.stringify(deployment, null, 2));
+    await rename(temporary, file);
   }
 }
 

@@ -71,6 +71,15 @@ export function loadWorkerPolicy(file: string): WorkerPolicy {
   return resolvePolicy(parsed.data, path.dirname(path.resolve(file)), file);
 }
 
+/**
+ * The policy a process other than the worker should check against before it starts anything
+ * (`mlops run`, `mlops api`): only one configured explicitly, since the default policy is
+ * relative to the worker's own directory, which such a process cannot know.
+ */
+export function configuredWorkerPolicy(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): WorkerPolicy | undefined {
+  return env.MLOPS_WORKER_POLICY ? loadWorkerPolicy(path.resolve(cwd, env.MLOPS_WORKER_POLICY)) : undefined;
+}
+
 /** The policy a process should use: `--policy`, else MLOPS_WORKER_POLICY, else the default. */
 export function workerPolicyFrom(option: string | undefined, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): WorkerPolicy {
   const file = option ?? env.MLOPS_WORKER_POLICY;

@@ -3,7 +3,7 @@
  * SIGINT. Configured by a YAML/JSON file (`--config`, format in src/triggers/api-config.ts)
  * and/or flags; flags win over the file, `--pipeline` adds to its pipelines.
  */
-import { workerPolicyFrom } from '../../policy/worker-policy.js';
+import { configuredWorkerPolicy } from '../../policy/worker-policy.js';
 import path from 'node:path';
 import { connectClient } from '../temporal-client.js';
 import { settingsFromEnv } from '../../temporal/settings.js';
@@ -41,7 +41,7 @@ export async function apiCommand(options: ApiCommandOptions, env: NodeJS.Process
         ...(options.githubSecretEnv !== undefined ? { github: { secretEnv: options.githubSecretEnv } } : {}),
       };
     }
-    const settings = await resolveApiConfig(input, { baseDir, env, source: options.config ?? 'mlops api', policy: workerPolicyFrom(undefined, env) });
+    const settings = await resolveApiConfig(input, { baseDir, env, source: options.config ?? 'mlops api', policy: configuredWorkerPolicy(env) });
     const temporal = settingsFromEnv(env);
     const client = await connectClient(temporal);
     const shutdown = nextShutdownSignal();

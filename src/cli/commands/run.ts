@@ -5,7 +5,7 @@
 import path from 'node:path';
 import { checkDefinition, checkDefinitionFile } from '../../policy/check-pipeline.js';
 import { PolicyViolation } from '../../policy/policy-violation.js';
-import { workerPolicyFrom } from '../../policy/worker-policy.js';
+import { configuredWorkerPolicy } from '../../policy/worker-policy.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { loadDefinitionFile } from '../../spec/load.js';
@@ -24,11 +24,11 @@ export interface RunOptions {
 export async function runCommand(file: string, options: RunOptions): Promise<number> {
   const settings = settingsFromEnv();
   try {
-    // The policy the worker applies (MLOPS_WORKER_POLICY, else files under this directory), checked here first.
-    const policy = workerPolicyFrom(undefined);
-    checkDefinitionFile(policy, path.resolve(file));
+    // The worker's policy, when this shell names it (MLOPS_WORKER_POLICY): refused here rather than by the worker.
+    const policy = configuredWorkerPolicy();
+    if (policy) checkDefinitionFile(policy, path.resolve(file));
     const { definition } = await loadDefinitionFile(file);
-    checkDefinition(policy, definition, { kind: 'file', file: path.resolve(file) });
+    if (policy) checkDefinition(policy, definition, { kind: 'file', file: path.resolve(file) });
   } catch (err) {
     if (err instanceof SpecError || err instanceof PolicyViolation) {
       console.error(err.message);
