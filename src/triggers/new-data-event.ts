@@ -190,9 +190,16 @@ function check<T extends z.ZodType>(schema: T, value: unknown, what: string, pre
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => {
     const where = formatPath([...(prefix ? [prefix] : []), ...issue.path]) || '(root)';
-    if (issue.code === 'unrecognized_keys') return `${where}: unknown field(s) ${issue.keys.join(', ')}`;
+    if (issue.code === 'unrecognized_keys') return `${where}: unknown field(s) ${listSome(issue.keys.map((key) => formatPath([key])), ', ')}`;
     if (issue.code === 'invalid_type' && issue.input === undefined) return `${where}: required`;
     return `${where}: ${issue.message}`;
   });
-  throw new NewDataEventError(`invalid ${what}: ${problems.join('; ')}`, 400);
+  throw new NewDataEventError(`invalid ${what}: ${listSome(problems, '; ')}`, 400);
+}
+
+/** The sender chooses how many keys and records there are: list a few, count the rest, so a 4xx stays short. */
+function listSome(items: string[], separator: string): string {
+  const MAX_LISTED = 5;
+  const more = items.length > MAX_LISTED ? `${separator}and ${items.length - MAX_LISTED} more` : '';
+  return `${items.slice(0, MAX_LISTED).join(separator)}${more}`;
 }

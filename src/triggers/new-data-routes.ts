@@ -55,10 +55,21 @@ export async function newDataRoutes(app: FastifyInstance, options: NewDataRouteO
   });
 }
 
+// JSON is UTF-8 (RFC 8259 §8.1). A lenient decode would turn bad bytes into U+FFFD, so a
+// signed key or version would be read as something its sender never wrote. The BOM is kept,
+// so JSON.parse refuses it as before.
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
 async function handleEvent(body: Buffer, options: NewDataRouteOptions): Promise<Answer> {
+  let text: string;
+  try {
+    text = utf8.decode(body);
+  } catch {
+    return { status: 400, body: { error: 'malformed JSON: the body is not UTF-8' } };
+  }
   let json: unknown;
   try {
-    json = JSON.parse(body.toString('utf8'));
+    json = JSON.parse(text);
   } catch (err) {
     return { status: 400, body: { error: `malformed JSON: ${(err as Error).message}` } };
   }

@@ -3,7 +3,7 @@
  * Other concerns (reports, ...) join as fastify plugins through `plugins`.
  */
 import type { Client } from '@temporalio/client';
-import Fastify, { type FastifyPluginAsync } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import type { ApiServerSettings } from './api-config.js';
 import { newDataRoutes } from './new-data-routes.js';
 import { ReplayGuard } from './replay-guard.js';
@@ -26,6 +26,16 @@ export interface RunningApiServer {
 
 export async function startWebhookServer(options: WebhookServerOptions): Promise<RunningApiServer> {
   const { settings } = options;
+  const app = await buildWebhookApp(options);
+  await app.listen({ host: settings.host, port: settings.port });
+  const port = (app.server.address() as { port: number }).port;
+  const host = settings.host.includes(':') ? `[${settings.host}]` : settings.host;
+  return { url: `http://${host}:${port}`, port, close: () => app.close() };
+}
+
+/** The fastify app, not yet listening (tests may `inject` into it). */
+export async function buildWebhookApp(options: WebhookServerOptions): Promise<FastifyInstance> {
+  const { settings } = options;
   const app = Fastify({ logger: false, bodyLimit: settings.bodyLimitBytes, forceCloseConnections: 'idle', return503OnClosing: true });
   app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, _request, reply) => {
     if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return reply.code(413).send({ error: `body too large: the limit is ${settings.bodyLimitBytes} bytes (bodyLimitBytes)` });
@@ -36,8 +46,5 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
   const replay = new ReplayGuard({ ttlMs: 2 * settings.toleranceSeconds * 1000, maxIds: settings.maxReplayIds });
   await app.register(newDataRoutes, { settings, client: options.client, taskQueue: options.taskQueue, replay, log: options.log ?? ((line) => console.log(line)) });
   for (const plugin of options.plugins ?? []) await app.register(plugin);
-  await app.listen({ host: settings.host, port: settings.port });
-  const port = (app.server.address() as { port: number }).port;
-  const host = settings.host.includes(':') ? `[${settings.host}]` : settings.host;
-  return { url: `http://${host}:${port}`, port, close: () => app.close() };
+  return app;
 }

@@ -40,6 +40,24 @@ describe('new-data events', () => {
     expect(dataVersionKey('x'.repeat(300))).toHaveLength(128);
   });
 
+  // Found by test/unit/triggers/webhook-fuzz.test.ts ("many or long unknown keys"): the 400 listed every key in full.
+  it('keeps the error short whatever the number and length of unknown keys and bad records', () => {
+    const many = Object.fromEntries(Array.from({ length: 600 }, (_, i) => [`unknown_field_${i}`, i]));
+    expect(() => parseNewDataEvent({ model: 'fraud', ...many })).toThrow('invalid new-data event: (root): unknown field(s) unknown_field_0, unknown_field_1, unknown_field_2, unknown_field_3, unknown_field_4, and 595 more');
+    const messageOf = (body: unknown) => {
+      try {
+        parseNewDataEvent(body);
+      } catch (err) {
+        return (err as Error).message;
+      }
+      throw new Error('expected a refusal');
+    };
+    expect(messageOf({ model: 'fraud', ['k'.repeat(12_000)]: 1 }).length).toBeLessThan(200);
+    const records = messageOf({ Records: Array.from({ length: 400 }, () => ({ eventName: 'ObjectCreated:Put', s3: { bucket: {}, object: { key: '' } } })) });
+    expect(records).toMatch(/^invalid S3 event: Records\[0\]\.s3\.bucket\.name: required; .* and 795 more$/);
+    expect(records.length).toBeLessThan(1024);
+  });
+
   it('starts one run per pipeline and version even when a record repeats', () => {
     const one = s3Notification({ bucket: 'both', encodedKey: 'k.csv', versionId: 'v1' }) as { Records: unknown[] };
     const event = parseNewDataEvent({ Records: [...one.Records, ...one.Records] });
