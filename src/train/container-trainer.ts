@@ -92,9 +92,11 @@ export async function runContainerTrainer(options: ContainerTrainerOptions): Pro
   };
   const container = await docker.createContainer(createOptions(options, outputDir));
   try {
-    // Attached before it starts: not a line of its output can be missed (a cancellation may wait on one).
-    const logs = await streamOutput(container, record);
     await container.start();
+    // The engine's log of the container from its first byte, followed: not a line can be missed
+    // (a cancellation may wait on one), however late this call comes. An attach made before the
+    // start was seen to end at once under load, and every later line was lost.
+    const logs = await streamOutput(container, record);
     const { exitCode, stopReason } = await waitForExit(container, options);
     await logs.done;
     const state = (await container.inspect()).State;
@@ -159,11 +161,11 @@ async function ensureTrainerImage(docker: Docker, options: ContainerTrainerOptio
 }
 
 /**
- * Follows the container's stdout and stderr from before it starts, line by line, in the order the
- * engine sent them: its multiplexed stream is 8-byte frame headers (stream, length) and payloads.
+ * Follows the container's stdout and stderr from its first line, in the order the engine sent
+ * them: its multiplexed stream is 8-byte frame headers (stream, length) and payloads.
  */
 async function streamOutput(container: Docker.Container, onLine: (line: string) => void): Promise<{ done: Promise<void> }> {
-  const stream = (await container.attach({ stream: true, stdout: true, stderr: true, logs: true })) as NodeJS.ReadableStream;
+  const stream = (await container.logs({ follow: true, stdout: true, stderr: true })) as unknown as NodeJS.ReadableStream;
   // Wrapped: an async function returning the promise itself would wait for the stream to end.
   return { done: followFrames(stream, onLine) };
 }
