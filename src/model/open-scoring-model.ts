@@ -3,9 +3,7 @@
  * our linear model, anything else must be an ONNX protobuf), so a registry version or a trainer
  * output needs no format tag to be read, and a renamed file cannot be misread.
  */
-import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { ArtifactError, parseLinearArtifact } from '../train/artifact-file.js';
+import { parseLinearArtifact, readVerifiedBytes } from '../train/artifact-file.js';
 import { linearScoringModel } from './linear-scoring-model.js';
 import { onnxScoringModel } from './onnx-scoring-model.js';
 import type { ModelFormat, ScoringModel } from './scoring-model.js';
@@ -21,19 +19,13 @@ export interface OpenedModel {
 
 /** Reads, hash-checks (when `expectedSha256` is given) and opens a model file. */
 export async function openScoringModel(file: string, expectedSha256?: string): Promise<OpenedModel> {
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(file);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new ArtifactError(file, code === 'ENOENT' ? 'file not found' : `cannot be read (${(err as Error).message})`);
-  }
-  const sha256 = createHash('sha256').update(bytes).digest('hex');
-  if (expectedSha256 !== undefined && sha256 !== expectedSha256.toLowerCase()) {
-    throw new ArtifactError(file, `sha256 is ${sha256} but ${expectedSha256} was expected: the file changed after it was recorded`);
-  }
-  const model = modelFormatOf(bytes) === 'linear' ? linearScoringModel(parseLinearArtifact(file, bytes)) : await onnxScoringModel(file, bytes);
-  return { model, sha256, sizeBytes: bytes.length };
+  const { bytes, sha256 } = await readVerifiedBytes(file, expectedSha256);
+  return { model: await scoringModelOf(file, bytes), sha256, sizeBytes: bytes.length };
+}
+
+/** Opens bytes already read (`file` names them in errors). */
+export async function scoringModelOf(file: string, bytes: Uint8Array): Promise<ScoringModel> {
+  return modelFormatOf(bytes) === 'linear' ? linearScoringModel(parseLinearArtifact(file, bytes)) : onnxScoringModel(file, bytes);
 }
 
 /** A JSON object (after optional whitespace or BOM) is ours; everything else is tried as ONNX. */

@@ -26,7 +26,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { modelFormatOf, openScoringModel } from '../model/open-scoring-model.js';
+import { modelFormatOf, scoringModelOf } from '../model/open-scoring-model.js';
 import { readOnnxModelHeader } from '../model/onnx-model-header.js';
 import { mlflowOnnxModelFiles } from './mlflow-model-files.js';
 import { sha256File } from '../data/content-hash.js';
@@ -271,7 +271,7 @@ export class MlflowRegistry implements ModelRegistry {
     // The registry stores any file; only a readable ONNX model gets a flavor.
     const bytes = await readFile(file);
     if (modelFormatOf(bytes) !== 'onnx' || 'problem' in readOnnxModelHeader(bytes)) return;
-    const { model } = await openScoringModel(file, stored.sha256);
+    const model = await scoringModelOf(file, bytes);
     await model.close();
     if (!model.tensors) return;
     const files = mlflowOnnxModelFiles({ modelFile, sizeBytes: stored.size, sha256: stored.sha256, tensors: model.tensors, createdAt: new Date() });

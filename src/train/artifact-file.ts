@@ -54,6 +54,13 @@ export async function writeArtifact(artifact: LinearModelArtifact, dir: string):
 
 /** Reads and checks `model.json`; with `expectedSha256`, also that it is the file that was registered. */
 export async function readArtifact(file: string, expectedSha256?: string): Promise<ReadArtifact> {
+  const { bytes, sha256 } = await readVerifiedBytes(file, expectedSha256);
+  const artifact = parseLinearArtifact(file, bytes);
+  return { artifact, path: file, sha256, sizeBytes: bytes.length };
+}
+
+/** A model file's bytes and sha256; with `expectedSha256`, ArtifactError unless they are the recorded bytes. */
+export async function readVerifiedBytes(file: string, expectedSha256?: string): Promise<{ bytes: Buffer; sha256: string }> {
   let bytes: Buffer;
   try {
     bytes = await readFile(file);
@@ -65,8 +72,7 @@ export async function readArtifact(file: string, expectedSha256?: string): Promi
   if (expectedSha256 !== undefined && sha256 !== expectedSha256.toLowerCase()) {
     throw new ArtifactError(file, `sha256 is ${sha256} but ${expectedSha256} was expected: the file changed after it was recorded`);
   }
-  const artifact = parseLinearArtifact(file, bytes);
-  return { artifact, path: file, sha256, sizeBytes: bytes.length };
+  return { bytes, sha256 };
 }
 
 /** The bytes of `file` as a checked linear model, or ArtifactError naming what is wrong. */
