@@ -2,7 +2,7 @@
  * The activities of `driftMonitor`: read the window of the prediction log, compare it with the
  * champion's reference profile, keep the report (HTML + JSON) and export the gauges.
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { PipelineDefinition } from '../src/spec/schema.js';
@@ -10,7 +10,9 @@ import { openRegistry } from '../src/registry/open-registry.js';
 import { readProfile } from '../src/drift/reference-profile.js';
 import { featureSpecs } from '../src/drift/profile.js';
 import { profileFromPredictionLog } from '../src/drift/window-profile.js';
-import { compareProfiles } from '../src/drift/compare.js';
+import { compareResolvingUndecided, EVERY_VALUE } from '../src/drift/exact-fallback.js';
+import { profileFromTable } from '../src/drift/reference-profile.js';
+import { loadDataset } from '../src/data/load-dataset.js';
 import { writeDriftReport } from '../src/drift/report-html.js';
 import type { DriftGauges } from '../src/drift/drift-gauges.js';
 import { REFERENCE_PROFILE_ATTACHMENT } from '../src/drift/reference-profile-attachment.js';
@@ -52,7 +54,7 @@ export function createDriftActivities(deps: ActivityDependencies & { gauges: Dri
           return { outcome: 'insufficient-data', championVersion: champion.version, currentRows: current.rows, evaluated: 0, driftedColumns: [], findings: 0 };
         }
         Context.current().heartbeat('comparing');
-        const report = compareProfiles(reference, current, {
+        const report = await compareResolvingUndecided(reference, current, {
           model: definition.model,
           version: champion.version,
           window: { from: new Date(args.fromMs).toISOString(), to: new Date(args.toMs).toISOString() },
@@ -63,6 +65,17 @@ export function createDriftActivities(deps: ActivityDependencies & { gauges: Dri
           datasetThreshold: drift.datasetThreshold,
           missingShareShift: drift.missingShareShift,
           newCategoryCriticalShare: drift.newCategoryCriticalShare,
+        }, {
+          // Columns whose sketched distance cannot tell the verdict, from every value.
+          reference: async (features) => {
+            Context.current().heartbeat('reading the training snapshot for undecided columns');
+            const snapshot = await findSnapshotFile(deps.dataDir, champion.lineage.dataVersion);
+            return snapshot === undefined ? undefined : profileFromTable(await loadDataset(snapshot), features.map((f) => f.name), { ...reference.options, sampleSize: EVERY_VALUE });
+          },
+          current: async (features) => {
+            Context.current().heartbeat('reading undecided columns of the window in full');
+            return profileFromPredictionLog(deps.dataDir, definition.model, args.fromMs, args.toMs, features, { ...reference.options, sampleSize: EVERY_VALUE });
+          },
         });
         await writeDriftReport(report, dir);
         deps.gauges.update(report);
@@ -84,3 +97,11 @@ export function createDriftActivities(deps: ActivityDependencies & { gauges: Dri
 }
 
 export type DriftActivities = ReturnType<typeof createDriftActivities>;
+
+/** The training snapshot of a data version (`<dataDir>/snapshots/<sha256>.<ext>`), if still there. */
+async function findSnapshotFile(dataDir: string, sha256: string): Promise<string | undefined> {
+  const directory = path.join(dataDir, 'snapshots');
+  const names = await readdir(directory).catch(() => [] as string[]);
+  const name = sha256 ? names.find((entry) => entry.startsWith(`${sha256}.`)) : undefined;
+  return name === undefined ? undefined : path.join(directory, name);
+}

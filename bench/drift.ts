@@ -19,8 +19,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { loadDataset } from '../src/data/load-dataset.js';
-import { compareProfiles } from '../src/drift/compare.js';
-import { buildReferenceProfile, readProfile, writeProfile } from '../src/drift/reference-profile.js';
+import { compareResolvingUndecided, EVERY_VALUE } from '../src/drift/exact-fallback.js';
+import { buildReferenceProfile, profileFromTable, readProfile, writeProfile } from '../src/drift/reference-profile.js';
 import { profileFromPredictionLog } from '../src/drift/window-profile.js';
 
 const MODEL = 'bench';
@@ -127,15 +127,23 @@ async function measureWindow(dir: string, rows: number): Promise<Measurement> {
   const started = performance.now();
   const current = await profileFromPredictionLog(path.join(dir, `log-${rows}`), MODEL, DAY_START, DAY_START + DAY_MS, reference.features);
   const profiled = performance.now();
-  const report = compareProfiles(reference, current, { model: MODEL, version: 1, window: { from: new Date(DAY_START).toISOString(), to: new Date(DAY_START + DAY_MS).toISOString() } });
+  // As the drift monitor does: columns the sketches cannot decide are read in full on both sides.
+  let exactColumns: string[] = [];
+  const report = await compareResolvingUndecided(reference, current, { model: MODEL, version: 1, window: { from: new Date(DAY_START).toISOString(), to: new Date(DAY_START + DAY_MS).toISOString() } }, {
+    reference: async (features) => {
+      exactColumns = features.map((feature) => feature.name);
+      return profileFromTable(await loadDataset(path.join(dir, 'reference.parquet')), exactColumns, { ...reference.options, sampleSize: EVERY_VALUE });
+    },
+    current: (features) => profileFromPredictionLog(path.join(dir, `log-${rows}`), MODEL, DAY_START, DAY_START + DAY_MS, features, { ...reference.options, sampleSize: EVERY_VALUE }),
+  });
   const compared = performance.now();
-  await writeFile(path.join(dir, `ours-${rows}.json`), JSON.stringify(Object.fromEntries(report.columns.map((c) => [c.column, { test: c.test, score: c.pValue ?? c.statistic, drifted: c.drifted, approximate: c.approximate ?? false }]))));
+  await writeFile(path.join(dir, `ours-${rows}.json`), JSON.stringify(Object.fromEntries(report.columns.map((c) => [c.column, { test: c.test, score: c.pValue ?? c.statistic, drifted: c.drifted, approximate: c.approximate ?? false, interval: c.interval, undecided: c.undecided ?? false, exact: exactColumns.includes(c.column) }]))));
   if (current.rows !== rows) throw new Error(`expected ${rows} rows in the window, read ${current.rows}`);
   return {
     step: 'drift check (profile the log window + compare)',
     rows,
     seconds: (compared - started) / 1000,
-    phases: { profile: (profiled - started) / 1000, compare: (compared - profiled) / 1000 },
+    phases: { profile: (profiled - started) / 1000, [`compare (${exactColumns.length} columns read in full)`]: (compared - profiled) / 1000 },
     peakRssMb: peakRssMb(),
     note: `${report.drifted}/${report.evaluated} drifted, share ${report.share.toFixed(2)}; reference profile alone ≈ ${baseline} MB RSS`,
   };
@@ -169,8 +177,12 @@ async function main(): Promise<void> {
     const phases = Object.entries(r.phases).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ');
     console.log(`| ${r.step} | ${r.rows.toLocaleString('en-US')} | ${r.seconds.toFixed(2)} | ${phases} | ${r.peakRssMb} | ${r.note} |`);
   }
-  const log = JSON.parse(await readFile(path.join(dir, `ours-${sizes[0]}.json`), 'utf8')) as Record<string, { test: string; approximate: boolean }>;
-  console.log(`\ntests at ${sizes[0]!.toLocaleString('en-US')} rows: ${Object.entries(log).map(([c, v]) => `${c} ${v.test}${v.approximate ? '~' : ''}`).join(', ')} (~ = from quantile sketches)`);
+  for (const rows of sizes) {
+    const log = JSON.parse(await readFile(path.join(dir, `ours-${rows}.json`), 'utf8')) as Record<string, { test: string; score: number; approximate: boolean; interval?: [number, number]; exact: boolean }>;
+    const describe = ([c, v]: [string, (typeof log)[string]]) =>
+      `${c} ${v.test} ${v.score.toPrecision(3)}${v.exact ? ' (read in full: exact)' : v.interval ? ` ≈ in [${v.interval[0].toPrecision(3)}, ${v.interval[1].toPrecision(3)}]` : ''}`;
+    console.log(`\ncolumns at ${rows.toLocaleString('en-US')} rows: ${Object.entries(log).map(describe).join('; ')}`);
+  }
 }
 
 await main();

@@ -7,7 +7,7 @@
  * built on (same version, pinned by it).
  */
 import bindings from '@duckdb/node-bindings';
-import { DuckDBDataChunk, DuckDBTypeId, DuckDBVector, type DuckDBConnection, type DuckDBType } from '@duckdb/node-api';
+import { DuckDBDataChunk, DuckDBTypeId, DuckDBVector, type DuckDBConnection, type DuckDBMaterializedResult, type DuckDBType } from '@duckdb/node-api';
 
 /** The DuckDB column types whose in-memory layout is exactly one of these arrays. */
 export type TypedColumn = Float64Array | Int32Array | Uint8Array;
@@ -22,22 +22,32 @@ const ARRAY_FOR_TYPE: Partial<Record<DuckDBTypeId, string>> = {
  * Runs `sql` and copies result column i into `targets[i]` in row order. The query must not
  * produce NULLs (map them to NaN or -1 in SQL): validity masks are not read.
  * Returns the number of rows copied.
+ *
+ * The result is materialized and its chunks copied synchronously: DuckDB fills it with all its
+ * threads, and the copy costs no event-loop round trip per 2048 rows (a streamed read of 10M
+ * doubles took 1.3-1.5 s, this 0.4 s). It holds the result in DuckDB's memory until copied, so
+ * callers ask for a few columns at a time.
  */
 export async function readColumnsInto(connection: DuckDBConnection, sql: string, targets: TypedColumn[]): Promise<number> {
-  const result = await connection.stream(sql);
+  return copyResultInto(await connection.run(sql), targets);
+}
+
+/** Copies the columns of a materialized result into `targets` (see readColumnsInto). */
+export function copyResultInto(result: DuckDBMaterializedResult, targets: TypedColumn[]): number {
   targets.forEach((target, index) => assertArrayFits(result.columnTypeId(index), target, `result column ${index}`));
+  const capacity = targets[0]?.length ?? 0;
+  if (result.rowCount > capacity) throw new Error(`query returned ${result.rowCount} rows, more than the ${capacity} expected`);
   let offset = 0;
-  for (;;) {
-    const chunk = await result.fetchChunk();
-    if (!chunk || chunk.rowCount === 0) return offset;
+  for (let index = 0; index < result.chunkCount; index++) {
+    const chunk = result.getChunk(index);
     const size = chunk.rowCount;
-    if (offset + size > (targets[0]?.length ?? 0)) throw new Error(`query returned more rows than the ${targets[0]?.length ?? 0} expected`);
-    targets.forEach((target, index) => {
-      const bytes = bindings.vector_get_data(bindings.data_chunk_get_vector(chunk.chunk, index), size * target.BYTES_PER_ELEMENT);
+    targets.forEach((target, column) => {
+      const bytes = bindings.vector_get_data(bindings.data_chunk_get_vector(chunk.chunk, column), size * target.BYTES_PER_ELEMENT);
       target.set(viewLike(target, bytes, size), offset);
     });
     offset += size;
   }
+  return offset;
 }
 
 /**

@@ -9,7 +9,7 @@ import { categoricalSummaries, numericSummaries, OTHER_CATEGORIES } from './dist
 import { DEFAULT_THRESHOLDS, isDrift, isPValueTest, type ResolvedDriftOptions } from './drift-options.js';
 import type { ColumnDrift, DistributionSummary, DriftTest } from './drift-report.js';
 import { NumericDistribution } from './numeric-distribution.js';
-import { binnedShares, ksTest, wassersteinDistance } from './numeric-tests.js';
+import { binnedShares, ksTest, wassersteinBounds, wassersteinDistance } from './numeric-tests.js';
 import { populationStd, type CategoricalColumnProfile, type ColumnProfile, type FeatureKind, type NumericColumnProfile } from './profile.js';
 
 /** Evidently's "small" reference: at most this many values after cleaning. */
@@ -44,6 +44,8 @@ interface Measured {
   statistic: number;
   pValue: number | null;
   approximate: boolean;
+  /** Bounds on the exact statistic when it is approximate. */
+  interval?: [number, number];
 }
 
 export function columnDrift(reference: ColumnProfile, current: ColumnProfile, options: ResolvedDriftOptions): ColumnDrift {
@@ -66,7 +68,10 @@ function numericColumnDrift(reference: NumericColumnProfile, current: NumericCol
       }
       case 'wasserstein': {
         const { value, approximate } = wassersteinDistance(ref, cur);
-        return { statistic: value / Math.max(populationStd(reference), 0.001), pValue: null, approximate };
+        const scale = Math.max(populationStd(reference), 0.001);
+        const bounds = approximate ? wassersteinBounds(ref, cur) : undefined;
+        const interval: [number, number] | undefined = bounds && [bounds.low / scale, bounds.high / scale];
+        return { statistic: value / scale, pValue: null, approximate, ...(interval && { interval }) };
       }
       case 'chisquare':
       case 'z': {
@@ -198,5 +203,10 @@ function finish(
     drifted: isDrift(test, value, threshold),
   };
   if (measured.approximate) result.approximate = true;
+  if (measured.interval) {
+    result.interval = measured.interval;
+    const [low, high] = measured.interval;
+    if (isDrift(test, low, threshold) !== isDrift(test, high, threshold)) result.undecided = true;
+  }
   return result;
 }

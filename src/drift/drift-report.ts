@@ -55,6 +55,13 @@ export interface ColumnDrift {
    * from quantile sketches rather than every value; absent when it equals scipy's / Evidently's.
    */
   approximate?: boolean;
+  /**
+   * For an approximate statistic, where the exact one certainly lies: [low, high]. When the
+   * interval contains the threshold the verdict is `undecided` until the column is computed from
+   * every value (the drift monitor does that; the report says when it could not).
+   */
+  interval?: [number, number];
+  undecided?: boolean;
   reference: DistributionSummary;
   current: DistributionSummary;
 }

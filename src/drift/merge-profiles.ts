@@ -1,14 +1,13 @@
 /**
  * Merging profiles of disjoint row sets (hours into a day, workers into a window). Counts,
  * moments (Chan's parallel update), min/max, distinct counts and category counts merge
- * exactly. Complete samples merge exactly too, and stay complete up to sampleSize. Beyond,
- * samples merge by proportional uniform subsampling and quantiles by inverting the
- * count-weighted mixture of the two CDFs.
+ * exactly. Complete samples merge exactly too, and stay complete up to sampleSize. Beyond, no
+ * values are kept and quantiles merge by inverting the count-weighted mixture of the two CDFs
+ * (approximate: the report says so; the drift check profiles a whole window in one pass instead).
  */
-import { mulberry32 } from '../data/seeded-random.js';
 import { categoricalProfileFromCounts, countsOf } from './categorical-column-profile.js';
 import { NumericDistribution } from './numeric-distribution.js';
-import { distinctOfSorted, mergeSorted, quantilesOfSorted, sampleSeed, subsample } from './numeric-column-profile.js';
+import { distinctOfSorted, mergeSorted, quantilesOfCounts, quantilesOfSorted } from './numeric-column-profile.js';
 import {
   PROFILE_FORMAT, ProfileError,
   type CategoricalColumnProfile, type ColumnProfile, type DriftProfile, type NumericColumnProfile, type ProfileOptions, type ValueCounts,
@@ -93,24 +92,23 @@ function mergeNumeric(a: NumericColumnProfile, b: NumericColumnProfile, options:
     max: Math.max(a.max, b.max),
     distinct: mergeDistinct(a.distinct, b.distinct, options.maxDistinctNumeric),
   };
-  const random = mulberry32(sampleSeed(options.seed ^ count, a.name));
   if (a.sampleComplete && b.sampleComplete) {
     const all = mergeSorted(a.sample, b.sample);
     const complete = all.length <= options.sampleSize;
     return {
       ...merged,
       distinct: merged.distinct ?? distinctOfSorted(all, options.maxDistinctNumeric),
-      sample: complete ? all : subsample(all, options.sampleSize, random),
+      sample: complete ? all : new Float64Array(0),
       sampleComplete: complete,
       quantiles: quantilesOfSorted(all, options.quantileCount),
     };
   }
   return {
     ...merged,
-    sample: mergeSamples(a, b, options.sampleSize, random),
+    sample: new Float64Array(0),
     sampleComplete: false,
     quantiles: merged.distinct
-      ? quantilesOfDistinct(merged.distinct, options.quantileCount)
+      ? quantilesOfCounts(merged.distinct, options.quantileCount)
       : mixtureQuantiles([new NumericDistribution(a), new NumericDistribution(b)], options.quantileCount),
   };
 }
@@ -123,39 +121,4 @@ function mergeDistinct(a: ValueCounts | undefined, b: ValueCounts | undefined, l
   if (counts.size > limit) return undefined;
   const values = Float64Array.from(counts.keys()).sort();
   return { values, counts: Float64Array.from(values, (value) => counts.get(value)!) };
-}
-
-/** numpy 'linear' quantiles of the values described by exact distinct counts. */
-function quantilesOfDistinct(distinct: ValueCounts, quantileCount: number): Float64Array {
-  const total = distinct.counts.reduce((sum, n) => sum + n, 0);
-  const cumulative = new Float64Array(distinct.counts.length);
-  let running = 0;
-  distinct.counts.forEach((n, i) => (cumulative[i] = running += n));
-  const valueAt = (rank: number) => {
-    let lo = 0;
-    let hi = cumulative.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (cumulative[mid]! > rank) hi = mid;
-      else lo = mid + 1;
-    }
-    return distinct.values[lo]!;
-  };
-  const result = new Float64Array(quantileCount + 1);
-  for (let i = 0; i <= quantileCount; i++) {
-    const position = (i / quantileCount) * (total - 1);
-    const lower = Math.floor(position);
-    const a = valueAt(lower);
-    const b = valueAt(Math.min(lower + 1, total - 1));
-    result[i] = a + (b - a) * (position - lower);
-  }
-  return result;
-}
-
-/** Each side contributes in proportion to the rows it stands for. */
-function mergeSamples(a: NumericColumnProfile, b: NumericColumnProfile, size: number, random: () => number): Float64Array {
-  const target = Math.min(size, a.sample.length + b.sample.length);
-  let fromA = Math.round((target * a.count) / (a.count + b.count));
-  fromA = Math.min(a.sample.length, Math.max(target - b.sample.length, fromA));
-  return mergeSorted(subsample(a.sample, fromA, random), subsample(b.sample, target - fromA, random));
 }

@@ -1,5 +1,6 @@
 /** Building numeric column profiles from values, and the pieces the merge and the window reader share. */
-import { mulberry32, randomBelow } from '../data/seeded-random.js';
+import { orderFreeMoments } from './exact-sum.js';
+import { valuesAtRanks } from './order-statistics.js';
 import type { NumericColumnProfile, ProfileOptions, ValueCounts } from './profile.js';
 
 /** Profile of a column of numbers where NaN marks a missing value (±inf counts as missing too). */
@@ -15,15 +16,24 @@ export function numericProfileFromValues(name: string, values: Float64Array, opt
   return numericProfileFromFinite(name, values.length, finite, options);
 }
 
-/** `finite` holds the column's finite values in any order (it is sorted in place). */
+/**
+ * `finite` holds the column's finite values in any order. Every number depends on the multiset of
+ * values only, never on the order the rows arrived in (DuckDB's threads and file order vary), so
+ * the same data gives the same bits. Up to `sampleSize` values are kept (sorted, in place): every
+ * test is then exact. Beyond, the profile keeps exact quantiles, moments, min/max and value counts
+ * (while few), computed by radix selection and order-free sums instead of a sort: a 10M-value
+ * column costs a few linear passes.
+ */
 export function numericProfileFromFinite(name: string, rows: number, finite: Float64Array, options: ProfileOptions): NumericColumnProfile {
   const count = finite.length;
-  // Sorted first: every number below depends on the multiset of values only, not on the order the
-  // rows arrived in (DuckDB's threads and file order vary), so the same data gives the same bits.
-  finite.sort();
-  const { mean, sumSquaredDeviations } = moments(finite);
-  // Positions are drawn by a seeded generator that never looks at the values: a uniform sample.
-  const sample = count <= options.sampleSize ? undefined : sampleOfSorted(finite, options.sampleSize, sampleSeed(options.seed, name));
+  const complete = count <= options.sampleSize;
+  if (complete) finite.sort();
+  const { mean, sumSquaredDeviations } = orderFreeMoments(finite);
+  const distinct = complete ? distinctOfSorted(finite, options.maxDistinctNumeric) : distinctOfUnsorted(finite, options.maxDistinctNumeric);
+  let quantiles: Float64Array;
+  if (complete) quantiles = quantilesOfSorted(finite, options.quantileCount);
+  else if (distinct) quantiles = quantilesOfCounts(distinct, options.quantileCount);
+  else quantiles = quantilesBySelection(finite, options.quantileCount);
   return {
     name,
     kind: 'numeric',
@@ -32,32 +42,102 @@ export function numericProfileFromFinite(name: string, rows: number, finite: Flo
     count,
     mean,
     sumSquaredDeviations,
-    min: count > 0 ? finite[0]! : Number.NaN,
-    max: count > 0 ? finite[count - 1]! : Number.NaN,
-    distinct: distinctOfSorted(finite, options.maxDistinctNumeric),
-    sample: sample ?? finite,
-    sampleComplete: sample === undefined,
-    quantiles: quantilesOfSorted(finite, options.quantileCount),
+    min: count > 0 ? quantiles[0]! : Number.NaN,
+    max: count > 0 ? quantiles[quantiles.length - 1]! : Number.NaN,
+    distinct,
+    sample: complete ? finite : new Float64Array(0),
+    sampleComplete: complete,
+    quantiles,
   };
 }
 
-/** Mean and Σ (x − mean)², two passes with compensated sums (numpy's pairwise sums agree to ~1e-16). */
+/** Mean and Σ (x − mean)², exact sums correctly rounded, whatever the order of the values. */
 export function moments(values: Float64Array): { mean: number; sumSquaredDeviations: number } {
-  if (values.length === 0) return { mean: Number.NaN, sumSquaredDeviations: 0 };
-  const mean = compensatedSum(values, (x) => x) / values.length;
-  return { mean, sumSquaredDeviations: compensatedSum(values, (x) => (x - mean) * (x - mean)) };
+  return orderFreeMoments(values);
 }
 
-function compensatedSum(values: Float64Array, map: (x: number) => number): number {
-  let total = 0;
-  let compensation = 0;
-  for (let i = 0; i < values.length; i++) {
-    const value = map(values[i]!);
-    const t = total + value;
-    compensation += Math.abs(total) >= Math.abs(value) ? total - t + value : value - t + total;
-    total = t;
+/** The positions of numpy's 'linear' quantiles at i / q: value = a + (b − a)·fraction. */
+function linearQuantilePositions(n: number, quantileCount: number): { lower: number; upper: number; fraction: number }[] {
+  const positions = [];
+  for (let i = 0; i <= quantileCount; i++) {
+    const position = (i / quantileCount) * (n - 1);
+    const lower = Math.floor(position);
+    positions.push({ lower, upper: Math.min(lower + 1, n - 1), fraction: position - lower });
   }
-  return total + compensation;
+  return positions;
+}
+
+function interpolate(a: number, b: number, fraction: number): number {
+  return fraction === 0 ? a : a + (b - a) * fraction;
+}
+
+/** numpy.quantile(values, i / q), i = 0..q, from order statistics found by radix selection. */
+function quantilesBySelection(values: Float64Array, quantileCount: number): Float64Array {
+  const positions = linearQuantilePositions(values.length, quantileCount);
+  const ranks = [...new Set(positions.flatMap((p) => [p.lower, p.upper]))].sort((a, b) => a - b);
+  const selected = valuesAtRanks(values, ranks);
+  const valueOf = new Map(ranks.map((rank, i) => [rank, selected[i]!]));
+  return Float64Array.from(positions, (p) => interpolate(valueOf.get(p.lower)!, valueOf.get(p.upper)!, p.fraction));
+}
+
+/** numpy.quantile over the values that `counts` describes (ascending distinct values). */
+export function quantilesOfCounts(counts: ValueCounts, quantileCount: number): Float64Array {
+  const cumulative = new Float64Array(counts.counts.length);
+  let running = 0;
+  counts.counts.forEach((c, i) => (cumulative[i] = running += c));
+  const at = (rank: number) => counts.values[firstAbove(cumulative, rank)]!;
+  return Float64Array.from(linearQuantilePositions(running, quantileCount), (p) => interpolate(at(p.lower), at(p.upper), p.fraction));
+}
+
+/** Index of the first cumulative count > rank. */
+function firstAbove(cumulative: Float64Array, rank: number): number {
+  let lo = 0;
+  let hi = cumulative.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (cumulative[mid]! > rank) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
+/**
+ * Distinct values with counts of unsorted values, or undefined as soon as there are more than
+ * `limit` (an open-addressing table on the values' bits; −0 counts as 0, as sorting would merge).
+ */
+export function distinctOfUnsorted(values: Float64Array, limit: number): ValueCounts | undefined {
+  const bits = Math.ceil(Math.log2(limit * 4));
+  const size = 1 << bits;
+  const keys = new Float64Array(size);
+  const counts = new Float64Array(size);
+  const used = new Uint8Array(size);
+  const scratch = new Float64Array(1);
+  const words = new Uint32Array(scratch.buffer);
+  let distinct = 0;
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i]! === 0 ? 0 : values[i]!;
+    scratch[0] = value;
+    // The product's top bits: small integers have all-zero low words and low bits.
+    let slot = Math.imul(words[0]! ^ Math.imul(words[1]! ^ (words[1]! >>> 16), 0x9e3779b1), 0x85ebca6b) >>> (32 - bits);
+    for (;;) {
+      slot &= size - 1;
+      if (!used[slot]) {
+        if (distinct === limit) return undefined;
+        used[slot] = 1;
+        keys[slot] = value;
+        counts[slot] = 1;
+        distinct++;
+        break;
+      }
+      if (keys[slot] === value) {
+        counts[slot]!++;
+        break;
+      }
+      slot++;
+    }
+  }
+  const order = [...Array(size).keys()].filter((slot) => used[slot]).sort((a, b) => keys[a]! - keys[b]!);
+  return { values: Float64Array.from(order, (slot) => keys[slot]!), counts: Float64Array.from(order, (slot) => counts[slot]!) };
 }
 
 /** Distinct values with counts, or undefined when there are more than `limit`. */
@@ -92,44 +172,6 @@ export function quantilesOfSorted(sorted: Float64Array, quantileCount: number): 
     result[i] = fraction === 0 ? a : a + (b - a) * fraction;
   }
   return result;
-}
-
-/**
- * A uniform sample of `size` of the sorted values, ascending: `size` distinct positions drawn by
- * Floyd's algorithm (size draws, not one per value), seeded, never looking at the values.
- */
-function sampleOfSorted(sorted: Float64Array, size: number, seed: number): Float64Array {
-  const random = mulberry32(seed);
-  const n = sorted.length;
-  const chosen = new Set<number>();
-  for (let j = n - size; j < n; j++) {
-    const t = randomBelow(random, j + 1);
-    chosen.add(chosen.has(t) ? j : t);
-  }
-  const positions = Float64Array.from(chosen).sort();
-  const sample = new Float64Array(size);
-  for (let i = 0; i < size; i++) sample[i] = sorted[positions[i]!]!;
-  return sample;
-}
-
-/** A per-column seed, so adding a column does not change the samples of the others. */
-export function sampleSeed(seed: number, column: string): number {
-  let hash = 0x811c9dc5 ^ seed;
-  for (let i = 0; i < column.length; i++) hash = Math.imul(hash ^ column.charCodeAt(i), 0x01000193);
-  return hash >>> 0;
-}
-
-/** A uniform subset of `size` values (partial Fisher-Yates), ascending. */
-export function subsample(values: Float64Array, size: number, random: () => number): Float64Array {
-  if (size >= values.length) return values.slice().sort();
-  const pool = values.slice();
-  for (let i = 0; i < size; i++) {
-    const j = i + randomBelow(random, pool.length - i);
-    const swap = pool[i]!;
-    pool[i] = pool[j]!;
-    pool[j] = swap;
-  }
-  return pool.subarray(0, size).sort();
 }
 
 /** Merges two ascending arrays. */

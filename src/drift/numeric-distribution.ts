@@ -58,6 +58,19 @@ export class NumericDistribution implements CdfSource {
     return this.exact ? this.countBelow(x) / this.count : sketchCdfBelow(this.quantiles, x);
   }
 
+  /** The value of 0-based rank `rank` in ascending order (exact distributions only). */
+  valueAtRank(rank: number): number {
+    const cumulative = this.cumulative!;
+    let lo = 0;
+    let hi = cumulative.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (cumulative[mid]! > rank) hi = mid;
+      else lo = mid + 1;
+    }
+    return this.exact!.values[lo]!;
+  }
+
   quantile(p: number): number {
     return sketchQuantile(this.quantiles, p);
   }

@@ -101,6 +101,48 @@ export function wassersteinDistance(reference: NumericDistribution, current: Num
   return { value: total, approximate: true };
 }
 
+/**
+ * Bounds on ∫₀¹ |Q_ref(u) − Q_cur(u)| du (scipy's Wasserstein distance) that hold whatever the
+ * values between the known points are: on each cell (i/Q, (i+1)/Q] of the quantile grid both
+ * quantile functions lie in known intervals, so their gap lies between the intervals' nearest
+ * and farthest ends. An exact side gives its cell intervals from its values; a sketched side
+ * from its grid (numpy 'linear' quantiles of n values bracket the cell's order statistics
+ * between grid points i − 1 and i + 2 when n ≥ 2Q + 2). Undefined when a sketch is too small
+ * for that guarantee or the two grids differ.
+ */
+export function wassersteinBounds(reference: NumericDistribution, current: NumericDistribution): { low: number; high: number } | undefined {
+  const sketched = [reference, current].filter((side) => !side.exact);
+  const cells = sketched.length > 0 ? sketched[0]!.quantiles.length - 1 : 1000;
+  if (sketched.some((side) => side.quantiles.length - 1 !== cells || side.count < 2 * cells + 2)) return undefined;
+  const r = cellIntervals(reference, cells);
+  const c = cellIntervals(current, cells);
+  let low = 0;
+  let high = 0;
+  for (let i = 0; i < cells; i++) {
+    low += Math.max(0, r.low[i]! - c.high[i]!, c.low[i]! - r.high[i]!);
+    high += Math.max(r.high[i]! - c.low[i]!, c.high[i]! - r.low[i]!);
+  }
+  return { low: low / cells, high: high / cells };
+}
+
+/** For each cell (i/Q, (i+1)/Q], an interval that holds the distribution's quantile function there. */
+function cellIntervals(side: NumericDistribution, cells: number): { low: Float64Array; high: Float64Array } {
+  const low = new Float64Array(cells);
+  const high = new Float64Array(cells);
+  const grid = side.quantiles;
+  for (let i = 0; i < cells; i++) {
+    if (side.exact) {
+      // Q(u) = the value of 0-based rank ⌈u·n⌉ − 1.
+      low[i] = side.valueAtRank(Math.floor((i * side.count) / cells));
+      high[i] = side.valueAtRank(Math.ceil(((i + 1) * side.count) / cells) - 1);
+    } else {
+      low[i] = grid[Math.max(i - 1, 0)]!;
+      high[i] = grid[Math.min(i + 2, cells)]!;
+    }
+  }
+  return { low, high };
+}
+
 /** ∫₀¹ |a + (b − a) t| dt. */
 function integralOfAbsoluteLinear(a: number, b: number): number {
   if ((a >= 0 && b >= 0) || (a <= 0 && b <= 0)) return (Math.abs(a) + Math.abs(b)) / 2;

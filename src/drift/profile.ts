@@ -2,8 +2,8 @@
  * Drift profiles: per feature, what the drift tests need from a dataset, small enough to store
  * with a model version and mergeable across time windows (a day from its hours).
  *
- * Numeric columns keep a sorted sample (ALL values when the column has at most `sampleSize`,
- * which makes every test exact), fine quantiles for the binned and Wasserstein tests at scale,
+ * Numeric columns keep every value, sorted, when the column has at most `sampleSize` (which
+ * makes every test exact), exact quantiles for the binned and Wasserstein tests at scale,
  * the distinct values with their counts while there are few of them (which makes the ≤ 5- and
  * ≤ 20-value rules and the chi-square / z / per-value tests exact at any size), moments, min,
  * max and the missing count. Categorical columns keep their value counts.
@@ -22,7 +22,7 @@ export interface FeatureSpec {
 }
 
 export interface ProfileOptions {
-  /** Values kept per numeric column: all of them up to this many (exact tests), a seeded uniform sample beyond. */
+  /** Values kept per numeric column: all of them up to this many (exact tests); beyond, none (exact quantiles and counts instead). */
   sampleSize: number;
   /** Quantiles at i / quantileCount, i = 0..quantileCount. */
   quantileCount: number;
@@ -30,7 +30,7 @@ export interface ProfileOptions {
   maxDistinctNumeric: number;
   /** Categories counted per column; rarer ones beyond this are pooled in `otherCount`. */
   maxCategories: number;
-  /** Seed of the reservoir samples. */
+  /** Seed of the samples that profiles of format 1 kept beyond sampleSize; read, no longer used. */
   seed: number;
 }
 
@@ -79,7 +79,7 @@ export interface NumericColumnProfile {
   max: number;
   /** Exact distinct values and counts while there are at most maxDistinctNumeric; undefined beyond. */
   distinct?: ValueCounts;
-  /** Ascending. Every finite value when `sampleComplete`, otherwise a uniform sample of sampleSize. */
+  /** Ascending. Every finite value when `sampleComplete`; otherwise empty (older files: a uniform sample). */
   sample: Float64Array;
   sampleComplete: boolean;
   /** quantileCount + 1 quantiles at i / quantileCount (numpy's 'linear'); empty when count is 0. */

@@ -123,12 +123,20 @@ interface RankedColumn {
   verdict: Verdict;
 }
 
+/** The statistic; "approximate: value in [low, high]" when it came from quantile sketches. */
+function statisticText(column: ColumnDrift): string {
+  const value = formatNumber(column.statistic);
+  if (!column.approximate) return value;
+  const range = column.interval ? ` in [${formatNumber(column.interval[0])}, ${formatNumber(column.interval[1])}]` : '';
+  return `≈ ${value}${range}${column.undecided ? ' (undecided)' : ''}`;
+}
+
 function renderColumnTable(columns: RankedColumn[], findingsByColumn: Map<string, DriftFinding[]>): string {
   const rows = columns.map(({ column, index, verdict }) => {
     const nullShift = (findingsByColumn.get(column.column) ?? []).some((finding) => finding.kind === 'missing-share-shift');
     const pValue = isPValueTest(column.test) ? formatNumber(column.pValue) : '<span class="muted" title="a distance: no p-value">—</span>';
     return `<tr class="row-${verdict}"><td><a href="#chart-${index}"><code>${escapeHtml(column.column)}</code></a>${column.error ? `<div class="error-text">${escapeHtml(column.error)}</div>` : ''}</td>` +
-      `<td>${column.kind}</td><td>${escapeHtml(testName(column.test))}</td><td class="num">${formatNumber(column.statistic)}</td><td class="num">${pValue}</td>` +
+      `<td>${column.kind}</td><td>${escapeHtml(testName(column.test))}</td><td class="num">${statisticText(column)}</td><td class="num">${pValue}</td>` +
       `<td class="num">${escapeHtml(driftRule(column))}</td><td>${verdictBadge(verdict)}</td>` +
       `<td class="num${nullShift ? ' shifted' : ''}">${formatShare(column.reference.nullShare)} → ${formatShare(column.current.nullShare)}</td></tr>`;
   });
@@ -140,7 +148,7 @@ function renderColumnTable(columns: RankedColumn[], findingsByColumn: Map<string
 function renderCharts(columns: RankedColumn[], findingsByColumn: Map<string, DriftFinding[]>): string {
   const cards = columns.map(({ column, index, verdict }) => {
     const chart = columnChart(column);
-    const measured = isPValueTest(column.test) ? `p = ${formatNumber(column.pValue)} (statistic ${formatNumber(column.statistic)})` : `${formatNumber(column.statistic)}`;
+    const measured = isPValueTest(column.test) ? `p = ${formatNumber(column.pValue)} (statistic ${statisticText(column)})` : statisticText(column);
     const notes = (findingsByColumn.get(column.column) ?? []).map((finding) => `<li>${escapeHtml(finding.detail)}</li>`).join('');
     return `<article class="panel chart-card card-${verdict}" id="chart-${index}" aria-label="${escapeHtml(`Chart of ${column.column}`)}">
 <header><h3><code>${escapeHtml(column.column)}</code></h3>${verdictBadge(verdict)}</header>

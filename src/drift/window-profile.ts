@@ -3,7 +3,7 @@
  * DuckDB (layout and columns: src/serving/prediction-log.ts). The work happens in native code
  * and the memory held is bounded by the profile, not by the rows:
  * - numeric columns are read whole, one column at a time, and profiled exactly like the reference
- *   (exact moments, min/max, value counts and quantiles; a seeded sample of `sampleSize` values);
+ *   (exact moments, min/max, value counts and quantiles; every value up to `sampleSize`);
  *   the numbers depend only on the window's values, never on scan order or thread count. (Before,
  *   windows over 100k rows used DuckDB's reservoir_quantile, which in practice kept the first rows
  *   scanned: a day's report described its morning, differently on each run.)
@@ -12,12 +12,12 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import path from 'node:path';
 import { withDuckDB, type DuckDBOptions } from '../data/duckdb-connection.js';
-import { readColumnsInto } from '../data/duckdb-typed-arrays.js';
+import { copyResultInto } from '../data/duckdb-typed-arrays.js';
 import { quoteIdentifier, quoteString } from '../data/sql-literals.js';
 import type { Table } from '../data/table.js';
 import { FEATURE_COLUMN_PREFIX, hasParquetFiles } from '../serving/prediction-log.js';
 import { categoricalProfileFromCounts } from './categorical-column-profile.js';
-import { numericProfileFromValues } from './numeric-column-profile.js';
+import { numericProfileFromFinite, numericProfileFromValues } from './numeric-column-profile.js';
 import {
   PROFILE_FORMAT, resolveProfileOptions,
   type ColumnProfile, type DriftProfile, type FeatureKind, type FeatureSpec, type NumericColumnProfile, type ProfileOptions, type ProfileSource,
@@ -119,18 +119,31 @@ function emptyColumn(name: string, kind: FeatureKind, rows: number, options: Pro
 }
 
 /**
- * Every value of each numeric column, one column at a time (memory: 8 bytes per row of one column),
- * profiled exactly like a Table column. The profile depends only on the values, never on the order
- * DuckDB's threads or the files deliver them in (numericProfileFromFinite sorts first).
+ * Every finite value of each numeric column, one column at a time (memory: a column of doubles in
+ * DuckDB's result and in ours), profiled exactly like a Table column. DuckDB reads the next
+ * column on its threads while this one is profiled. The profile depends only on the values,
+ * never on the order DuckDB's threads or the files deliver them in.
  */
 async function readNumericExactly(connection: DuckDBConnection, columns: LogColumn[], rows: number, options: ProfileOptions): Promise<NumericColumnProfile[]> {
+  const read = (column: LogColumn) => {
+    const value = asDouble(column);
+    return connection.run(`SELECT ${value} FROM window_rows WHERE isfinite(${value})`);
+  };
   const profiles: NumericColumnProfile[] = [];
-  for (const column of columns) {
-    const values = new Float64Array(rows);
-    await readColumnsInto(connection, `SELECT coalesce(${asDouble(column)}, 'NaN'::DOUBLE) FROM window_rows`, [values]);
-    profiles.push(numericProfileFromValues(column.feature, values, options));
+  let pending = columns.length > 0 ? read(columns[0]!) : undefined;
+  try {
+    for (let index = 0; index < columns.length; index++) {
+      const result = await pending!;
+      pending = index + 1 < columns.length ? read(columns[index + 1]!) : undefined;
+      const finite = new Float64Array(result.rowCount);
+      copyResultInto(result, [finite]);
+      profiles.push(numericProfileFromFinite(columns[index]!.feature, rows, finite, options));
+    }
+    return profiles;
+  } finally {
+    // A failure above must not leave the read ahead as an unhandled rejection.
+    pending?.catch(() => undefined);
   }
-  return profiles;
 }
 
 async function categoricalColumn(connection: DuckDBConnection, column: LogColumn, rows: number, options: ProfileOptions): Promise<ColumnProfile> {

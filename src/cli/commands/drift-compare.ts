@@ -84,14 +84,21 @@ async function referenceOf(reference: string, definition: Awaited<ReturnType<typ
   }
 }
 
+/** The score, or for an approximate one "≈ score [low, high]" (the bounds of the exact value). */
+function scoreText(column: DriftReport['columns'][number]): string {
+  const score = formatScore(isPValueTest(column.test) ? column.pValue : column.statistic);
+  if (!column.approximate) return score;
+  return column.interval ? `≈ ${score} [${formatScore(column.interval[0])}, ${formatScore(column.interval[1])}]` : `≈ ${score}`;
+}
+
 function renderTable(report: DriftReport): string {
   const rows = report.columns.map((column) => [
     column.column,
     column.kind,
     column.test,
-    column.error ? 'error' : formatScore(isPValueTest(column.test) ? column.pValue : column.statistic),
+    column.error ? 'error' : scoreText(column),
     String(column.threshold),
-    column.drifted === null ? `error: ${column.error}` : column.drifted ? 'DRIFT' : 'ok',
+    column.drifted === null ? `error: ${column.error}` : `${column.drifted ? 'DRIFT' : 'ok'}${column.undecided ? ' (undecided: the bounds contain the threshold)' : ''}`,
   ]);
   const header = ['column', 'kind', 'test', 'score', 'threshold', 'verdict'];
   const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => row[i]!.length)));
