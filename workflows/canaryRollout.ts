@@ -24,8 +24,10 @@ import { durationToMs } from '../src/spec/duration.js';
 import { classifyCheck } from '../src/canary/check.js';
 import { applyDecision, decide, decideWhileStopped, initialState, pauseClock, recordCheck, startStep, stepWindowMs } from '../src/canary/decide.js';
 import { describeCommand, nextAction, receiveCommand, type CanaryCommand } from '../src/canary/commands.js';
-import { abortSignal, approveSignal, canaryStatusQuery, pauseSignal, resumeSignal } from './messages.js';
+import { abortSignal, approvalUpdate, approveSignal, canaryStatusQuery, pauseSignal, resumeSignal } from './messages.js';
+import { checkApprovalDecision, describeApproval } from '../src/canary/approval.js';
 import type { CanaryOutcome, CanaryStatus } from './canary-status.js';
+import type { ApprovalDecision, ApprovalGate } from '../src/temporal/canary-status.js';
 import { MODEL, MODEL_VERSION, OUTCOME } from './search-attributes.js';
 
 export interface CanaryRolloutInput {
@@ -130,6 +132,15 @@ export async function canaryRollout(input: CanaryRolloutInput): Promise<CanaryOu
     status.paused = false;
   });
   setHandler(canaryStatusQuery, () => ({ ...status, windowRemainingMs: remainingMs() }));
+  let gateDecision: ApprovalDecision | undefined;
+  setHandler(
+    approvalUpdate,
+    (decision) => {
+      gateDecision = decision;
+      return { gate: status.approval!.gate, decision: decision.decision, by: decision.by };
+    },
+    { validator: (decision) => checkApprovalDecision(status, gateDecision, decision) },
+  );
   upsertSearchAttributes([{ key: MODEL, value: model }, { key: MODEL_VERSION, value: canaryVersion }]);
 
   let pausedAt: number | undefined;
@@ -140,6 +151,10 @@ export async function canaryRollout(input: CanaryRolloutInput): Promise<CanaryOu
       await deploying.deployVersion({ deploy, model, version: canaryVersion, withFaults: true, registry: definition.registry });
       if (championVersion !== undefined) await deploying.deployVersion({ deploy, model, version: championVersion, withFaults: false, registry: definition.registry });
       note(`deployed v${canaryVersion}${championVersion !== undefined ? ` beside champion v${championVersion}` : ''}`);
+      if (deploy.approval?.beforeCanary) {
+        const stopped = await awaitApproval('before-canary', false);
+        if (stopped) return stopped;
+      }
       if (championVersion === undefined) return await promote('first version of the model: nothing to compare with');
     }
 
@@ -200,6 +215,10 @@ export async function canaryRollout(input: CanaryRolloutInput): Promise<CanaryOu
       }
       note(`step ${stepIndex + 1} passed: ${status.analysis.decision?.reason ?? ''}`);
     }
+    if (deploy.approval?.beforePromotion) {
+      const stopped = await awaitApproval('before-promotion', true);
+      if (stopped) return stopped;
+    }
     return await promote('every step passed its analysis');
   } catch (err) {
     if (status.outcome) throw err;
@@ -245,6 +264,57 @@ export async function canaryRollout(input: CanaryRolloutInput): Promise<CanaryOu
       errors = consecutiveErrors;
       if (decision.action === 'rollback' && command?.kind !== 'approve') return await rollBack(`${decision.reason} (while ${status.phase})`);
     }
+    return undefined;
+  }
+
+  /**
+   * An approval gate: waits for the `approval` Update (or the approve/abort signals) until the
+   * gate's timeout. With `monitor`, checks keep running and a hard limit rolls back meanwhile.
+   * Returns the outcome when the rollout ended here, undefined when it goes on.
+   */
+  async function awaitApproval(gate: ApprovalGate, monitor: boolean): Promise<CanaryOutcome | undefined> {
+    const approval = deploy.approval!;
+    const deadline = Date.now() + durationToMs(approval.timeout);
+    const previousPhase = status.phase;
+    gateDecision = undefined;
+    status.phase = 'awaiting-approval';
+    status.approval = { gate, since: new Date().toISOString(), deadline: new Date(deadline).toISOString(), onTimeout: approval.onTimeout, checks: 0 };
+    note(`waiting for approval (${gate}) until ${status.approval.deadline}`);
+    await alert({
+      dedupKey: `canary/${model}/${canaryVersion}/approval/${gate}`,
+      severity: 'warning',
+      kind: 'canary-approval',
+      model,
+      version: canaryVersion,
+      summary: `${model} v${canaryVersion} waits for approval ${gate === 'before-canary' ? 'before any live traffic' : `at ${status.weight}% before promotion`}: mlops canary approve|reject ${model} (at ${status.approval.deadline}: ${approval.onTimeout})`,
+    });
+    let errors = 0;
+    try {
+      for (;;) {
+        const remaining = deadline - Date.now();
+        if (remaining <= 0 || gateDecision) break;
+        const answered = await condition(() => gateDecision !== undefined || command !== undefined, monitor ? Math.min(intervalMs, remaining) : remaining);
+        if (command?.kind === 'abort') return await rollBack(describeCommand(command));
+        if (command?.kind === 'approve') {
+          // The approve signal (older clients) answers the gate; it does not also skip what follows.
+          gateDecision = { decision: 'approve', by: command.by ?? 'approve signal', reason: command.reason };
+          command = undefined;
+        }
+        if (gateDecision || answered || !monitor || Date.now() >= deadline) continue;
+        const check = await measure();
+        status.approval.checks++;
+        status.approval.lastCheck = { at: new Date().toISOString(), verdict: check.verdict, reasons: check.reasons };
+        const { decision, consecutiveErrors } = decideWhileStopped(check, errors, config);
+        errors = consecutiveErrors;
+        if (decision.action === 'rollback') return await rollBack(`${decision.reason} (while awaiting approval)`);
+      }
+    } finally {
+      status.approval = undefined;
+    }
+    const decided = gateDecision ?? { decision: approval.onTimeout === 'proceed' ? 'approve' : 'reject', by: `timeout after ${approval.timeout}` };
+    note(describeApproval(gate, decided));
+    if (decided.decision === 'reject') return await rollBack(describeApproval(gate, decided));
+    status.phase = previousPhase;
     return undefined;
   }
 

@@ -101,8 +101,8 @@ program
   .option('--label-delay-ms <ms>', 'delay before a label is fed back', int('--label-delay-ms'), 1000)
   .action(async (opts) => exit(await (await import('./commands/traffic.js')).trafficCommand({ ...opts, exclude: String(opts.exclude).split(',').filter(Boolean) })));
 
-const canary = program.command('canary').description("a running canary: status, approve (promote now), abort (roll back now), pause, resume");
-for (const action of ['status', 'approve', 'abort', 'pause', 'resume'] as const) {
+const canary = program.command('canary').description("a running canary: status, approve (answer a waiting approval gate, else promote now), reject (a waiting gate), abort (roll back now), pause, resume");
+for (const action of ['status', 'approve', 'reject', 'abort', 'pause', 'resume'] as const) {
   canary
     .command(`${action} <model>`)
     .option('--reason <text>', 'recorded with the decision')

@@ -392,6 +392,20 @@ export const DeploySection = z.strictObject({
     .prefault({}),
   metrics: MetricsSection.default({ kind: 'gateway' }),
   canary: CanarySection,
+  /**
+   * Human sign-off as Temporal Updates (`mlops canary approve|reject`): before any live traffic
+   * moves, and/or after the last step before promotion (monitoring and hard limits stay on).
+   */
+  approval: z
+    .strictObject({
+      beforeCanary: z.boolean().default(false),
+      beforePromotion: z.boolean().default(false),
+      /** How long a gate waits for a person. */
+      timeout: Duration.default('24h'),
+      /** At the timeout: roll back (`reject`) or carry on as if approved (`proceed`). */
+      onTimeout: z.enum(['reject', 'proceed']).default('reject'),
+    })
+    .optional(),
   /** Fault injection for demos and drills: the deployed version answers errors and slows down. */
   faults: z
     .strictObject({

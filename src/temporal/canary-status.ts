@@ -1,7 +1,7 @@
 /** The state `canaryRollout` keeps, returns from its `status` query and carries over continue-as-new. */
 import type { CanaryAnalysisState } from '../canary/analysis-state.js';
 
-export type CanaryPhase = 'deploying' | 'analysing' | 'paused' | 'holding' | 'promoting' | 'rolling-back' | 'promoted' | 'rolled-back';
+export type CanaryPhase = 'deploying' | 'analysing' | 'paused' | 'holding' | 'awaiting-approval' | 'promoting' | 'rolling-back' | 'promoted' | 'rolled-back';
 
 export interface CanaryStatus {
   model: string;
@@ -17,6 +17,35 @@ export interface CanaryStatus {
   /** Human and automatic decisions, newest last: `advance to 25%`, `abort by alice: …`. */
   events: { at: string; message: string }[];
   outcome?: CanaryOutcome;
+  /** Set while an approval gate waits for a person (deploy.approval). */
+  approval?: ApprovalGateState;
+}
+
+export type ApprovalGate = 'before-canary' | 'before-promotion';
+
+export interface ApprovalGateState {
+  gate: ApprovalGate;
+  since: string;
+  /** When the gate's `onTimeout` applies. */
+  deadline: string;
+  onTimeout: 'reject' | 'proceed';
+  /** Checks run while waiting (before-promotion): monitoring does not stop for the gate. */
+  checks: number;
+  lastCheck?: { at: string; verdict: string; reasons: string[] };
+}
+
+/** What a person sends to a waiting gate (the `approval` Update). */
+export interface ApprovalDecision {
+  decision: 'approve' | 'reject';
+  /** Who decides: required, it goes to the audit trail. */
+  by: string;
+  reason?: string;
+}
+
+export interface ApprovalAnswer {
+  gate: ApprovalGate;
+  decision: 'approve' | 'reject';
+  by: string;
 }
 
 export interface CanaryOutcome {

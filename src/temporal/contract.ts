@@ -3,7 +3,7 @@
  * workflows. Workflows and clients (CLI, API, schedules) import it from here, so src/ never
  * imports workflows/. Only workflow-safe imports (the bundle is deterministic).
  */
-import { defineQuery, defineSignal } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { PipelineStatus } from './pipeline-status.js';
 
 export { DATA_VERSION, MODEL, MODEL_VERSION, OUTCOME, TRIGGER } from './search-attributes.js';
@@ -13,7 +13,7 @@ export const pipelineStatusQuery = defineQuery<PipelineStatus>('status');
 
 // ---------------------------------------------------------------- canaryRollout
 
-import type { CanaryStatus } from './canary-status.js';
+import type { ApprovalAnswer, ApprovalDecision, CanaryStatus } from './canary-status.js';
 
 /** Promote now, skipping the remaining steps and windows. */
 export const approveSignal = defineSignal<[{ by?: string; reason?: string }?]>('approve');
@@ -23,3 +23,9 @@ export const abortSignal = defineSignal<[{ by?: string; reason?: string }?]>('ab
 export const pauseSignal = defineSignal<[{ by?: string }?]>('pause');
 export const resumeSignal = defineSignal<[{ by?: string }?]>('resume');
 export const canaryStatusQuery = defineQuery<CanaryStatus>('status');
+/**
+ * Decide a waiting approval gate (deploy.approval). Accepted only while a gate waits and from a
+ * named person; otherwise rejected before it reaches history, with the reason.
+ *   temporal workflow update execute --name approval --workflow-id <id> --input '{"decision":"approve","by":"alice"}'
+ */
+export const approvalUpdate = defineUpdate<ApprovalAnswer, [ApprovalDecision]>('approval');

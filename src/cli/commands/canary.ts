@@ -2,7 +2,8 @@
 import os from 'node:os';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { settingsFromEnv, webUiLink } from '../../temporal/settings.js';
-import { abortSignal, approveSignal, canaryStatusQuery, pauseSignal, resumeSignal } from '../../temporal/contract.js';
+import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { abortSignal, approvalUpdate, approveSignal, canaryStatusQuery, pauseSignal, resumeSignal } from '../../temporal/contract.js';
 import type { CanaryStatus } from '../../temporal/canary-status.js';
 import { connectClient } from '../temporal-client.js';
 
@@ -12,7 +13,7 @@ export async function findRunningCanary(client: Client, model: string): Promise<
   return undefined;
 }
 
-export async function canaryCommand(action: 'status' | 'approve' | 'abort' | 'pause' | 'resume', model: string, options: { reason?: string }): Promise<number> {
+export async function canaryCommand(action: 'status' | 'approve' | 'reject' | 'abort' | 'pause' | 'resume', model: string, options: { reason?: string }): Promise<number> {
   const settings = settingsFromEnv();
   const client = await connectClient(settings);
   const handle = await findRunningCanary(client, model);
@@ -21,11 +22,23 @@ export async function canaryCommand(action: 'status' | 'approve' | 'abort' | 'pa
     return 1;
   }
   const by = `${os.userInfo().username}@${os.hostname()}`;
-  if (action === 'approve') await handle.signal(approveSignal, { by, reason: options.reason });
+  const waiting = (await handle.query(canaryStatusQuery)).approval;
+  if (action === 'reject' || (action === 'approve' && waiting)) {
+    // A waiting gate is answered by the Update: the workflow accepts or refuses it, and says why.
+    try {
+      const answer = await handle.executeUpdate(approvalUpdate, { args: [{ decision: action, by, reason: options.reason }] });
+      console.log(`${answer.decision === 'approve' ? 'approved' : 'rejected'} the ${answer.gate} gate of ${handle.workflowId} as ${answer.by}`);
+    } catch (err) {
+      if (!(err instanceof WorkflowUpdateFailedError)) throw err;
+      console.error(`not accepted: ${(err.cause as Error | undefined)?.message ?? err.message}`);
+      return 1;
+    }
+  }
+  if (action === 'approve' && !waiting) await handle.signal(approveSignal, { by, reason: options.reason });
   if (action === 'abort') await handle.signal(abortSignal, { by, reason: options.reason });
   if (action === 'pause') await handle.signal(pauseSignal, { by });
   if (action === 'resume') await handle.signal(resumeSignal, { by });
-  if (action !== 'status') console.log(`sent ${action} to ${handle.workflowId}`);
+  if (action === 'abort' || action === 'pause' || action === 'resume' || (action === 'approve' && !waiting)) console.log(`sent ${action} to ${handle.workflowId}`);
   console.log(renderCanaryStatus(await handle.query(canaryStatusQuery)));
   console.log(`Web UI: ${webUiLink(settings, handle.workflowId)}`);
   return 0;
@@ -40,6 +53,7 @@ export function renderCanaryStatus(status: CanaryStatus): string {
     ...a.checks.slice(-5).map((c) => `    ${new Date(c.at).toISOString().slice(11, 19)} ${c.verdict.padEnd(12)} ${c.reasons.join('; ')}`),
     a.decision ? `  decision: ${a.decision.action} (${a.decision.reason})` : undefined,
     ...status.events.slice(-5).map((e) => `  ${e.at.slice(11, 19)} ${e.message}`),
+    status.approval ? `  WAITING FOR APPROVAL (${status.approval.gate}) until ${status.approval.deadline}, then ${status.approval.onTimeout}: mlops canary approve|reject ${status.model}` : undefined,
     status.outcome ? `  outcome: ${status.outcome.result}: ${status.outcome.reason}` : undefined,
   ];
   return lines.filter((l) => l !== undefined).join('\n');
