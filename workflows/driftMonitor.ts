@@ -6,6 +6,7 @@
 import {
   ApplicationFailure,
   ParentClosePolicy,
+  patched,
   proxyActivities,
   startChild,
   upsertMemo,
@@ -16,6 +17,8 @@ import { z } from 'zod';
 import type { PipelineActivities } from '../activities/pipeline-activities.js';
 import type { DriftActivities } from '../activities/drift-activities.js';
 import type { DeployActivities } from '../activities/deploy-activities.js';
+import type { TriggerActivities } from '../activities/trigger-activities.js';
+import { startPipelineOnData } from './retrainWhenDataChanged.js';
 import { durationToMs } from '../src/spec/duration.js';
 import { problemsFromZod, formatProblems } from '../src/spec/problems.js';
 import { modelPipeline } from './modelPipeline.js';
@@ -33,7 +36,7 @@ export const DriftMonitorInput = z.strictObject({
 export type DriftMonitorInput = z.input<typeof DriftMonitorInput>;
 
 
-const quick = proxyActivities<PipelineActivities & DeployActivities>({
+const quick = proxyActivities<PipelineActivities & DeployActivities & TriggerActivities>({
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 5 },
 });
@@ -84,16 +87,26 @@ export async function driftMonitor(rawInput: DriftMonitorInput): Promise<DriftMo
         alerts: definition.alerts,
       });
     }
-    if (drift.onDrift.includes('retrain')) result.retrainWorkflowId = await startRetraining(definition.model, windowKey, source);
+    if (drift.onDrift.includes('retrain')) {
+      if (patched('retrain-keyed-by-data')) {
+        // The same key as every other trigger: drift on data already trained on retrains nothing.
+        const { dataVersion } = await quick.currentDataVersion({ definition });
+        const started = await startPipelineOnData(definition.model, dataVersion, source as { pipelineFile?: string }, 'drift');
+        result.retrainWorkflowId = started.pipelineWorkflowId;
+        if (started.outcome === 'unchanged') result.retrainSkipped = `data ${dataVersion} unchanged: already trained by ${started.pipelineWorkflowId}`;
+      } else {
+        result.retrainWorkflowId = await startRetraining(definition.model, windowKey, source);
+      }
+    }
   }
   upsertMemo({
-    summary: `${definition.model} ${summary.outcome}${summary.share !== undefined ? ` (${Math.round(summary.share * 100)}% of features)` : ''}${result.retrainWorkflowId ? `, retraining ${result.retrainWorkflowId}` : ''}`,
+    summary: `${definition.model} ${summary.outcome}${summary.share !== undefined ? ` (${Math.round(summary.share * 100)}% of features)` : ''}${result.retrainSkipped ? `, no retraining: ${result.retrainSkipped}` : result.retrainWorkflowId ? `, retraining ${result.retrainWorkflowId}` : ''}`,
     report: summary.reportPath ?? null,
   });
   return result;
 }
 
-/** One retraining per model and window: a second drift run for the same window finds it started. */
+/** Runs recorded before retraining was keyed by the data: one retraining per model and window. */
 async function startRetraining(model: string, windowKey: string, source: { pipelineFile?: string; pipeline?: unknown }): Promise<string> {
   const workflowId = `pipeline/${model}/drift-${windowKey}`;
   try {

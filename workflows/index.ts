@@ -1,3 +1,4 @@
 export { modelPipeline } from './modelPipeline.js';
 export { canaryRollout } from './canaryRollout.js';
 export { driftMonitor } from './driftMonitor.js';
+export { retrainWhenDataChanged } from './retrainWhenDataChanged.js';

@@ -9,4 +9,6 @@ export interface DriftMonitorResult {
   reportPath?: string;
   /** The retraining run this window started (or found already started). */
   retrainWorkflowId?: string;
+  /** Why no retraining started although asked: the data is unchanged since the run it names. */
+  retrainSkipped?: string;
 }

@@ -1,6 +1,6 @@
 /**
  * The Temporal Schedules a pipeline definition asks for: `drift/<model>` runs driftMonitor and
- * `retrain/<model>` runs modelPipeline, both with overlap SKIP (a slow run is never doubled).
+ * `retrain/<model>` runs retrainWhenDataChanged (modelPipeline keyed by the data), both with overlap SKIP (a slow run is never doubled).
  * `apply` creates what is missing, updates what changed and deletes what the definition dropped.
  */
 import path from 'node:path';
@@ -11,7 +11,7 @@ import type { Settings } from './settings.js';
 
 export interface PlannedSchedule {
   scheduleId: string;
-  workflowType: 'driftMonitor' | 'modelPipeline';
+  workflowType: 'driftMonitor' | 'retrainWhenDataChanged';
   cron: string;
   args: unknown[];
 }
@@ -25,7 +25,8 @@ export async function planSchedules(file: string): Promise<{ model: string; sche
   const drift = definition.monitor?.drift;
   if (drift) schedules.push({ scheduleId: `drift/${definition.model}`, workflowType: 'driftMonitor', cron: drift.schedule, args: [{ pipelineFile }] });
   const retrain = definition.monitor?.retrain;
-  if (retrain) schedules.push({ scheduleId: `retrain/${definition.model}`, workflowType: 'modelPipeline', cron: retrain.schedule, args: [{ pipelineFile, trigger: 'schedule' }] });
+  // Keyed by the data: a schedule firing on bytes already trained on does nothing and says so.
+  if (retrain) schedules.push({ scheduleId: `retrain/${definition.model}`, workflowType: 'retrainWhenDataChanged', cron: retrain.schedule, args: [{ pipelineFile, trigger: 'schedule' }] });
   return { model: definition.model, schedules };
 }
 

@@ -97,9 +97,12 @@ describe('driftMonitor', () => {
         taskQueue: env.settings.taskQueue, workflowId: `drift/${model}/again`, args: [{ pipelineFile: file, windowEnd: new Date(Date.parse(report.window.to)).toISOString() }],
       })) as DriftMonitorResult;
       expect(again.retrainWorkflowId).toBe(result.retrainWorkflowId);
+      expect(again.retrainSkipped).toMatch(/^data [0-9a-f]{16} unchanged: already trained by pipeline\//);
+      expect(result.retrainSkipped).toBeUndefined();
       const retrains = await waitForRun(`WorkflowType = "modelPipeline" AND Model = "${model}" AND TriggeredBy = "drift"`);
       expect(retrains).toEqual([result.retrainWorkflowId]);
-      expect(result.retrainWorkflowId).toMatch(new RegExp(`^pipeline/${model}/drift-`));
+      // Keyed by the data, as `mlops run` and the webhook key theirs.
+      expect(result.retrainWorkflowId).toMatch(new RegExp(`^pipeline/${model}/[0-9a-f]{16}$`));
       await env.client.workflow.getHandle(result.retrainWorkflowId!).terminate('test done');
     });
     await schedule.delete();
