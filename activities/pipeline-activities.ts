@@ -10,7 +10,9 @@ import type { PipelineDefinition } from '../src/spec/schema.js';
 import { loadDefinitionFile, parseDefinitionObject, parseDefinitionText, type LoadedDefinition } from '../src/spec/load.js';
 import { checkDataSource, checkDefinition, checkDefinitionFile, checkTrainer } from '../src/policy/check-pipeline.js';
 import { defaultWorkerPolicy, type WorkerPolicy } from '../src/policy/worker-policy.js';
-import { loadSnapshot, snapshotDataset, type DataSnapshot } from '../src/data/snapshot.js';
+import { loadSnapshot, type DataSnapshot } from '../src/data/snapshot.js';
+import { snapshotDataSource } from '../src/data/data-source-snapshot.js';
+import { dataObjectUrl, type DataObject } from '../src/data/data-source-url.js';
 import { loadDataset } from '../src/data/load-dataset.js';
 import { checkDataContract as checkContract, DataContractViolation } from '../src/data/contract.js';
 import { checkFeatureKinds, type ExpectedFeatureKinds } from '../src/data/feature-kinds.js';
@@ -79,15 +81,17 @@ export function createPipelineActivities(deps: ActivityDependencies) {
       });
     },
 
-    async snapshotData(args: { definition: PipelineDefinition; expectedDataVersion?: string }): Promise<DataSnapshot> {
+    /** The data named by `data.source`, or the S3 object (and version) the run's input names. */
+    async snapshotData(args: { definition: PipelineDefinition; expectedDataVersion?: string; dataObject?: DataObject }): Promise<DataSnapshot> {
       return nonRetryableOn(async () => {
-        // Again here: a definition can reach this activity without loadPipelineDefinition.
-        checkDataSource(policy, args.definition.data.source);
-        const snapshot = await snapshotDataset(args.definition.data.source, deps.dataDir, { format: args.definition.data.format });
+        const { data, storage } = args.definition;
+        const source = args.dataObject ? dataObjectUrl(args.dataObject) : data.source;
+        // Again here: a definition (or an object) can reach this activity without loadPipelineDefinition.
+        checkDataSource(policy, source);
+        const snapshot = await snapshotDataSource(data.source, deps.dataDir, { format: data.format, storage, object: args.dataObject, expectedDataVersion: args.expectedDataVersion });
         if (args.expectedDataVersion && !snapshot.sha256.startsWith(args.expectedDataVersion)) {
-          throw new DataVersionMismatch(
-            `the data at ${args.definition.data.source} changed after the run was started: expected version ${args.expectedDataVersion}, found ${snapshot.dataVersion}`,
-          );
+          const version = args.dataObject?.versionId === undefined ? '' : ` (version ${args.dataObject.versionId})`;
+          throw new DataVersionMismatch(`the data at ${source}${version} changed after the run was started: expected version ${args.expectedDataVersion}, found ${snapshot.dataVersion}`);
         }
         return snapshot;
       });

@@ -5,25 +5,24 @@
  */
 import { ApplicationFailure } from '@temporalio/activity';
 import type { PipelineDefinition } from '../src/spec/schema.js';
-import { sha256File } from '../src/data/content-hash.js';
+import { currentDataVersion } from '../src/data/data-source-snapshot.js';
 import { checkDataSource } from '../src/policy/check-pipeline.js';
 import type { WorkerPolicy } from '../src/policy/worker-policy.js';
 
-/** The same 16 hex characters the snapshot's dataVersion has. */
-const DATA_VERSION_LENGTH = 16;
-
-export function createTriggerActivities(deps: { policy: WorkerPolicy }) {
+export function createTriggerActivities(deps: { policy: WorkerPolicy; dataDir: string }) {
   return {
+    /** A file is hashed where it is; an s3:// source is snapshotted on this worker (the run may then read it from there). */
     async currentDataVersion(args: { definition: PipelineDefinition }): Promise<{ dataVersion: string; sha256: string }> {
-      checkDataSource(deps.policy, args.definition.data.source);
+      const { data, storage } = args.definition;
+      checkDataSource(deps.policy, data.source);
       try {
-        const { sha256 } = await sha256File(args.definition.data.source);
-        return { dataVersion: sha256.slice(0, DATA_VERSION_LENGTH), sha256 };
+        return await currentDataVersion(data.source, deps.dataDir, { format: data.format, storage });
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
-        const message = `cannot read the data at ${args.definition.data.source} (data.source): ${(err as Error).message}`;
-        // A missing file is the definition's problem: retrying will not make it appear sooner than the next trigger.
-        if (code === 'ENOENT' || code === 'EISDIR' || code === 'EACCES') throw ApplicationFailure.nonRetryable(message, 'DataSourceUnreadable');
+        const text = (err as Error).message;
+        const message = text.startsWith('data.source') ? text : `cannot read the data at ${data.source} (data.source): ${text}`;
+        // A missing file or object is the definition's problem: retrying will not make it appear sooner than the next trigger.
+        if (code === 'ENOENT' || code === 'EISDIR' || code === 'EACCES' || (err as Error).name === 'DatasetError') throw ApplicationFailure.nonRetryable(message, 'DataSourceUnreadable');
         throw new Error(message);
       }
     },

@@ -38,7 +38,7 @@ export async function createPipelineWorker(options: PipelineWorkerOptions): Prom
     activities: {
       ...createPipelineActivities({ dataDir: settings.dataDir, codeVersion: options.codeVersion, policy: options.policy ?? defaultWorkerPolicy() }),
       ...createDeployActivities({ dataDir: settings.dataDir, codeVersion: options.codeVersion }),
-      ...createTriggerActivities({ policy: options.policy ?? defaultWorkerPolicy() }),
+      ...createTriggerActivities({ policy: options.policy ?? defaultWorkerPolicy(), dataDir: settings.dataDir }),
       ...createDriftActivities({ dataDir: settings.dataDir, codeVersion: options.codeVersion, gauges: new DriftGauges(options.metricsRegistry ?? new Registry()) }),
     },
     // Training is CPU-heavy; two at once on a 2-core machine is plenty.

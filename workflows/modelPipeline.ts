@@ -59,7 +59,7 @@ export async function modelPipeline(rawInput: PipelineRunInputType): Promise<Pip
   status.alerts = definition.alerts;
   upsertSearchAttributes([{ key: MODEL, value: definition.model }]);
 
-  const snapshot = await step(status, 'snapshot-data', () => quick.snapshotData({ definition, expectedDataVersion: input.expectedDataVersion }), (s) => `data version ${s.dataVersion} (${s.format}, ${s.sizeBytes} bytes)`);
+  const snapshot = await step(status, 'snapshot-data', () => quick.snapshotData({ definition, expectedDataVersion: input.expectedDataVersion, dataObject: input.dataObject }), (s) => `data version ${s.dataVersion} (${s.format}, ${s.sizeBytes} bytes)`);
   status.dataVersion = snapshot.dataVersion;
   upsertSearchAttributes([{ key: DATA_VERSION, value: snapshot.dataVersion }]);
 

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { sha256File } from './content-hash.js';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { access, chmod, mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { access, chmod, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -28,14 +28,14 @@ export interface DataSnapshot {
   source?: string;
 }
 
-const DATA_VERSION_LENGTH = 16;
+export const DATA_VERSION_LENGTH = 16;
 
 /** Idempotent: snapshotting the same bytes again returns the same snapshot without copying. */
 export async function snapshotDataset(source: string, dataDir: string, options: { format?: DatasetFormat } = {}): Promise<DataSnapshot> {
   const format = options.format ?? inferDatasetFormat(source);
   await assertSourceFile(source);
   const extension = datasetExtension(source, format);
-  const directory = join(resolve(dataDir), 'snapshots');
+  const directory = snapshotsDirectory(dataDir);
   const snapshotPath = (sha256: string) => join(directory, `${sha256}.${extension}`);
 
   let { sha256, sizeBytes } = await sha256File(source);
@@ -45,6 +45,61 @@ export async function snapshotDataset(source: string, dataDir: string, options: 
     ({ sha256, sizeBytes } = await copyAtomically(source, directory, snapshotPath));
   }
   return { sha256, dataVersion: sha256.slice(0, DATA_VERSION_LENGTH), path: snapshotPath(sha256), format, sizeBytes, source };
+}
+
+/** `<dataDir>/snapshots`: every snapshot, named `<sha256>.<ext>`, read-only once there. */
+export function snapshotsDirectory(dataDir: string): string {
+  return join(resolve(dataDir), 'snapshots');
+}
+
+/** A path inside the snapshots directory for bytes still arriving (same filesystem, so the final rename is atomic). */
+export async function incomingSnapshotPath(dataDir: string): Promise<string> {
+  const directory = snapshotsDirectory(dataDir);
+  await mkdir(directory, { recursive: true });
+  return join(directory, `.incoming-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}`);
+}
+
+/**
+ * Makes a complete file (from incomingSnapshotPath, already hashed) the snapshot of its bytes:
+ * flushed, read-only, renamed to `<sha256>.<extension>`. Bytes already snapshotted stay as they are.
+ */
+export async function commitSnapshotFile(
+  incoming: string,
+  hashed: { sha256: string; sizeBytes: number },
+  dataDir: string,
+  details: { extension: string; format: DatasetFormat; source: string },
+): Promise<DataSnapshot> {
+  const path = join(snapshotsDirectory(dataDir), `${hashed.sha256}.${details.extension}`);
+  try {
+    if (!(await fileExists(path))) {
+      const handle = await open(incoming, 'r');
+      await handle.sync().finally(() => handle.close());
+      await chmod(incoming, 0o444);
+      await rename(incoming, path);
+    }
+  } finally {
+    await rm(incoming, { force: true });
+  }
+  return { ...hashed, dataVersion: hashed.sha256.slice(0, DATA_VERSION_LENGTH), path, format: details.format, source: details.source };
+}
+
+/**
+ * A snapshot this host already has whose sha256 starts with `dataVersion` (16 to 64 hex), in
+ * `format` when given: what a run that expects those bytes can use without reading its source.
+ */
+export async function findSnapshot(dataDir: string, dataVersion: string, options: { format?: DatasetFormat; source: string }): Promise<DataSnapshot | undefined> {
+  if (!/^[0-9a-f]{16,64}$/.test(dataVersion)) return undefined;
+  const names = await readdir(snapshotsDirectory(dataDir)).catch(() => [] as string[]);
+  for (const name of names.sort()) {
+    const match = /^([0-9a-f]{64})\.(csv\.gz|csv\.zst|csv|parquet|pq)$/.exec(name);
+    if (!match || !match[1]!.startsWith(dataVersion)) continue;
+    const format = inferDatasetFormat(name);
+    if (options.format !== undefined && options.format !== format) continue;
+    const path = join(snapshotsDirectory(dataDir), name);
+    const { size } = await stat(path);
+    return { sha256: match[1]!, dataVersion: match[1]!.slice(0, DATA_VERSION_LENGTH), path, format, sizeBytes: size, source: options.source };
+  }
+  return undefined;
 }
 
 /**

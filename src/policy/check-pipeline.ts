@@ -54,10 +54,10 @@ export function checkTrainer(policy: WorkerPolicy, definition: PipelineDefinitio
   }
 }
 
-/** `data.source` (already resolved against the definition's folder) must be under a data root. */
+/** `data.source` (already resolved against the definition's folder), or an s3:// object a run names, must be under a data root. */
 export function checkDataSource(policy: WorkerPolicy, source: string): void {
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(source)) {
-    if (!policy.dataRoots.some((root) => /^[a-z][a-z0-9+.-]*:\/\//i.test(root) && source.startsWith(root.endsWith('/') ? root : `${root}/`))) {
+    if (!policy.dataRoots.some((root) => /^[a-z][a-z0-9+.-]*:\/\//i.test(root) && (source === root || source.startsWith(root.endsWith('/') ? root : `${root}/`)))) {
       throw new PolicyViolation('data.source', `${quote(source)} is not under a data root of ${policy.source} (${describeRoots(policy.dataRoots)})`);
     }
     return;

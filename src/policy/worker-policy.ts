@@ -20,7 +20,7 @@ export const WorkerPolicyFile = z.strictObject({
     roots: z.array(z.string().min(1)).min(1).optional(),
   }).optional(),
   data: z.strictObject({
-    /** Where `data.source` may point. Default: the definitions' roots. */
+    /** Where `data.source` may point: paths, and `s3://bucket/prefix` roots (`s3://` for any bucket). Default: the definitions' roots. */
     roots: z.array(z.string().min(1)).min(1).optional(),
   }).optional(),
   inline: z.strictObject({
@@ -55,7 +55,7 @@ export function defaultWorkerPolicy(cwd = process.cwd()): WorkerPolicy {
 
 /** Everything allowed: for tests and single-user machines where the starter is the operator. */
 export function permissiveWorkerPolicy(): WorkerPolicy {
-  return resolvePolicy({ definitions: { roots: ['/'] }, data: { roots: ['/'] }, inline: { allowed: true, runtimes: [...TRAIN_RUNTIMES], faults: true } }, '/', 'a permissive worker policy');
+  return resolvePolicy({ definitions: { roots: ['/'] }, data: { roots: ['/', 's3://'] }, inline: { allowed: true, runtimes: [...TRAIN_RUNTIMES], faults: true } }, '/', 'a permissive worker policy');
 }
 
 /** Reads a policy file (YAML or JSON); relative roots are relative to the file's folder. */

@@ -1,6 +1,6 @@
 /**
  * Reads a pipeline definition from a YAML file or text, validates it, and points every problem
- * at its line. Relative data paths are resolved against the definition's folder.
+ * at its line. Relative data paths are resolved against the definition's folder (s3:// stays).
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -8,6 +8,7 @@ import path from 'node:path';
 import { LineCounter, parseDocument, isNode } from 'yaml';
 import type { PipelineDefinition } from './schema.js';
 import { validateDefinition } from './validate.js';
+import { parseDataSource } from '../data/data-source-url.js';
 import { SpecError } from './spec-error.js';
 import type { SpecProblem } from './problems.js';
 
@@ -66,9 +67,15 @@ export function parseDefinitionObject(value: unknown, source = '<inline>', baseD
 function finish(definition: PipelineDefinition, baseDir: string): LoadedDefinition {
   const resolved: PipelineDefinition = {
     ...definition,
-    data: { ...definition.data, source: path.resolve(baseDir, definition.data.source) },
+    data: { ...definition.data, source: resolveDataSource(baseDir, definition.data.source) },
   };
   return { definition: resolved, definitionHash: hashDefinition(definition) };
+}
+
+/** A path relative to the definition's folder becomes absolute; an s3:// URL stays as written. */
+export function resolveDataSource(baseDir: string, source: string): string {
+  const location = parseDataSource(source);
+  return typeof location !== 'string' && location.kind === 'file' ? path.resolve(baseDir, source) : source;
 }
 
 export function hashDefinition(definition: PipelineDefinition): string {

@@ -49,8 +49,10 @@ export function problemsFromZod(error: z.ZodError): SpecProblem[] {
   for (const issue of error.issues) {
     const path = formatPath(issue.path);
     if (issue.code === 'unrecognized_keys') {
+      // A schema's own message (the storage section's "credentials do not belong here") says more than ours.
+      const own = /^Unrecognized key/.test(issue.message) ? undefined : issue.message;
       for (const key of issue.keys) {
-        problems.push({ path: formatPath([...issue.path, key]), message: 'unknown field (check the spelling; see the pipeline-definition reference in the README)' });
+        problems.push({ path: formatPath([...issue.path, key]), message: own ?? 'unknown field (check the spelling; see the pipeline-definition reference in the README)' });
       }
       continue;
     }

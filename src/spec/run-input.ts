@@ -16,6 +16,17 @@ export const PipelineRunInput = z
     trigger: z.enum(TRIGGERS).default('ui'),
     /** Data version the starter saw; the run fails if the snapshot differs (the data changed). */
     expectedDataVersion: z.string().regex(/^[0-9a-f]{16,64}$/).optional(),
+    /**
+     * Train on this S3 object (the one a new-data event named, at its version) instead of what
+     * `data.source` names. The worker policy's data roots still decide whether it may be read.
+     */
+    dataObject: z
+      .strictObject({
+        bucket: z.string().min(1).max(63),
+        key: z.string().min(1).max(1024),
+        versionId: z.string().min(1).max(1024).optional(),
+      })
+      .optional(),
   })
   .refine((input) => (input.pipelineFile === undefined) !== (input.pipeline === undefined), {
     error: 'expected exactly one of "pipelineFile" (a path) or "pipeline" (the definition itself)',

@@ -6,6 +6,8 @@
 import { z } from 'zod';
 import { Duration, durationMsIfValid, durationToMs } from './duration.js';
 import { quoteValue } from './problems.js';
+import { DATA_SOURCE_EXPECTED, parseDataSource } from '../data/data-source-url.js';
+import { StorageConfig } from '../storage/storage-config.js';
 
 // Quoted values are cut short: a message must never carry a whole value (or a file's contents).
 const show = quoteValue;
@@ -57,8 +59,18 @@ export const DataContract = z.strictObject({
 });
 
 export const DataSection = z.strictObject({
-  /** A file path (relative to the definition file) to a CSV or Parquet file. */
-  source: z.string().min(1, { error: 'expected a path to a CSV or Parquet file' }),
+  /**
+   * A CSV or Parquet file (a path relative to the definition file), one S3 object
+   * (`s3://bucket/key`), or every Parquet/CSV part under an S3 prefix (`s3://bucket/prefix/`,
+   * concatenated in key order). S3 settings come from `storage` when its bucket is the same.
+   */
+  source: z
+    .string({ error: (issue) => `expected ${DATA_SOURCE_EXPECTED}, got ${show(issue.input)}` })
+    .min(1, { error: `expected ${DATA_SOURCE_EXPECTED}` })
+    .check((ctx) => {
+      const parsed = parseDataSource(ctx.value);
+      if (typeof parsed === 'string') ctx.issues.push({ code: 'custom', input: ctx.value, message: parsed });
+    }),
   format: z.enum(['csv', 'parquet']).optional(),
   /** The label column: 0/1 (or true/false) for the built-in binary classifier. */
   target: z.string().min(1),
@@ -523,6 +535,8 @@ export const PipelineDefinition = z.strictObject({
   monitor: MonitorSection.optional(),
   /** Where alerts go besides <data dir>/alerts.jsonl; without it they are only recorded there. */
   alerts: AlertsSection.optional(),
+  /** Where shared bytes live (file:///… or s3://bucket/prefix); its S3 settings also reach an s3:// data.source in the same bucket. */
+  storage: StorageConfig.optional(),
 });
 
 export type PipelineDefinition = z.infer<typeof PipelineDefinition>;

@@ -22,6 +22,12 @@ export interface BlobInfo {
   sha256?: string;
 }
 
+/** How to read an object: by default the bytes its key holds now. */
+export interface BlobReadOptions {
+  /** One version of a versioned object (S3 VersionId). Stores that keep one version (file://) refuse it. */
+  versionId?: string;
+}
+
 export interface BlobStore {
   /** Where the store is (file:///… or s3://bucket/prefix), for messages and logs. */
   readonly url: string;
@@ -34,9 +40,9 @@ export interface BlobStore {
    * match the sha256 recorded at put (or named by a content-addressed key): read to the end
    * before trusting what came out. Throws BlobNotFoundError when there is no such key.
    */
-  get(key: string): Promise<Readable>;
+  get(key: string, options?: BlobReadOptions): Promise<Readable>;
   /** Writes the object to `destination`, which appears only once its sha256 checked out. */
-  getToFile(key: string, destination: string): Promise<Required<BlobInfo>>;
+  getToFile(key: string, destination: string, options?: BlobReadOptions): Promise<Required<BlobInfo>>;
   /** Size (and sha256 when recorded) of the object, or undefined when there is none. */
   head(key: string): Promise<BlobInfo | undefined>;
   exists(key: string): Promise<boolean>;
@@ -56,8 +62,16 @@ export class InvalidBlobKeyError extends Error {
 
 export class BlobNotFoundError extends Error {
   override readonly name = 'BlobNotFoundError';
-  constructor(readonly key: string, storeUrl: string) {
-    super(`no object ${JSON.stringify(key)} in ${storeUrl}`);
+  constructor(readonly key: string, storeUrl: string, readonly versionId?: string) {
+    super(versionId === undefined ? `no object ${JSON.stringify(key)} in ${storeUrl}` : `no version ${JSON.stringify(versionId)} of object ${JSON.stringify(key)} in ${storeUrl}`);
+  }
+}
+
+/** A version asked of a store that keeps one version of each object. */
+export class BlobVersionUnsupportedError extends Error {
+  override readonly name = 'BlobVersionUnsupportedError';
+  constructor(readonly key: string, storeUrl: string, readonly versionId: string) {
+    super(`${storeUrl} keeps one version of each object: cannot read version ${JSON.stringify(versionId)} of ${JSON.stringify(key)}`);
   }
 }
 

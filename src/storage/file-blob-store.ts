@@ -15,6 +15,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { sha256File } from '../data/content-hash.js';
 import {
   BlobNotFoundError,
+  BlobVersionUnsupportedError,
   RESERVED_KEY_SEGMENT,
   contentAddressedKey,
   isFileSource,
@@ -27,6 +28,7 @@ import {
   writeHashedFile,
   writeVerifiedToFile,
   type BlobInfo,
+  type BlobReadOptions,
   type BlobSource,
   type BlobStore,
   type HashingStream,
@@ -76,12 +78,12 @@ export class FileBlobStore implements BlobStore {
     }
   }
 
-  async get(key: string): Promise<Readable> {
-    return this.openVerified(key);
+  async get(key: string, options: BlobReadOptions = {}): Promise<Readable> {
+    return this.openVerified(key, options);
   }
 
-  async getToFile(key: string, destination: string): Promise<Required<BlobInfo>> {
-    return { key, ...(await writeVerifiedToFile(await this.openVerified(key), destination)) };
+  async getToFile(key: string, destination: string, options: BlobReadOptions = {}): Promise<Required<BlobInfo>> {
+    return { key, ...(await writeVerifiedToFile(await this.openVerified(key, options), destination)) };
   }
 
   async head(key: string): Promise<BlobInfo | undefined> {
@@ -116,8 +118,9 @@ export class FileBlobStore implements BlobStore {
     await unlink(this.hashPath(key)).catch(ignoreMissing);
   }
 
-  private async openVerified(key: string): Promise<HashingStream> {
+  private async openVerified(key: string, options: BlobReadOptions = {}): Promise<HashingStream> {
     validateBlobKey(key);
+    if (options.versionId !== undefined) throw new BlobVersionUnsupportedError(key, this.url, options.versionId);
     const handle = await open(this.objectPath(key), 'r').catch((error: NodeJS.ErrnoException) => {
       throw error.code === 'ENOENT' || error.code === 'EISDIR' ? new BlobNotFoundError(key, this.url) : error;
     });

@@ -39,6 +39,7 @@ import {
   writeHashedFile,
   writeVerifiedToFile,
   type BlobInfo,
+  type BlobReadOptions,
   type BlobSource,
   type BlobStore,
   type HashingStream,
@@ -92,12 +93,12 @@ export class S3BlobStore implements BlobStore {
     });
   }
 
-  async get(key: string): Promise<Readable> {
-    return this.openVerified(key);
+  async get(key: string, options: BlobReadOptions = {}): Promise<Readable> {
+    return this.openVerified(key, options);
   }
 
-  async getToFile(key: string, destination: string): Promise<Required<BlobInfo>> {
-    return { key, ...(await writeVerifiedToFile(await this.openVerified(key), destination)) };
+  async getToFile(key: string, destination: string, options: BlobReadOptions = {}): Promise<Required<BlobInfo>> {
+    return { key, ...(await writeVerifiedToFile(await this.openVerified(key, options), destination)) };
   }
 
   async head(key: string): Promise<BlobInfo | undefined> {
@@ -142,14 +143,14 @@ export class S3BlobStore implements BlobStore {
     });
   }
 
-  private async openVerified(key: string): Promise<HashingStream> {
+  private async openVerified(key: string, { versionId }: BlobReadOptions = {}): Promise<HashingStream> {
     validateBlobKey(key);
     try {
-      const answer = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.fullKey(key) }));
+      const answer = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.fullKey(key), ...(versionId !== undefined ? { VersionId: versionId } : {}) }));
       const expected = sha256NamedByKey(key) ?? answer.Metadata?.sha256;
       return throughVerifier(answer.Body as Readable, verifyingStream(key, this.url, expected));
     } catch (error) {
-      throw isNotFound(error) ? new BlobNotFoundError(key, this.url) : this.translate(error, key);
+      throw isNotFound(error) ? new BlobNotFoundError(key, this.url, versionId) : this.translate(error, key);
     }
   }
 
@@ -222,5 +223,5 @@ export class S3BlobStore implements BlobStore {
 function isNotFound(error: unknown): boolean {
   const { name, $metadata } = error as { name?: string; $metadata?: { httpStatusCode?: number } };
   // A missing bucket is also a 404, but a mistake to report, not an absent object.
-  return name !== 'NoSuchBucket' && (name === 'NoSuchKey' || name === 'NotFound' || $metadata?.httpStatusCode === 404);
+  return name !== 'NoSuchBucket' && (name === 'NoSuchKey' || name === 'NoSuchVersion' || name === 'NotFound' || $metadata?.httpStatusCode === 404);
 }

@@ -11,6 +11,11 @@ export type StorageLocation = { kind: 'file'; path: string } | { kind: 's3'; buc
 
 // S3's rule (lower-case letters, digits, '.', '-'), plus '_' which GCS bucket names may hold.
 const BUCKET = /^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$/;
+/** Whether `name` can be a bucket here (S3's rule, plus '_' for GCS). */
+export function isBucketName(name: string): boolean {
+  return BUCKET.test(name);
+}
+
 const CREDENTIAL_KEYS = ['accessKeyId', 'secretAccessKey', 'sessionToken', 'credentials', 'accessKey', 'secretKey', 'profile'];
 
 /** The location a storage URL names, or a sentence saying what is wrong with it. */

@@ -8,7 +8,7 @@ import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowHandle 
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
 import { loadDefinitionFile } from '../spec/load.js';
 import { pipelineWorkflowId, type PipelineRunInput } from '../spec/run-input.js';
-import { sha256File } from '../data/content-hash.js';
+import { currentDataVersion } from '../data/data-source-snapshot.js';
 import { DatasetError } from '../data/dataset-error.js';
 import { MODEL, TRIGGER } from './contract.js';
 import type { PipelineResult } from './pipeline-status.js';
@@ -26,8 +26,10 @@ export async function startPipeline(client: Client, settings: Settings, file: st
   const { definition } = await loadDefinitionFile(file);
   let dataVersion: string;
   try {
-    dataVersion = (await sha256File(definition.data.source)).sha256.slice(0, 16);
+    // An s3:// source is downloaded into this data directory: a worker sharing it reads it from there.
+    ({ dataVersion } = await currentDataVersion(definition.data.source, settings.dataDir, { format: definition.data.format, storage: definition.storage }));
   } catch (err) {
+    if (err instanceof DatasetError && err.message.startsWith('data.source')) throw err;
     throw new DatasetError(`cannot read the data at ${definition.data.source} (data.source): ${(err as Error).message}`);
   }
   const workflowId = pipelineWorkflowId(definition.model, dataVersion);

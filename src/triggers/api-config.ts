@@ -26,6 +26,8 @@ import { Duration, durationToMs } from '../spec/duration.js';
 import { loadDefinitionFile } from '../spec/load.js';
 import { checkDefinition, checkDefinitionFile } from '../policy/check-pipeline.js';
 import type { WorkerPolicy } from '../policy/worker-policy.js';
+import type { DatasetFormat } from '../data/dataset-format.js';
+import type { StorageConfig } from '../storage/storage-config.js';
 
 const EnvVarName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: (issue) => `expected the name of an environment variable, got ${JSON.stringify(issue.input)}` });
 
@@ -66,8 +68,11 @@ export interface ServedPipeline {
   /** Absolute path, as given to the worker in `pipelineFile`. */
   file: string;
   model: string;
-  /** Absolute path of `data.source`: hashed for the data version when an event names none. */
+  /** `data.source` (an absolute path, or s3://): versioned by its bytes when an event names no version. */
   dataSource: string;
+  dataFormat?: DatasetFormat;
+  /** The definition's `storage`: its S3 settings reach objects in its bucket. */
+  storage?: StorageConfig;
   objects: ObjectRoute[];
 }
 
@@ -135,7 +140,7 @@ export async function resolveApiConfig(input: unknown, options: { baseDir?: stri
     if (options.policy) checkDefinition(options.policy, definition, { kind: 'file', file });
     const clash = pipelines.find((p) => p.model === definition.model);
     if (clash) throw new ApiConfigError(`${source}: pipelines[${index}].file: model ${definition.model} is already served by ${clash.file}`);
-    pipelines.push({ file, model: definition.model, dataSource: path.resolve(path.dirname(file), definition.data.source), objects: route.objects });
+    pipelines.push({ file, model: definition.model, dataSource: definition.data.source, dataFormat: definition.data.format, storage: definition.storage, objects: route.objects });
   }
   const toleranceSeconds = Math.round(durationToMs(config.signatures.tolerance) / 1000);
   return { host: config.host, port: config.port, bodyLimitBytes: config.bodyLimitBytes, toleranceSeconds, maxReplayIds: config.replay.maxIds, secrets, pipelines };

@@ -5,8 +5,10 @@
  * - Our own: `{ model, source?, dataVersion? }` (source is informational: the worker always
  *   reads the definition's data.source).
  * - S3 event notifications (`Records[]`, also inside an SNS `Notification`): each
- *   `ObjectCreated:*` record whose bucket and key match a route. Data version: the object's
- *   versionId, else its eTag, else the event's sequencer.
+ *   `ObjectCreated:*` record whose bucket and key match a route becomes a run on exactly that
+ *   object (at its versionId when the record has one). Its data version is not the event's
+ *   version: the server hashes the object's bytes (new-data-routes.ts), so the same bytes are one
+ *   run and different bytes never share one, whatever the events say.
  * - GCS Pub/Sub push (`message.attributes` + base64 `message.data` object resource):
  *   `OBJECT_FINALIZE` on a matching bucket and name. Data version: objectGeneration.
  * Other events of these services (deletes, test events) are ignored, not errors.
@@ -14,6 +16,7 @@
 import { z } from 'zod';
 import { ModelName } from '../spec/schema.js';
 import { formatPath } from '../spec/problems.js';
+import type { DataObject } from '../data/data-source-url.js';
 import type { ObjectRoute, ServedPipeline } from './api-config.js';
 
 /** Safe in a workflow id and readable; no '/' (the id's separator). */
@@ -68,7 +71,10 @@ export interface ObjectNotice {
   store: 's3' | 'gcs';
   bucket: string;
   key: string;
+  /** What the event calls this version (S3: versionId, eTag or sequencer; GCS: generation). */
   dataVersion: string;
+  /** S3 only: the version to read, when the bucket keeps versions. */
+  versionId?: string;
 }
 
 export type NewDataEvent =
@@ -78,8 +84,10 @@ export type NewDataEvent =
 /** One run to start (or find already started). */
 export interface RunRequest {
   pipeline: ServedPipeline;
-  /** Undefined: the server hashes the definition's data source, as `mlops run` does. */
+  /** Undefined: the server hashes the bytes: `object`'s when set, else the definition's data source (as `mlops run` does). */
   dataVersion?: string;
+  /** The S3 object (and version) the run trains on instead of the definition's data source. */
+  object?: DataObject;
   /** Where the data came from, for the run's summary. */
   origin: string;
 }
@@ -117,8 +125,11 @@ export function routeNewDataEvent(event: NewDataEvent, pipelines: readonly Serve
     const matching = pipelines.filter((p) => p.objects.some((route) => routeMatches(route, notice)));
     if (matching.length === 0) ignored.push(`${url}: no pipeline routes this bucket and prefix`);
     for (const pipeline of matching) {
-      // One event may list one object twice; one run per model and data version.
-      if (!runs.some((r) => r.pipeline === pipeline && r.dataVersion === notice.dataVersion)) runs.push({ pipeline, dataVersion: notice.dataVersion, origin: url });
+      const run: RunRequest = notice.store === 's3'
+        ? { pipeline, object: { bucket: notice.bucket, key: notice.key, ...(notice.versionId !== undefined ? { versionId: notice.versionId } : {}) }, origin: notice.versionId === undefined ? url : `${url} (version ${notice.versionId})` }
+        : { pipeline, dataVersion: notice.dataVersion, origin: url };
+      // One event may list one object twice; one run request per model and object version.
+      if (!runs.some((r) => r.pipeline === pipeline && r.origin === run.origin && r.dataVersion === run.dataVersion)) runs.push(run);
     }
   }
   return { runs, ignored };
@@ -145,7 +156,7 @@ function parseS3(body: unknown): NewDataEvent {
     if (key.endsWith('/')) return void ignored.push(`s3://${bucket.name}/${key}: a folder marker`);
     const version = object.versionId ?? object.eTag ?? object.sequencer;
     if (version === undefined) throw new NewDataEventError(`invalid S3 event: Records[${i}].s3.object: expected versionId, eTag or sequencer (the data version)`, 400);
-    notices.push({ store: 's3', bucket: bucket.name, key, dataVersion: dataVersionKey(version) });
+    notices.push({ store: 's3', bucket: bucket.name, key, dataVersion: dataVersionKey(version), ...(object.versionId !== undefined ? { versionId: object.versionId } : {}) });
   });
   return { kind: 'objects', notices, ignored };
 }

@@ -4,11 +4,21 @@
  * shape (400 naming the field), the route table (404 for an unknown model; 200 and nothing
  * started for objects no pipeline routes), then the start under the data version's business
  * key, where a run that exists already is `duplicate: true` and nothing new starts.
+ *
+ * An S3 object event is versioned by the object's bytes, not by what the event says: the object
+ * (at the event's versionId) is downloaded here, into the snapshot area, and hashed; the run is
+ * keyed by that sha256 and told to read that object and version. Downloading before answering
+ * is the price of the guarantee (same bytes: one run; different bytes: never one run), and the
+ * download is the run's snapshot: a worker sharing the data directory does not read it again,
+ * any other worker reads the same version and checks it against the sha256.
  */
 import type { Client } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
-import { sha256File } from '../data/content-hash.js';
-import type { ApiServerSettings } from './api-config.js';
+import { currentDataVersion, snapshotDataSource } from '../data/data-source-snapshot.js';
+import type { DataObject } from '../data/data-source-url.js';
+import { DatasetError } from '../data/dataset-error.js';
+import { DATA_VERSION_LENGTH } from '../data/snapshot.js';
+import type { ApiServerSettings, ServedPipeline } from './api-config.js';
 import { authenticateDelivery } from './delivery-auth.js';
 import { NewDataEventError, parseNewDataEvent, routeNewDataEvent, type RunRequest } from './new-data-event.js';
 import type { ReplayGuard } from './replay-guard.js';
@@ -20,6 +30,18 @@ export interface NewDataRouteOptions {
   taskQueue: string;
   replay: ReplayGuard;
   log: (line: string) => void;
+  /** Where data is snapshotted (the workers' MLOPS_DATA_DIR when they share a host). */
+  dataDir: string;
+  /** sha256 of an event's object (default: snapshotted into `dataDir` through the blob store). */
+  hashObject?: ObjectHasher;
+}
+
+/** The sha256 of the bytes an S3 object holds at its version. */
+export type ObjectHasher = (pipeline: ServedPipeline, object: DataObject) => Promise<string>;
+
+/** Downloads the object into `dataDir`'s snapshot area (where the run will find it) and returns its sha256. */
+export function snapshottingObjectHasher(dataDir: string): ObjectHasher {
+  return async (pipeline, object) => (await snapshotDataSource(pipeline.dataSource, dataDir, { format: pipeline.dataFormat, storage: pipeline.storage, object })).sha256;
 }
 
 interface Answer {
@@ -83,19 +105,36 @@ async function handleEvent(body: Buffer, options: NewDataRouteOptions): Promise<
   if (routed.runs.length === 0) return { status: 200, body: { runs: [], ignored: routed.ignored } };
 
   const runs: StartedRun[] = [];
+  const hashObject = options.hashObject ?? snapshottingObjectHasher(options.dataDir);
+  // Several pipelines may route one object: it is read once per storage setting.
+  const objectHashes = new Map<string, Promise<string>>();
   for (const request of routed.runs) {
     let dataVersion = request.dataVersion;
     let expectedDataVersion: string | undefined;
-    if (dataVersion === undefined) {
-      // No version in the event: the data file's hash, the same key `mlops run` uses.
+    if (request.object !== undefined) {
+      const { object, pipeline } = request;
+      const cacheKey = JSON.stringify([object.bucket, object.key, object.versionId ?? null, pipeline.storage ?? null]);
       try {
-        dataVersion = expectedDataVersion = (await sha256File(request.pipeline.dataSource)).sha256.slice(0, 16);
+        if (!objectHashes.has(cacheKey)) objectHashes.set(cacheKey, hashObject(pipeline, object));
+        // The full sha256: the run checks its snapshot against it, and finds the one taken here.
+        expectedDataVersion = await objectHashes.get(cacheKey)!;
+        dataVersion = expectedDataVersion.slice(0, DATA_VERSION_LENGTH);
+      } catch (err) {
+        const answer = unreadableObject(request.origin, err);
+        return { ...answer, body: { ...answer.body, runs } };
+      }
+    } else if (dataVersion === undefined) {
+      // No version in the event: the data's hash, the same key `mlops run` uses.
+      try {
+        dataVersion = expectedDataVersion = (await currentDataVersion(request.pipeline.dataSource, options.dataDir, { format: request.pipeline.dataFormat, storage: request.pipeline.storage })).dataVersion;
       } catch (err) {
         return { status: 500, body: { error: `cannot read ${request.pipeline.model}'s data.source to version it: ${(err as Error).message}` } };
       }
     }
     try {
-      const run = await startPipelineRun(options.client, options.taskQueue, { model: request.pipeline.model, pipelineFile: request.pipeline.file, dataVersion, expectedDataVersion, origin: request.origin });
+      const run = await startPipelineRun(options.client, options.taskQueue, {
+        model: request.pipeline.model, pipelineFile: request.pipeline.file, dataVersion, expectedDataVersion, dataObject: request.object, origin: request.origin,
+      });
       options.log(`new-data: ${run.duplicate ? 'already started' : 'started'} ${run.workflowId} (${request.origin})`);
       runs.push(run);
     } catch (err) {
@@ -104,4 +143,14 @@ async function handleEvent(body: Buffer, options: NewDataRouteOptions): Promise<
   }
   const single = runs.length === 1 ? runs[0] : undefined;
   return { status: 202, body: { ...single, runs, ...(routed.ignored.length > 0 ? { ignored: routed.ignored } : {}) } };
+}
+
+/**
+ * An object that is gone (or never was) is 422: redelivering the event cannot change that. A
+ * refusal by the S3 server (credentials, bucket) is 500, and a network error 503: both worth a retry.
+ */
+function unreadableObject(origin: string, err: unknown): Answer {
+  const message = `cannot read ${origin} to version it by its bytes: ${(err as Error).message}`;
+  if (err instanceof DatasetError) return { status: err.problem === 'not_found' ? 422 : 500, body: { error: message } };
+  return { status: 503, body: { error: message } };
 }

@@ -5,6 +5,7 @@
  */
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
+import type { DataObject } from '../data/data-source-url.js';
 import { pipelineWorkflowId, type PipelineRunInput } from '../spec/run-input.js';
 import { MODEL, TRIGGER } from '../temporal/contract.js';
 
@@ -12,8 +13,10 @@ export interface PipelineRunStart {
   model: string;
   pipelineFile: string;
   dataVersion: string;
-  /** Only a sha256 prefix of the data file (the snapshot checks it); never an event's etag. */
+  /** Only a sha256 (or its prefix) of the data's bytes (the snapshot checks it); never an event's etag. */
   expectedDataVersion?: string;
+  /** The S3 object (and version) the run trains on, instead of the definition's data.source. */
+  dataObject?: DataObject;
   /** Where the data came from (`s3://bucket/key`, the sender's `source`). */
   origin: string;
 }
@@ -28,7 +31,12 @@ export interface StartedRun {
 
 export async function startPipelineRun(client: Client, taskQueue: string, run: PipelineRunStart): Promise<StartedRun> {
   const workflowId = pipelineWorkflowId(run.model, run.dataVersion);
-  const input: PipelineRunInput = { pipelineFile: run.pipelineFile, trigger: 'webhook', ...(run.expectedDataVersion ? { expectedDataVersion: run.expectedDataVersion } : {}) };
+  const input: PipelineRunInput = {
+    pipelineFile: run.pipelineFile,
+    trigger: 'webhook',
+    ...(run.expectedDataVersion ? { expectedDataVersion: run.expectedDataVersion } : {}),
+    ...(run.dataObject ? { dataObject: run.dataObject } : {}),
+  };
   try {
     await client.workflow.start('modelPipeline', {
       taskQueue,

@@ -5,7 +5,8 @@
 import type { Client } from '@temporalio/client';
 import Fastify, { type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import type { ApiServerSettings } from './api-config.js';
-import { newDataRoutes } from './new-data-routes.js';
+import { newDataRoutes, type ObjectHasher } from './new-data-routes.js';
+import { settingsFromEnv } from '../temporal/settings.js';
 import { ReplayGuard } from './replay-guard.js';
 
 export interface WebhookServerOptions {
@@ -16,6 +17,10 @@ export interface WebhookServerOptions {
   plugins?: FastifyPluginAsync[];
   /** One line per started or duplicate run (default console.log). */
   log?: (line: string) => void;
+  /** Where event objects are snapshotted to be hashed (default: MLOPS_DATA_DIR, else .data). */
+  dataDir?: string;
+  /** Replaces the download-and-hash of event objects (tests of the HTTP layer only). */
+  hashObject?: ObjectHasher;
 }
 
 export interface RunningApiServer {
@@ -44,7 +49,10 @@ export async function buildWebhookApp(options: WebhookServerOptions): Promise<Fa
   });
   app.get('/health', async () => ({ status: 'ok', models: settings.pipelines.map((p) => p.model) }));
   const replay = new ReplayGuard({ ttlMs: 2 * settings.toleranceSeconds * 1000, maxIds: settings.maxReplayIds });
-  await app.register(newDataRoutes, { settings, client: options.client, taskQueue: options.taskQueue, replay, log: options.log ?? ((line) => console.log(line)) });
+  await app.register(newDataRoutes, {
+    settings, client: options.client, taskQueue: options.taskQueue, replay, log: options.log ?? ((line) => console.log(line)),
+    dataDir: options.dataDir ?? settingsFromEnv().dataDir, hashObject: options.hashObject,
+  });
   for (const plugin of options.plugins ?? []) await app.register(plugin);
   return app;
 }

@@ -6,11 +6,11 @@ import { createHash, randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { GetObjectCommand, GetObjectTaggingCommand, PutObjectCommand, PutObjectTaggingCommand } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectCommand, GetObjectTaggingCommand, PutBucketVersioningCommand, PutObjectCommand, PutObjectTaggingCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BlobStoreAccessError, type BlobStore } from '../../src/storage/blob-store.js';
 import { openBlobStore } from '../../src/storage/open-blob-store.js';
-import { blobStoreBehaviour } from '../support/blob-store-cases.js';
+import { blobStoreBehaviour, readAll } from '../support/blob-store-cases.js';
 import { startObjectStore, type RunningObjectStore } from '../support/object-store-server.js';
 
 let server: RunningObjectStore;
@@ -92,6 +92,20 @@ describe('S3BlobStore credentials', () => {
   it('names the bucket when it does not exist', async () => {
     const store = openBlobStore({ url: 's3://no-such-bucket/x', endpoint: server.endpoint });
     await expect(store.put('a.json', Readable.from([Buffer.from('{}')]))).rejects.toThrow(/bucket "no-such-bucket" does not exist/);
+  });
+});
+
+describe('S3BlobStore versions', () => {
+  it('reads the version asked for (GetObject with VersionId), and names a version that is not there', async () => {
+    const bucket = `versioned-${randomUUID().slice(0, 8)}`;
+    await server.client.send(new CreateBucketCommand({ Bucket: bucket }));
+    await server.client.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: 'Enabled' } }));
+    const store = openBlobStore({ url: `s3://${bucket}`, endpoint: server.endpoint });
+    const first = await server.client.send(new PutObjectCommand({ Bucket: bucket, Key: 'day.csv', Body: 'a\n1\n' }));
+    await store.put('day.csv', Readable.from([Buffer.from('a\n2\n')]));
+    expect((await readAll(await store.get('day.csv'))).toString()).toBe('a\n2\n');
+    expect((await readAll(await store.get('day.csv', { versionId: first.VersionId! }))).toString()).toBe('a\n1\n');
+    await expect(store.get('day.csv', { versionId: 'nosuchversion0000' })).rejects.toMatchObject({ name: 'BlobNotFoundError', message: `no version "nosuchversion0000" of object "day.csv" in s3://${bucket}` });
   });
 });
 

@@ -210,34 +210,9 @@ describe('new-data webhook server', () => {
   });
 
   describe('object-store events', () => {
-    it('maps an S3 ObjectCreated record to every pipeline routing its bucket and prefix, versioned by versionId', async () => {
-      const event = s3Notification({ bucket: 'landing', encodedKey: 'fraud/daily/2025-01-02+run%3D1.csv', versionId: '3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY', eTag: 'd41d8cd98f00b204e9800998ecf8427e' });
-      const answer = await send(server.url, standardWebhookDelivery(SECRET, event));
-      expect(answer.status).toBe(202);
-      const version = '3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY';
-      expect(answer.body.runs).toEqual([
-        { model: modelA, dataVersion: version, workflowId: `pipeline/${modelA}/${version}`, duplicate: false },
-        { model: modelB, dataVersion: version, workflowId: `pipeline/${modelB}/${version}`, duplicate: false },
-      ]);
-      expect(lines).toContain(`new-data: started pipeline/${modelA}/${version} (s3://landing/fraud/daily/2025-01-02 run=1.csv)`);
-      const details = await client.workflow.getHandle(`pipeline/${modelA}/${version}`).describe();
-      expect(await details.staticDetails()).toBe('Started by the new-data webhook for s3://landing/fraud/daily/2025-01-02 run=1.csv');
-    });
-
-    it('falls back to the eTag without a versionId, and a redelivered S3 event is a duplicate', async () => {
-      const event = s3Notification({ bucket: 'landing', encodedKey: 'fraud/2025-01-03.csv', eTag: '"0123456789abcdef0123456789abcdef"' });
-      const first = await send(server.url, standardWebhookDelivery(SECRET, event));
-      const again = await send(server.url, standardWebhookDelivery(SECRET, event));
-      expect(first.body).toMatchObject({ model: modelA, dataVersion: '0123456789abcdef0123456789abcdef', workflowId: `pipeline/${modelA}/0123456789abcdef0123456789abcdef`, duplicate: false });
-      expect(again.body).toMatchObject({ workflowId: `pipeline/${modelA}/0123456789abcdef0123456789abcdef`, duplicate: true });
-      expect(await startInput(`pipeline/${modelA}/0123456789abcdef0123456789abcdef`)).toEqual({ pipelineFile: settings.pipelines[0]!.file, trigger: 'webhook' });
-    });
-
-    it('uses the sequencer when the record has neither', async () => {
-      const answer = await send(server.url, standardWebhookDelivery(SECRET, s3Notification({ bucket: 'landing', encodedKey: 'fraud/seq.csv', sequencer: '0A1B2C3D4E5F678901' })));
-      expect(answer.body).toMatchObject({ workflowId: `pipeline/${modelA}/0A1B2C3D4E5F678901` });
-    });
-
+    // Routed S3 records are versioned by the object's bytes, downloaded from a real S3 server:
+    // test/integration/webhook-object-events.test.ts (and the fan-out to several pipelines in
+    // test/unit/triggers/new-data-routes.test.ts). Here: what is refused or ignored before any download.
     it('ignores records no pipeline routes and non-create events (200, nothing started)', async () => {
       const other = await send(server.url, standardWebhookDelivery(SECRET, s3Notification({ bucket: 'landing', encodedKey: 'images/cat.png', versionId: 'ign-1' })));
       expect(other).toEqual({ status: 200, body: { runs: [], ignored: ['s3://landing/images/cat.png: no pipeline routes this bucket and prefix'] } });

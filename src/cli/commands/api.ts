@@ -45,7 +45,7 @@ export async function apiCommand(options: ApiCommandOptions, env: NodeJS.Process
     const temporal = settingsFromEnv(env);
     const client = await connectClient(temporal);
     const shutdown = nextShutdownSignal();
-    const server = await startWebhookServer({ settings, client, taskQueue: temporal.taskQueue, plugins: [driftReportRoutes(temporal.dataDir)] });
+    const server = await startWebhookServer({ settings, client, taskQueue: temporal.taskQueue, dataDir: temporal.dataDir, plugins: [driftReportRoutes(temporal.dataDir)] });
     console.log(`api: listening on ${server.url} (POST /hooks/new-data, GET /reports/drift/<model>, GET /health); models: ${settings.pipelines.map((p) => p.model).join(', ')}; task queue ${temporal.taskQueue}`);
     const signal = await shutdown;
     console.log(`api: ${signal}, stopping`);

@@ -78,6 +78,17 @@ describe('FileBlobStore on disk', () => {
   });
 });
 
+describe('FileBlobStore versions', () => {
+  it('keeps one version of each object: reading a named version is refused, saying why', async () => {
+    const { root, store } = await openFileStore();
+    await store.put('data.csv', Readable.from([Buffer.from('a\n1\n')]));
+    expect((await readAll(await store.get('data.csv', {}))).toString()).toBe('a\n1\n');
+    await expect(store.get('data.csv', { versionId: 'v1' })).rejects.toMatchObject({ name: 'BlobVersionUnsupportedError', message: `${store.url} keeps one version of each object: cannot read version "v1" of "data.csv"` });
+    await expect(store.getToFile('data.csv', path.join(root, 'copy.csv'), { versionId: 'v1' })).rejects.toThrow(/keeps one version of each object/);
+    await rm(root, { recursive: true, force: true });
+  });
+});
+
 describe('storage config', () => {
   it('opens file:// as the file store and s3:// as the S3 store with its prefix', () => {
     const directory = path.join(os.tmpdir(), `never-created-${randomUUID()}`);

@@ -10,8 +10,16 @@ const pipelines = [fraud, churn];
 describe('new-data events', () => {
   it('decodes S3 keys (URL-encoded, + for a space) before matching prefixes', () => {
     const event = parseNewDataEvent(s3Notification({ bucket: 'landing', encodedKey: 'fraud/Day+1/a%2Bb%20c.csv', versionId: 'v9' }));
-    expect(event).toEqual({ kind: 'objects', notices: [{ store: 's3', bucket: 'landing', key: 'fraud/Day 1/a+b c.csv', dataVersion: 'v9' }], ignored: [] });
-    expect(routeNewDataEvent(event, pipelines).runs).toEqual([{ pipeline: fraud, dataVersion: 'v9', origin: 's3://landing/fraud/Day 1/a+b c.csv' }]);
+    expect(event).toEqual({ kind: 'objects', notices: [{ store: 's3', bucket: 'landing', key: 'fraud/Day 1/a+b c.csv', dataVersion: 'v9', versionId: 'v9' }], ignored: [] });
+  });
+
+  it('turns an S3 record into a run on exactly that object and version, versioned later by its bytes (not by the event)', () => {
+    const event = parseNewDataEvent(s3Notification({ bucket: 'landing', encodedKey: 'fraud/Day+1/a%2Bb%20c.csv', versionId: 'v9', eTag: 'e1' }));
+    expect(routeNewDataEvent(event, pipelines).runs).toEqual([
+      { pipeline: fraud, object: { bucket: 'landing', key: 'fraud/Day 1/a+b c.csv', versionId: 'v9' }, origin: 's3://landing/fraud/Day 1/a+b c.csv (version v9)' },
+    ]);
+    const unversioned = parseNewDataEvent(s3Notification({ bucket: 'landing', encodedKey: 'fraud/x.csv', eTag: 'e2' }));
+    expect(routeNewDataEvent(unversioned, pipelines).runs).toEqual([{ pipeline: fraud, object: { bucket: 'landing', key: 'fraud/x.csv' }, origin: 's3://landing/fraud/x.csv' }]);
   });
 
   it('keeps stores apart: a GCS bucket named like an S3 route does not match it', () => {
@@ -23,7 +31,7 @@ describe('new-data events', () => {
 
   it('unwraps an SNS notification and ignores the S3 test event', () => {
     const sns = { Type: 'Notification', MessageId: 'x', TopicArn: 'arn:aws:sns:eu-west-1:1:t', Message: JSON.stringify(s3Notification({ bucket: 'both', encodedKey: 'k.csv', eTag: 'abc' })) };
-    expect(routeNewDataEvent(parseNewDataEvent(sns), pipelines).runs.map((r) => r.dataVersion)).toEqual(['abc']);
+    expect(routeNewDataEvent(parseNewDataEvent(sns), pipelines).runs.map((r) => r.object)).toEqual([{ bucket: 'both', key: 'k.csv' }]);
     expect(parseNewDataEvent({ Service: 'Amazon S3', Event: 's3:TestEvent', Bucket: 'landing' })).toEqual({ kind: 'objects', notices: [], ignored: ['s3:TestEvent'] });
   });
 
@@ -60,7 +68,8 @@ describe('new-data events', () => {
 
   it('starts one run per pipeline and version even when a record repeats', () => {
     const one = s3Notification({ bucket: 'both', encodedKey: 'k.csv', versionId: 'v1' }) as { Records: unknown[] };
-    const event = parseNewDataEvent({ Records: [...one.Records, ...one.Records] });
-    expect(routeNewDataEvent(event, pipelines).runs).toHaveLength(1);
+    const other = s3Notification({ bucket: 'both', encodedKey: 'k.csv', versionId: 'v2' }) as { Records: unknown[] };
+    const event = parseNewDataEvent({ Records: [...one.Records, ...one.Records, ...other.Records] });
+    expect(routeNewDataEvent(event, pipelines).runs.map((r) => r.object?.versionId)).toEqual(['v1', 'v2']);
   });
 });

@@ -5,15 +5,18 @@
  * replays of earlier deliveries; mixed with valid ones (test/support/webhook-fuzz-cases.ts).
  *
  * Temporal is replaced by a recording stand-in that only counts which workflows would start
- * (and answers "already started" for a workflow id it saw, as REJECT_DUPLICATE does): what is
- * judged here is the HTTP layer's decision to start or not, which needs no real client; the
- * real start against a dev server is test/integration/webhook-server.test.ts.
+ * (and answers "already started" for a workflow id it saw, as REJECT_DUPLICATE does), and the
+ * download-and-hash of an S3 event's object by a hash of its name and version (the buckets here
+ * exist nowhere): what is judged here is the HTTP layer's decision to start or not; the real
+ * start against a dev server is test/integration/webhook-server.test.ts, and the real download
+ * from SeaweedFS test/integration/webhook-object-events.test.ts.
  *
  * Invariants for every delivery: never a 5xx; a 2xx only with a valid signature over exactly
  * those bytes in tolerance and a parseable event (202 when it routes to a configured pipeline);
  * nothing started without a valid signature; a replayed delivery id never starts a workflow;
  * every 4xx is JSON naming the problem in under 2 KiB.
  */
+import { createHash } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -92,7 +95,8 @@ describe(`${CASES} fuzzed new-data webhook deliveries`, () => {
         pipeline('churn', [{ bucket: 'shared', prefix: '' }]),
       ],
     };
-    app = await buildWebhookApp({ settings, client: recordingClient(starts), taskQueue: 'fuzz', log: () => undefined });
+    const hashObject = async (_pipeline: unknown, object: { bucket: string; key: string; versionId?: string }) => createHash('sha256').update(JSON.stringify([object.bucket, object.key, object.versionId ?? null])).digest('hex');
+    app = await buildWebhookApp({ settings, client: recordingClient(starts), taskQueue: 'fuzz', log: () => undefined, dataDir: path.join(dir, 'data'), hashObject });
   });
 
   afterAll(async () => {
