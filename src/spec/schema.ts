@@ -8,6 +8,7 @@ import { Duration, durationMsIfValid, durationToMs } from './duration.js';
 import { quoteValue } from './problems.js';
 import { DATA_SOURCE_EXPECTED, parseDataSource } from '../data/data-source-url.js';
 import { StorageConfig } from '../storage/storage-config.js';
+import { PerformanceMonitorSection } from '../performance/performance-config.js';
 
 // Quoted values are cut short: a message must never carry a whole value (or a file's contents).
 const show = quoteValue;
@@ -486,6 +487,8 @@ export const MonitorSection = z.strictObject({
   drift: DriftMonitorSection.optional(),
   /** Periodic retraining on the definition's data source, whatever the drift. */
   retrain: z.strictObject({ schedule: Cron }).optional(),
+  /** Realised (delayed labels) and estimated (CBPE) performance, production fairness and concept drift per window. */
+  performance: PerformanceMonitorSection.optional(),
 });
 
 // ---------------------------------------------------------------- alerts
@@ -537,6 +540,16 @@ export const PipelineDefinition = z.strictObject({
   alerts: AlertsSection.optional(),
   /** Where shared bytes live (file:///… or s3://bucket/prefix); its S3 settings also reach an s3:// data.source in the same bucket. */
   storage: StorageConfig.optional(),
+}).superRefine((definition, ctx) => {
+  // The embedded registry is one SQLite file on one host: workers on other hosts would register
+  // versions into registries nobody else reads, while the bytes they name are shared in S3.
+  if (definition.registry?.kind === 'embedded' && definition.storage?.url?.startsWith('s3://')) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['registry', 'kind'],
+      message: `the embedded registry is a SQLite file on one host and cannot be shared by workers that share storage ${show(definition.storage.url)}: use registry: { kind: mlflow, trackingUri: http://<mlflow-server>:5000 }, or file:// storage on one host`,
+    });
+  }
 });
 
 export type PipelineDefinition = z.infer<typeof PipelineDefinition>;

@@ -20,6 +20,7 @@ import { openRegistry } from '../../src/registry/open-registry.js';
 import type { PipelineResult } from '../../src/temporal/pipeline-status.js';
 import { resolveApiConfig, type ApiServerSettings } from '../../src/triggers/api-config.js';
 import { startWebhookServer, type RunningApiServer } from '../../src/triggers/webhook-server.js';
+import { startMlflow, type RunningMlflow } from '../support/mlflow-server.js';
 import { fraudDefinition, makeDataset, writeDefinition } from '../support/pipeline-fixtures.js';
 import { startObjectStore, type RunningObjectStore } from '../support/object-store-server.js';
 import { s3Notification, send, standardWebhookDelivery } from '../support/webhook-sender.js';
@@ -32,6 +33,8 @@ const plainModel = `s3-events-plain-${suffix}`;
 const PLAIN_BUCKET = 'plain-landing';
 
 let objects: RunningObjectStore;
+/** The registry every host shares: with s3:// storage the embedded (one-host) registry is refused. */
+let mlflow: RunningMlflow;
 let env: WorkflowTestEnvironment;
 let settings: ApiServerSettings;
 /** Shares the worker's data directory, as `mlops api` and a worker on one host do. */
@@ -45,6 +48,7 @@ const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex
 
 beforeAll(async () => {
   objects = await startObjectStore('landing');
+  mlflow = await startMlflow();
   delete process.env.AWS_SESSION_TOKEN;
   delete process.env.AWS_PROFILE;
   process.env.AWS_EC2_METADATA_DISABLED = 'true';
@@ -56,8 +60,8 @@ beforeAll(async () => {
 
   work = await mkdtemp(path.join(os.tmpdir(), 'mlops-object-events-'));
   for (const [name, seed] of [['a', 1], ['b', 2], ['c', 3], ['d', 4]] as const) datasets[name] = await readFile(await makeDataset(work, `${name}.csv`, { rows: 1500, seed }));
-  const versioned = await writeDefinition(work, fraudDefinition('s3://landing/fraud/', { model: versionedModel, storage: { url: 's3://landing/mlops', endpoint: objects.endpoint } }), 'versioned.yaml');
-  const plain = await writeDefinition(work, fraudDefinition(`s3://${PLAIN_BUCKET}/`, { model: plainModel, storage: { url: `s3://${PLAIN_BUCKET}/mlops`, endpoint: objects.endpoint } }), 'plain.yaml');
+  const versioned = await writeDefinition(work, fraudDefinition('s3://landing/fraud/', { model: versionedModel, storage: { url: 's3://landing/mlops', endpoint: objects.endpoint }, registry: mlflow.registrySection() }), 'versioned.yaml');
+  const plain = await writeDefinition(work, fraudDefinition(`s3://${PLAIN_BUCKET}/`, { model: plainModel, storage: { url: `s3://${PLAIN_BUCKET}/mlops`, endpoint: objects.endpoint }, registry: mlflow.registrySection() }), 'plain.yaml');
 
   env = await createWorkflowTestEnvironment({ dataDir: path.join(work, 'worker-data') });
   settings = await resolveApiConfig(
@@ -81,6 +85,7 @@ afterAll(async () => {
   await otherHost?.close();
   await env?.close();
   await objects?.stop();
+  await mlflow?.stop();
 });
 
 async function putObject(bucket: string, key: string, body: Buffer): Promise<string | undefined> {
@@ -105,7 +110,7 @@ async function executions(workflowId: string): Promise<number> {
 
 /** The data version the registry recorded for the version a run registered: the full sha256 of what it trained on. */
 async function registeredDataVersion(model: string, version: number): Promise<string | undefined> {
-  const registry = await openRegistry({ kind: 'embedded' }, { dataDir: env.settings.dataDir });
+  const registry = await openRegistry(mlflow.registrySection(), { dataDir: env.settings.dataDir });
   try {
     return (await registry.getVersion(model, version))?.lineage.dataVersion;
   } finally {
