@@ -1,19 +1,27 @@
 /**
- * Latency the traffic gateway adds. One open-loop load generator (fixed request rate; latency
- * timed from each request's scheduled start, so a stall cannot hide by sending less) alternates
- * every half second between calling an OIP upstream directly and calling it through the
- * gateway, which routes, logs every prediction to Parquet and keeps stats. Interleaving makes
- * both sides see the same background load. Added latency = quantile(via gateway) − quantile(direct).
+ * Latency the traffic gateway adds, side by side with nginx (issue 11). One open-loop load
+ * generator (fixed request rate; latency timed from each request's scheduled start, so a stall
+ * cannot hide by sending less) rotates every half second between three targets: an OIP upstream
+ * directly; our gateway, splitting 95/5 between two upstreams, logging every prediction to Parquet
+ * and keeping stats; and nginx from Debian with the same weighted upstreams and an access log to
+ * disk. Interleaving makes all three see the same background load. Added latency =
+ * quantile(via proxy) − quantile(direct).
  *
- *   npx tsx bench/gateway-overhead.ts [seconds per side=10] [rates=1000,5000]
+ *   npm run bench gateway-overhead [-- seconds per side=10] [rates=1000,5000] [--append]
+ *
+ * nginx runs one worker process (our gateway is one Node process) with upstream keepalive, and its
+ * access log buffered (buffer=64k flush=1s), as our log writer buffers rows into Parquet files.
+ * Without nginx installed (bench/install-references nginx installs it from Debian) the table has
+ * the gateway only.
  *
  * Upstream, gateway and generator are three processes. On a 2-core machine they share the
  * cores (the generator uses a 1 ms timer, not a busy loop, to leave them as much as it can),
  * so the tail includes that contention; a real deployment gives the gateway its own cores.
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { createServer as createNetServer } from 'node:net';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -23,7 +31,8 @@ import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
 
 type Role = 'upstream' | 'gateway' | 'load';
-type Target = 'direct' | 'gateway';
+type Target = 'direct' | 'gateway' | 'nginx';
+const TARGETS: Target[] = ['direct', 'gateway', 'nginx'];
 
 interface Quantiles {
   ok: number;
@@ -35,6 +44,7 @@ interface Quantiles {
 interface LoadResult {
   direct: Quantiles;
   gateway: Quantiles;
+  nginx: Quantiles;
   cpuPercent: number;
 }
 interface GatewayReport {
@@ -60,47 +70,159 @@ const REQUEST_BODY = JSON.stringify({
 
 const role = process.argv[2] as Role | undefined;
 if (role === 'upstream') runUpstream();
-else if (role === 'gateway') await runGateway(process.argv[3]!, process.argv[4]!);
-else if (role === 'load') await runLoad({ direct: process.argv[3]!, gateway: process.argv[4]! }, Number(process.argv[5]), Number(process.argv[6]));
+else if (role === 'gateway') await runGateway(process.argv[3]!, process.argv[4]!, process.argv[5]!);
+else if (role === 'load') await runLoad(JSON.parse(process.argv[3]!) as Partial<Record<Target, string>>, Number(process.argv[4]), Number(process.argv[5]));
 else await main();
 
 async function main(): Promise<void> {
-  const seconds = Number(process.argv[2] ?? 10);
-  const rates = (process.argv[3] ?? '1000,5000').split(',').map(Number);
+  const positional = process.argv.slice(2).filter((arg) => !arg.startsWith('--'));
+  const seconds = Number(positional[0] ?? 10);
+  const rates = (positional[1] ?? '1000,5000').split(',').map(Number);
+  const append = process.argv.includes('--append');
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'mlops-gateway-bench-'));
-  const upstream = start('upstream');
-  const upstreamUrl = await message<string>(upstream);
-  const gateway = start('gateway', upstreamUrl, dataDir);
+  const upstreams = [start('upstream'), start('upstream')];
+  const [stableUrl, canaryUrl] = await Promise.all(upstreams.map((child) => message<string>(child)));
+  const gateway = start('gateway', stableUrl!, canaryUrl!, dataDir);
   const gatewayUrl = await message<string>(gateway);
+  const nginx = await startNginx(stableUrl!, canaryUrl!, dataDir);
+  const urls: Partial<Record<Target, string>> = { direct: stableUrl!, gateway: gatewayUrl, ...(nginx ? { nginx: nginx.url } : {}) };
   const rows: string[] = [];
   try {
     for (const rate of rates) {
       const before = await ask<GatewayReport>(gateway, 'report');
-      const generator = start('load', upstreamUrl, gatewayUrl, String(rate), String(seconds));
-      const { direct, gateway: through, cpuPercent } = await message<LoadResult>(generator);
+      const nginxCpuBefore = nginx ? await nginx.cpuMs() : 0;
+      const generator = start('load', JSON.stringify(urls), String(rate), String(seconds));
+      const result = await message<LoadResult>(generator);
       await once(generator, 'exit');
       const after = await ask<GatewayReport>(gateway, 'report');
-      // The gateway serves only in its slices, so its CPU is per second of gateway traffic.
-      const gatewayCpu = ((after.cpuMs - before.cpuMs) / ((seconds + WARMUP_SECONDS / 2) * 1000)) * 100;
+      // Each proxy serves only in its slices, so its CPU is per second of its own traffic.
+      const sliceSeconds = seconds + WARMUP_SECONDS / TARGETS.length;
+      const gatewayCpu = ((after.cpuMs - before.cpuMs) / (sliceSeconds * 1000)) * 100;
+      const nginxCpu = nginx ? (((await nginx.cpuMs()) - nginxCpuBefore) / (sliceSeconds * 1000)) * 100 : NaN;
+      const { direct, gateway: ours, nginx: theirs } = result;
+      const oursAdded = ours.p99 - direct.p99;
+      const nginxAdded = nginx ? theirs.p99 - direct.p99 : NaN;
+      const goal = rate <= 1000 ? oursAdded <= 1 : nginx ? oursAdded <= nginxAdded + 1 : false;
       rows.push(
-        `| ${rate} | ${through.ok + through.failed} | ${ms(direct.p50)} / ${ms(direct.p99)} | ${ms(through.p50)} / ${ms(through.p99)} | ` +
-          `**${ms(through.p50 - direct.p50)} / ${ms(through.p99 - direct.p99)}** | ${ms(direct.max)} / ${ms(through.max)} | ${through.failed} | ` +
-          `${gatewayCpu.toFixed(0)} % | ${ms(after.loopDelayP99Ms)} / ${ms(after.loopDelayMaxMs)} | ${cpuPercent.toFixed(0)} % | ` +
-          `${after.writtenRows - before.writtenRows} / ${after.droppedRows - before.droppedRows} | ${after.lastFlushMs.toFixed(1)} |`,
+        `| ${rate} | ${ours.ok + ours.failed} | ${ms(direct.p50)} / ${ms(direct.p99)} | ${ms(ours.p50)} / ${ms(ours.p99)} | ${nginx ? `${ms(theirs.p50)} / ${ms(theirs.p99)}` : '—'} | ` +
+          `**${ms(ours.p50 - direct.p50)} / ${ms(oursAdded)}** | ${nginx ? `**${ms(theirs.p50 - direct.p50)} / ${ms(nginxAdded)}**` : '—'} | ` +
+          `${rate <= 1000 ? 'ours ≤ 1 ms' : 'ours ≤ nginx + 1 ms'}: ${goal ? 'met' : 'missed'} | ${ours.failed} / ${nginx ? theirs.failed : '—'} | ` +
+          `${gatewayCpu.toFixed(0)} % / ${nginx ? `${nginxCpu.toFixed(0)} %` : '—'} | ${ms(after.loopDelayP99Ms)} / ${ms(after.loopDelayMaxMs)} | ${result.cpuPercent.toFixed(0)} % | ` +
+          `${after.writtenRows - before.writtenRows} / ${after.droppedRows - before.droppedRows} |`,
       );
     }
   } finally {
     gateway.kill('SIGTERM');
-    upstream.kill('SIGTERM');
-    await Promise.all([once(gateway, 'exit'), once(upstream, 'exit')]);
+    for (const child of upstreams) child.kill('SIGTERM');
+    await Promise.all([once(gateway, 'exit'), ...upstreams.map((child) => once(child, 'exit'))]);
+    await nginx?.stop();
     await rm(dataDir, { recursive: true, force: true });
   }
-  const load = os.loadavg()[0]!.toFixed(2);
-  console.log(`\nGateway overhead: open loop, ${seconds} s per side (direct and via gateway interleaved every ${SLICE_MS} ms) after ${WARMUP_SECONDS} s warm-up; 8-feature single-row OIP requests`);
-  console.log(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model.trim() ?? 'unknown CPU'}, Node ${process.version}, load average ${load} at the end; upstream, gateway and generator are separate processes\n`);
-  console.log('| rate (req/s) | via gateway: requests | direct p50 / p99 ms | via gateway p50 / p99 ms | added p50 / p99 ms | max ms direct / via | failed | gateway CPU | gateway event-loop delay p99 / max ms | generator CPU | log rows written / dropped | last flush ms |');
-  console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
-  for (const row of rows) console.log(row);
+  const lines = [
+    `### Gateway vs nginx — \`bench/gateway-overhead.ts\``,
+    '',
+    `${new Date().toISOString().slice(0, 10)}; ${os.cpus().length} × ${os.cpus()[0]?.model.trim() ?? 'unknown CPU'}, Node ${process.version}; load average ${os.loadavg().map((v) => v.toFixed(2)).join(' / ')} at the end. Reference: ${nginx ? nginx.version : 'nginx not installed (bench/install-references nginx)'}.`,
+    `Open loop, ${seconds} s per target (direct, our gateway, nginx interleaved every ${SLICE_MS} ms) after ${WARMUP_SECONDS} s warm-up; 8-feature single-row OIP requests; both proxies split 95/5 between two upstreams and log every request to disk (ours: Parquet prediction log; nginx: access log, buffer=64k flush=1s, one worker process). Upstreams, gateway, nginx and generator are separate processes sharing 2 cores.`,
+    '',
+    '| rate (req/s) | requests per target | direct p50 / p99 ms | ours p50 / p99 ms | nginx p50 / p99 ms | ours added p50 / p99 ms | nginx added p50 / p99 ms | goal | failed ours / nginx | CPU ours / nginx | gateway event-loop delay p99 / max ms | generator CPU | log rows written / dropped |',
+    '|---:|---:|---:|---:|---:|---:|---:|:--|---:|---:|---:|---:|---:|',
+    ...rows,
+  ];
+  const report = lines.join('\n');
+  console.log(`\n${report}`);
+  if (append) {
+    const file = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'docs', 'benchmarks.md');
+    const existing = await readFile(file, 'utf8');
+    await writeFile(file, `${existing.trimEnd()}\n\n${report}\n`);
+    console.log('appended to docs/benchmarks.md');
+  }
+}
+
+interface RunningNginx {
+  url: string;
+  version: string;
+  /** CPU time of the worker process so far. */
+  cpuMs(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+/** nginx with the gateway's weighted split, or undefined when it is not installed. */
+async function startNginx(stableUrl: string, canaryUrl: string, dataDir: string): Promise<RunningNginx | undefined> {
+  const binary = ['/usr/sbin/nginx', '/usr/local/sbin/nginx'].find((candidate) => execFileSync('sh', ['-c', `test -x ${candidate} && echo yes || true`], { encoding: 'utf8' }).trim() === 'yes');
+  if (!binary) {
+    console.warn('nginx is not installed: run bench/install-references nginx for the side-by-side columns');
+    return undefined;
+  }
+  const version = execFileSync(binary, ['-v'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim() || execFileSync('sh', ['-c', `${binary} -v 2>&1`], { encoding: 'utf8' }).trim();
+  const prefix = path.join(dataDir, 'nginx');
+  await mkdir(path.join(prefix, 'temp'), { recursive: true });
+  const port = await freePort();
+  const hostPort = (url: string) => new URL(url).host;
+  const config = `${process.getuid?.() === 0 ? 'user root;\n' : ''}daemon off;
+master_process on;
+worker_processes 1;
+pid ${prefix}/nginx.pid;
+error_log ${prefix}/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log ${prefix}/access.log combined buffer=64k flush=1s;
+  client_body_temp_path ${prefix}/temp/body;
+  proxy_temp_path ${prefix}/temp/proxy;
+  fastcgi_temp_path ${prefix}/temp/fastcgi;
+  uwsgi_temp_path ${prefix}/temp/uwsgi;
+  scgi_temp_path ${prefix}/temp/scgi;
+  keepalive_requests 100000;
+  upstream models {
+    server ${hostPort(stableUrl)} weight=95;
+    server ${hostPort(canaryUrl)} weight=5;
+    keepalive 256;
+  }
+  server {
+    listen 127.0.0.1:${port};
+    location / {
+      proxy_pass http://models;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+    }
+  }
+}
+`;
+  const configFile = path.join(prefix, 'nginx.conf');
+  await writeFile(configFile, config);
+  const child = spawn(binary, ['-p', prefix, '-c', configFile], { stdio: ['ignore', 'inherit', 'inherit'] });
+  const url = `http://127.0.0.1:${port}`;
+  for (let attempt = 0; ; attempt += 1) {
+    const up = await fetch(`${url}/v2/health/ready`).then(() => true, () => false);
+    if (up) break;
+    if (attempt > 100 || child.exitCode !== null) throw new Error(`nginx did not start: ${await readFile(path.join(prefix, 'error.log'), 'utf8').catch(() => '')}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  const workerPid = () => execFileSync('sh', ['-c', `pgrep -P ${child.pid} | head -1`], { encoding: 'utf8' }).trim();
+  const ticks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  return {
+    url,
+    version,
+    async cpuMs() {
+      const fields = (await readFile(`/proc/${workerPid()}/stat`, 'utf8')).split(') ')[1]!.split(' ');
+      return ((Number(fields[11]) + Number(fields[12])) / ticks) * 1000; // utime + stime
+    },
+    async stop() {
+      child.kill('SIGQUIT');
+      await once(child, 'exit');
+      await stat(path.join(prefix, 'access.log')).catch(() => undefined);
+    },
+  };
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createNetServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
 }
 
 function ms(value: number): string {
@@ -137,15 +259,16 @@ function runUpstream(): void {
   process.once('SIGTERM', () => process.exit(0));
 }
 
-async function runGateway(upstreamUrl: string, dataDir: string): Promise<void> {
+async function runGateway(stableUrl: string, canaryUrl: string, dataDir: string): Promise<void> {
   const { startGateway } = await import('../src/serving/gateway.js');
   const gateway = await startGateway({ dataDir, adminToken: ADMIN_TOKEN, port: 0 });
   const admin = async (requestPath: string, body: unknown) => {
     const response = await fetch(`${gateway.url}${requestPath}`, { method: 'PUT', headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
     if (!response.ok) throw new Error(`${requestPath}: ${response.status} ${await response.text()}`);
   };
-  await admin('/admin/models/bench/versions/1', { url: upstreamUrl });
-  await admin('/admin/models/bench/weights', { weights: { 1: 100 } });
+  await admin('/admin/models/bench/versions/1', { url: stableUrl });
+  await admin('/admin/models/bench/versions/2', { url: canaryUrl });
+  await admin('/admin/models/bench/weights', { weights: { 1: 95, 2: 5 } });
   const loopDelay = monitorEventLoopDelay({ resolution: 1 });
   loopDelay.enable();
   process.on('message', async () => {
@@ -171,17 +294,18 @@ async function runGateway(upstreamUrl: string, dataDir: string): Promise<void> {
 }
 
 /** Open loop at `rate`, switching target every SLICE_MS; each side gets `seconds` of measured traffic. */
-async function runLoad(urls: Record<Target, string>, rate: number, seconds: number): Promise<void> {
-  const pools = { direct: new Pool(urls.direct, { connections: 512 }), gateway: new Pool(urls.gateway, { connections: 512 }) };
-  const latencies: Record<Target, number[]> = { direct: [], gateway: [] };
-  const failures: Record<Target, number> = { direct: 0, gateway: 0 };
+async function runLoad(urls: Partial<Record<Target, string>>, rate: number, seconds: number): Promise<void> {
+  const targets = TARGETS.filter((target) => urls[target] !== undefined);
+  const pools = Object.fromEntries(targets.map((target) => [target, new Pool(urls[target]!, { connections: 512 })])) as Record<Target, Pool>;
+  const latencies: Record<Target, number[]> = { direct: [], gateway: [], nginx: [] };
+  const failures: Record<Target, number> = { direct: 0, gateway: 0, nginx: 0 };
   const interval = 1000 / rate;
   const begin = performance.now();
   const measureFrom = begin + WARMUP_SECONDS * 1000;
-  const end = measureFrom + 2 * seconds * 1000;
+  const end = measureFrom + targets.length * seconds * 1000;
   const inFlight = new Set<Promise<void>>();
   const fire = (scheduledAt: number) => {
-    const target: Target = Math.floor((scheduledAt - begin) / SLICE_MS) % 2 === 0 ? 'direct' : 'gateway';
+    const target = targets[Math.floor((scheduledAt - begin) / SLICE_MS) % targets.length]!;
     const measured = scheduledAt >= measureFrom;
     const call = pools[target]
       .request({ method: 'POST', path: '/v2/models/bench/infer', headers: { 'content-type': 'application/json' }, body: REQUEST_BODY })
@@ -214,7 +338,7 @@ async function runLoad(urls: Record<Target, string>, rate: number, seconds: numb
   });
   await Promise.all(inFlight);
   const used = process.cpuUsage(cpu);
-  await Promise.all([pools.direct.close(), pools.gateway.close()]);
+  await Promise.all(targets.map((target) => pools[target].close()));
   const summarize = (target: Target): Quantiles => {
     const sorted = latencies[target].sort((a, b) => a - b);
     const quantile = (q: number) => sorted[Math.max(0, Math.ceil(q * sorted.length) - 1)] ?? NaN;
@@ -223,6 +347,7 @@ async function runLoad(urls: Record<Target, string>, rate: number, seconds: numb
   const result: LoadResult = {
     direct: summarize('direct'),
     gateway: summarize('gateway'),
+    nginx: summarize('nginx'),
     cpuPercent: ((used.user + used.system) / 1000 / (performance.now() - begin)) * 100,
   };
   process.send!(result, () => process.exit(0));
