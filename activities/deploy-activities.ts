@@ -5,6 +5,7 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { PipelineDefinition, DeploySection, RegistrySection } from '../src/spec/schema.js';
 import type { DeployedVersion, TrafficSplit } from '../src/deploy/deploy-target.js';
+import { gatewayReplicaUrls } from '../src/deploy/gateway-replicas.js';
 import { gatewayToken, MissingSecretError, openDeployTarget } from '../src/deploy/open-deploy-target.js';
 import { isNonRetryableDeployError } from '../src/deploy/k8s-errors.js';
 import { openMetricsSource } from '../src/metrics/open-metrics-source.js';
@@ -68,7 +69,7 @@ export function createDeployActivities(deps: ActivityDependencies) {
     /** Metrics of the canary and the champion; unavailability is data (an `error` check), not a failure. */
     async measureVersions(args: { deploy: DeploySection; model: string; canaryVersion: number; championVersion?: number; windowSeconds: number; slowerThanMs?: number }): Promise<MetricsSnapshot> {
       try {
-        const source = openMetricsSource(args.deploy.metrics, { url: args.deploy.gateway.url, token: secret(() => gatewayToken(args.deploy)) });
+        const source = openMetricsSource(args.deploy.metrics, { url: gatewayReplicaUrls(args.deploy), token: secret(() => gatewayToken(args.deploy)) });
         const [canary, champion] = await Promise.all([
           source.versionMetrics(args.model, args.canaryVersion, args.windowSeconds, { slowerThanMs: args.slowerThanMs }),
           args.championVersion !== undefined ? source.versionMetrics(args.model, args.championVersion, args.windowSeconds, { slowerThanMs: args.slowerThanMs }) : undefined,

@@ -47,7 +47,7 @@ function deploySummary({ deploy }: PipelineDefinition): string[] {
   if (!deploy) return ['  deploy    none (the pipeline ends at registration)'];
   const c = deploy.canary;
   return [
-    `  deploy    ${deploy.target} behind the gateway at ${deploy.gateway.url} (token from $${deploy.gateway.tokenEnv}), metrics from ${deploy.metrics.kind}`,
+    `  deploy    ${deploy.target} behind ${deploy.gateway.urls ? `${deploy.gateway.urls.length} gateway replicas (${deploy.gateway.urls.join(', ')})` : `the gateway at ${deploy.gateway.url}`} (token from $${deploy.gateway.tokenEnv}), metrics from ${deploy.metrics.kind}`,
     `  canary    ${c.steps.map((s) => `${s.weight}%`).join(' → ')}, ${c.slaWindow} window per step, a check every ${c.interval}`,
     `            SLA error rate ≤ ${c.sla.errorRate.max}, p99 ≤ ${c.sla.latencyP99Ms.max} ms, ≥ ${c.sla.minSamples} requests per check; hard limit error rate ≤ ${c.hardLimits.errorRate.max}`,
     `            fail-safe after ${c.consecutiveErrorLimit} checks without metrics; too little evidence: ${c.onInsufficientEvidence}`,

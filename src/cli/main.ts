@@ -85,6 +85,7 @@ program
   .option('--port <n>', 'port', int('--port'), 8080)
   .option('--host <host>', 'interface to listen on', '127.0.0.1')
   .option('--token-env <name>', 'environment variable holding the admin API token', 'MLOPS_GATEWAY_TOKEN')
+  .option('--state-dir <dir>', "this replica's route table directory (default: the data directory); replicas sharing one data directory for their logs need one each")
   .action(async (opts) => exit(await (await import('./commands/gateway.js')).gatewayCommand(opts)));
 
 program

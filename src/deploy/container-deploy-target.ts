@@ -8,7 +8,7 @@
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type Docker from 'dockerode';
-import { GatewayAdminClient } from '../serving/gateway-admin-client.js';
+import { openGatewayAdmin, type GatewayAdmin } from '../serving/replicated-gateway-admin.js';
 import type { RouteTable } from '../serving/gateway-contract.js';
 import { durationToMs } from '../spec/duration.js';
 import { faultEnv } from './drill-faults.js';
@@ -23,7 +23,8 @@ import type { DeployedVersion, DeployOptions, DeployTarget, TrafficSplit } from 
 
 export interface ContainerDeployTargetOptions {
   dataDir: string;
-  gatewayUrl: string;
+  /** The gateway, or every replica of it (each change goes to all). */
+  gatewayUrl: string | readonly string[];
   gatewayToken: string;
   settings: ContainerDeploy;
   /** Embedded registry directory the serving image records are read from (default `<dataDir>/registry`). */
@@ -49,11 +50,11 @@ const LABEL_FAULTS = 'io.mlops.faults';
 const STOP_GRACE_SECONDS = 5;
 
 export class ContainerDeployTarget implements DeployTarget {
-  private readonly gateway: GatewayAdminClient;
+  private readonly gateway: GatewayAdmin;
   private readonly docker: Docker;
 
   constructor(private readonly options: ContainerDeployTargetOptions) {
-    this.gateway = new GatewayAdminClient(options.gatewayUrl, options.gatewayToken);
+    this.gateway = openGatewayAdmin(options.gatewayUrl, options.gatewayToken);
     this.docker = options.docker ?? dockerEngine();
   }
 

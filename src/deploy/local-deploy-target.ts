@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile, rename, open } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { GatewayAdminClient } from '../serving/gateway-admin-client.js';
+import { openGatewayAdmin, type GatewayAdmin } from '../serving/replicated-gateway-admin.js';
 import { faultServeArgs } from './drill-faults.js';
 import type { RegistrySection } from '../spec/schema.js';
 import type { RouteTable } from '../serving/gateway-contract.js';
@@ -25,7 +25,8 @@ interface LocalDeployment {
 
 export interface LocalDeployTargetOptions {
   dataDir: string;
-  gatewayUrl: string;
+  /** The gateway, or every replica of it (each change goes to all). */
+  gatewayUrl: string | readonly string[];
   gatewayToken: string;
   /** Registry directory the model servers load artifacts from (default `<dataDir>/registry`). */
   registryDir?: string;
@@ -37,10 +38,10 @@ export interface LocalDeployTargetOptions {
 }
 
 export class LocalDeployTarget implements DeployTarget {
-  private readonly gateway: GatewayAdminClient;
+  private readonly gateway: GatewayAdmin;
 
   constructor(private readonly options: LocalDeployTargetOptions) {
-    this.gateway = new GatewayAdminClient(options.gatewayUrl, options.gatewayToken);
+    this.gateway = openGatewayAdmin(options.gatewayUrl, options.gatewayToken);
   }
 
   async deployVersion(model: string, version: number, deployOptions: DeployOptions = {}): Promise<DeployedVersion> {

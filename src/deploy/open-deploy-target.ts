@@ -1,4 +1,5 @@
 /** The one place that picks the deploy adapter from the pipeline definition. */
+import { gatewayReplicaUrls } from './gateway-replicas.js';
 import { containerDeploySettings, type DeploySection, type RegistrySection } from '../spec/schema.js';
 import type { DeployTarget } from './deploy-target.js';
 import { LocalDeployTarget } from './local-deploy-target.js';
@@ -10,14 +11,14 @@ export function openDeployTarget(section: DeploySection, options: { dataDir: str
   const token = () => (typeof options.gatewayToken === 'string' ? options.gatewayToken : options.gatewayToken());
   switch (section.target) {
     case 'local':
-      return new LocalDeployTarget({ dataDir: options.dataDir, gatewayUrl: section.gateway.url, gatewayToken: token(), registry: options.registry });
+      return new LocalDeployTarget({ dataDir: options.dataDir, gatewayUrl: gatewayReplicaUrls(section), gatewayToken: token(), registry: options.registry });
     case 'container':
-      return new ContainerDeployTarget({ dataDir: options.dataDir, gatewayUrl: section.gateway.url, gatewayToken: token(), settings: containerDeploySettings(section) });
+      return new ContainerDeployTarget({ dataDir: options.dataDir, gatewayUrl: gatewayReplicaUrls(section), gatewayToken: token(), settings: containerDeploySettings(section) });
     case 'kubernetes-deployment':
     case 'istio':
     case 'kserve':
       return openKubernetesTarget({ ...section, target: section.target }, {
-        localTarget: () => new LocalDeployTarget({ dataDir: options.dataDir, gatewayUrl: section.gateway.url, gatewayToken: token(), registry: options.registry }),
+        localTarget: () => new LocalDeployTarget({ dataDir: options.dataDir, gatewayUrl: gatewayReplicaUrls(section), gatewayToken: token(), registry: options.registry }),
       });
   }
 }

@@ -28,6 +28,13 @@ const VersionStatsAnswer = z.object({
   correct: z.number().nonnegative(),
   accuracy: nullableNumber,
   slowerThan: z.object({ thresholdMs: z.number().positive(), requests: z.number().nonnegative() }).optional(),
+  mergeable: z
+    .object({
+      latencyBuckets: z.array(z.tuple([z.number().int(), z.number().int().nonnegative()])),
+      scoreSum: z.number(),
+      scoreCount: z.number().int().nonnegative(),
+    })
+    .optional(),
 });
 const ModelStatsAnswer = z.object({
   model: z.string(),

@@ -2,7 +2,7 @@
  * The labels log: every label sent to the feedback API, matched or not, append-only Parquet
  * next to the prediction log, so a label joins its prediction on `request_id`.
  *
- *   <dataDir>/labels/model=<model>/date=<YYYY-MM-DD>/hour=<HH>/<flush epoch ms>-<seq>.parquet
+ *   <dataDir>/labels/model=<model>/date=<YYYY-MM-DD>/hour=<HH>/<flush epoch ms>-<writer id>-<seq>.parquet
  *   request_id VARCHAR, ts TIMESTAMP (when the label arrived, UTC), label INTEGER (0 | 1)
  */
 import path from 'node:path';

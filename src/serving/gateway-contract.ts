@@ -55,6 +55,11 @@ export interface VersionStats {
   accuracy: number | null;
   /** Asked for with `slowerThanMs`: requests slower than that (at the latency histogram's 1% resolution). */
   slowerThan?: { thresholdMs: number; requests: number };
+  /**
+   * The sums behind the numbers above, so the stats of several gateway replicas add up to exactly
+   * what one gateway carrying all their traffic would answer (quantiles included).
+   */
+  mergeable?: { latencyBuckets: [number, number][]; scoreSum: number; scoreCount: number };
 }
 
 export interface ModelStats {

@@ -22,6 +22,11 @@ export interface GatewayOptions extends UpstreamLimits {
   port?: number;
   /** Holds gateway/routes.json, predictions/ and labels/. */
   dataDir: string;
+  /**
+   * Where this replica keeps gateway/routes.json, when not in `dataDir`: replicas may share one log
+   * directory (each names its own files), but each keeps its own route table.
+   */
+  stateDir?: string;
   adminToken: string;
   /** Prediction and label log: flush at least this often (default 1000 ms) ... */
   flushIntervalMs?: number;
@@ -60,7 +65,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const stats = new WindowStats();
   const feedbackIndex = new FeedbackIndex(options.feedbackIndex);
   const upstreams = new UpstreamPools(options);
-  const routes = await RouteTableStore.open(options.dataDir, (table) => {
+  const routes = await RouteTableStore.open(options.stateDir ?? options.dataDir, (table) => {
     metrics.setRouteWeights(table);
     upstreams.track(table);
   });

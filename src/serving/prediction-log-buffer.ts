@@ -8,6 +8,7 @@
  * fall over for the sake of its log. A failed flush puts its rows back at the front, under the
  * same bound, and retries on the next tick.
  */
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { ParquetBatchWriter, type ParquetColumn } from './prediction-log-parquet.js';
 
@@ -49,6 +50,8 @@ export class PartitionedParquetLog<T> {
   private lastFlush: Promise<void> = Promise.resolve();
   private queuedFlushes = 0;
   private fileSequence = 0;
+  /** Random per log instance: two processes flushing in the same millisecond never pick one name. */
+  private readonly writerId = randomBytes(4).toString('hex');
   private closed = false;
   private readonly writer = new ParquetBatchWriter();
   private readonly timer: NodeJS.Timeout;
@@ -127,7 +130,8 @@ export class PartitionedParquetLog<T> {
     }
     const stamp = Math.floor((this.options.now ?? Date.now)());
     for (const [partition, rows] of partitions) {
-      const file = path.join(this.options.root, partition, `${stamp}-${++this.fileSequence}.parquet`);
+      // The writer id keeps files of gateway replicas sharing one log directory (or one bucket) apart.
+      const file = path.join(this.options.root, partition, `${stamp}-${this.writerId}-${++this.fileSequence}.parquet`);
       try {
         await this.writer.write(file, this.options.columnsOf(rows));
         this.counters.writtenRows += rows.length;

@@ -3,7 +3,7 @@
  * append-only Parquet (zstd), written off the request path.
  *
  * Layout (hive partitions, all times UTC):
- *   <dataDir>/predictions/model=<model>/date=<YYYY-MM-DD>/hour=<HH>/<flush epoch ms>-<seq>.parquet
+ *   <dataDir>/predictions/model=<model>/date=<YYYY-MM-DD>/hour=<HH>/<flush epoch ms>-<writer id>-<seq>.parquet
  * Files appear whole (written under a dot-name, then renamed); each flush adds new files, none
  * is ever rewritten.
  *

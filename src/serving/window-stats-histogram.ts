@@ -22,6 +22,16 @@ export class LatencyHistogram {
     this.count++;
   }
 
+  /** A histogram from another's `buckets` entries (as a stats answer carries them). */
+  static fromBuckets(entries: Iterable<readonly [number, number]>): LatencyHistogram {
+    const histogram = new LatencyHistogram();
+    for (const [index, count] of entries) {
+      histogram.buckets.set(index, (histogram.buckets.get(index) ?? 0) + count);
+      histogram.count += count;
+    }
+    return histogram;
+  }
+
   merge(other: LatencyHistogram): void {
     for (const [index, count] of other.buckets) this.buckets.set(index, (this.buckets.get(index) ?? 0) + count);
     this.count += other.count;

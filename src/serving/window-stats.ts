@@ -68,6 +68,7 @@ class VersionWindow {
       correct,
       accuracy: labeled > 0 ? correct / labeled : null,
       ...(slowerThanMs !== undefined ? { slowerThan: { thresholdMs: slowerThanMs, requests: latency.countAbove(slowerThanMs) } } : {}),
+      mergeable: { latencyBuckets: [...latency.buckets].sort((a, b) => a[0] - b[0]), scoreSum, scoreCount },
     };
   }
 }

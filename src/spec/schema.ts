@@ -399,6 +399,15 @@ export const DeploySection = z.strictObject({
     .strictObject({
       /** The traffic gateway's base URL (serving and admin API). */
       url: z.string().url().default('http://127.0.0.1:8080'),
+      /**
+       * Several gateway replicas (behind one load balancer): every route and weight change goes to
+       * each and counts only when each stored it; their stats are added up. Replaces `url` when set.
+       */
+      urls: z
+        .array(z.string().url({ error: (issue) => `expected the base URL of a gateway replica such as http://10.0.0.5:8080, got ${show(issue.input)}` }))
+        .min(1, { error: 'expected at least one gateway replica URL' })
+        .refine((urls) => new Set(urls).size === urls.length, { error: 'expected each gateway replica once' })
+        .optional(),
       /** Name of the environment variable holding the admin API token (never the token itself). */
       tokenEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, { error: 'expected an environment variable name such as MLOPS_GATEWAY_TOKEN' }).default('MLOPS_GATEWAY_TOKEN'),
     })

@@ -13,6 +13,8 @@ export interface GatewayCommandOptions {
   dataDir?: string;
   /** Name of the environment variable holding the admin token (default MLOPS_GATEWAY_TOKEN). */
   tokenEnv?: string;
+  /** This replica's route table directory, when replicas share one data directory for their logs. */
+  stateDir?: string;
 }
 
 export const DEFAULT_TOKEN_ENV = 'MLOPS_GATEWAY_TOKEN';
@@ -26,7 +28,7 @@ export async function gatewayCommand(options: GatewayCommandOptions, env: NodeJS
   }
   const dataDir = options.dataDir ?? settingsFromEnv(env).dataDir;
   const shutdown = nextShutdownSignal();
-  const gateway = await startGateway({ host: options.host, port: options.port, dataDir, adminToken });
+  const gateway = await startGateway({ host: options.host, port: options.port, dataDir, adminToken, ...(options.stateDir ? { stateDir: options.stateDir } : {}) });
   console.log(`gateway: listening on ${gateway.url}`);
   const signal = await shutdown;
   console.log(`gateway: ${signal}, flushing logs and stopping`);

@@ -79,7 +79,7 @@ describe('gateway stats, feedback and metrics', () => {
 
     clock.now += 120_000;
     const later = await stats('scored', 60);
-    expect(version(later, 1)).toEqual({ version: 1, requests: 0, errors: 0, errorRate: null, latencyP50Ms: null, latencyP99Ms: null, meanScore: null, labeled: 0, correct: 0, accuracy: null });
+    expect(version(later, 1)).toEqual({ version: 1, requests: 0, errors: 0, errorRate: null, latencyP50Ms: null, latencyP99Ms: null, meanScore: null, labeled: 0, correct: 0, accuracy: null, mergeable: { latencyBuckets: [], scoreSum: 0, scoreCount: 0 } });
     expect(version(await stats('scored', 3600), 1).requests).toBe(100);
   });
 

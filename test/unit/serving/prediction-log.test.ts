@@ -63,8 +63,8 @@ describe('prediction log', () => {
 
     const files = await filesUnder(path.join(dataDir, 'predictions'));
     expect(files).toHaveLength(2);
-    expect(files[0]).toMatch(/^model=fraud\/date=2025-05-01\/hour=12\/\d+-\d+\.parquet$/);
-    expect(files[1]).toMatch(/^model=fraud\/date=2025-05-01\/hour=13\/\d+-\d+\.parquet$/);
+    expect(files[0]).toMatch(/^model=fraud\/date=2025-05-01\/hour=12\/\d+-[0-9a-f]{8}-\d+\.parquet$/);
+    expect(files[1]).toMatch(/^model=fraud\/date=2025-05-01\/hour=13\/\d+-[0-9a-f]{8}-\d+\.parquet$/);
 
     const glob = path.join(dataDir, 'predictions', 'model=fraud', '**', '*.parquet');
     const read = `read_parquet('${glob}', hive_partitioning = true, union_by_name = true, hive_types = {'date': DATE, 'hour': INTEGER})`;
