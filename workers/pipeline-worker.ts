@@ -6,6 +6,7 @@ import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio
 import { createPipelineActivities } from '../activities/pipeline-activities.js';
 import { createDeployActivities } from '../activities/deploy-activities.js';
 import { createDriftActivities } from '../activities/drift-activities.js';
+import { createPerformanceActivities } from '../activities/performance-activities.js';
 import { createTriggerActivities } from '../activities/trigger-activities.js';
 import { DriftGauges } from '../src/drift/drift-gauges.js';
 import type { Settings } from '../src/temporal/settings.js';
@@ -40,6 +41,7 @@ export async function createPipelineWorker(options: PipelineWorkerOptions): Prom
       ...createDeployActivities({ dataDir: settings.dataDir, codeVersion: options.codeVersion }),
       ...createTriggerActivities({ policy: options.policy ?? defaultWorkerPolicy(), dataDir: settings.dataDir }),
       ...createDriftActivities({ dataDir: settings.dataDir, codeVersion: options.codeVersion, gauges: new DriftGauges(options.metricsRegistry ?? new Registry()) }),
+      ...createPerformanceActivities({ dataDir: settings.dataDir, codeVersion: options.codeVersion }),
     },
     // Training is CPU-heavy; two at once on a 2-core machine is plenty.
     maxConcurrentActivityTaskExecutions: 4,

@@ -1,4 +1,5 @@
 export { modelPipeline } from './modelPipeline.js';
 export { canaryRollout } from './canaryRollout.js';
 export { driftMonitor } from './driftMonitor.js';
+export { performanceMonitor } from './performanceMonitor.js';
 export { retrainWhenDataChanged } from './retrainWhenDataChanged.js';

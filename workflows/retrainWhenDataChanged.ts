@@ -47,7 +47,7 @@ export async function startPipelineOnData(
   model: string,
   dataVersion: string,
   source: { pipelineFile?: string; pipeline?: string | Record<string, unknown> },
-  trigger: 'schedule' | 'drift',
+  trigger: 'schedule' | 'drift' | 'performance',
 ): Promise<RetrainWhenDataChangedResult> {
   const workflowId = pipelineWorkflowId(model, dataVersion);
   try {

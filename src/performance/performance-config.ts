@@ -7,6 +7,7 @@
  *       window: 24h
  *       metrics: { recall: { maxDrop: 0.05 }, precision: { maxDrop: 0.1 } }
  *       minLabels: 200
+ *       schedule: "0 3 * * *"
  *
  * The fairness thresholds are not repeated here: production fairness is judged with the
  * training gate's own (`evaluate.gates.fairness`), as the issue asks.
@@ -38,6 +39,15 @@ export const PerformanceMetricBound = z.strictObject({
 
 export const PerformanceMonitorSection = z
   .strictObject({
+    /**
+     * When the performance check runs (the `performance/<model>` Temporal Schedule, overlap SKIP).
+     * A cron of 5 fields, as `monitor.drift.schedule` (the same pattern, kept here so this module
+     * needs nothing from spec/schema.ts at run time).
+     */
+    schedule: z
+      .string()
+      .regex(/^\s*(\S+\s+){4}\S+\s*$/, { error: (issue) => `expected a cron expression of 5 fields such as "0 3 * * *", got ${quoteValue(issue.input)}` })
+      .default('0 3 * * *'),
     /** Length of a window; windows align on UTC multiples of it. */
     window: Duration.default('24h'),
     /** How far back windows are re-evaluated as late labels arrive (chargebacks take weeks). */

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 
-export const TRIGGERS = ['cli', 'ui', 'webhook', 'schedule', 'drift', 'api'] as const;
+export const TRIGGERS = ['cli', 'ui', 'webhook', 'schedule', 'drift', 'performance', 'api'] as const;
 
 export const PipelineRunInput = z
   .strictObject({

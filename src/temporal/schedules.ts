@@ -1,5 +1,6 @@
 /**
- * The Temporal Schedules a pipeline definition asks for: `drift/<model>` runs driftMonitor and
+ * The Temporal Schedules a pipeline definition asks for: `drift/<model>` runs driftMonitor,
+ * `performance/<model>` runs performanceMonitor (monitor.performance) and
  * `retrain/<model>` runs retrainWhenDataChanged (modelPipeline keyed by the data), both with overlap SKIP (a slow run is never doubled).
  * `apply` creates what is missing, updates what changed and deletes what the definition dropped.
  */
@@ -11,7 +12,7 @@ import type { Settings } from './settings.js';
 
 export interface PlannedSchedule {
   scheduleId: string;
-  workflowType: 'driftMonitor' | 'retrainWhenDataChanged';
+  workflowType: 'driftMonitor' | 'performanceMonitor' | 'retrainWhenDataChanged';
   cron: string;
   args: unknown[];
 }
@@ -24,6 +25,8 @@ export async function planSchedules(file: string): Promise<{ model: string; sche
   const schedules: PlannedSchedule[] = [];
   const drift = definition.monitor?.drift;
   if (drift) schedules.push({ scheduleId: `drift/${definition.model}`, workflowType: 'driftMonitor', cron: drift.schedule, args: [{ pipelineFile }] });
+  const performance = definition.monitor?.performance;
+  if (performance) schedules.push({ scheduleId: `performance/${definition.model}`, workflowType: 'performanceMonitor', cron: performance.schedule, args: [{ pipelineFile }] });
   const retrain = definition.monitor?.retrain;
   // Keyed by the data: a schedule firing on bytes already trained on does nothing and says so.
   if (retrain) schedules.push({ scheduleId: `retrain/${definition.model}`, workflowType: 'retrainWhenDataChanged', cron: retrain.schedule, args: [{ pipelineFile, trigger: 'schedule' }] });
@@ -70,7 +73,7 @@ export async function applySchedules(client: Client, settings: Settings, file: s
     }
   }
   // Schedules of this model that the definition no longer asks for.
-  for (const kind of ['drift', 'retrain']) {
+  for (const kind of ['drift', 'performance', 'retrain']) {
     const scheduleId = `${kind}/${model}`;
     if (schedules.some((s) => s.scheduleId === scheduleId)) continue;
     try {

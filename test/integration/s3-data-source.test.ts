@@ -204,7 +204,7 @@ describe('data.source errors', () => {
 
   it('through the snapshotData activity: non-retryable, and the worker policy decides which buckets may be read', async () => {
     await put('fraud/policy.csv', 'x,y\n1,0\n');
-    const { definition } = parseDefinitionObject({ model: 'fraud', data: { source: `s3://${server.bucket}/fraud/policy.csv`, target: 'y' }, storage });
+    const { definition } = parseDefinitionObject({ model: 'fraud', data: { source: `s3://${server.bucket}/fraud/policy.csv`, target: 'y' }, storage, registry: { kind: 'mlflow', trackingUri: 'http://127.0.0.1:5000' } });
     const open = createPipelineActivities({ dataDir: await freshDataDir(), codeVersion: 'test', policy: permissiveWorkerPolicy() });
     expect((await open.snapshotData({ definition })).sha256).toBe(sha256('x,y\n1,0\n'));
     const missing = await failure(open.snapshotData({ definition: { ...definition, data: { ...definition.data, source: `s3://${server.bucket}/fraud/gone.csv` } } }));

@@ -37,7 +37,7 @@ describe('data.source', () => {
       'data.source: expected a path to a CSV or Parquet file, s3://bucket/key (one object) or s3://bucket/prefix/ (every Parquet and CSV part under it), got "gs://landing/x.csv"',
     ]);
     expect(problemsOf({ ...base, data: { ...base.data, source: 42 } })[0]).toMatch(/^data\.source: expected a path to a CSV or Parquet file/);
-    const s3 = parseDefinitionObject({ ...base, data: { ...base.data, source: 's3://landing/fraud/' }, storage: { url: 's3://landing/mlops', endpoint: 'http://127.0.0.1:8333' } }, '<test>', '/defs');
+    const s3 = parseDefinitionObject({ ...base, data: { ...base.data, source: 's3://landing/fraud/' }, storage: { url: 's3://landing/mlops', endpoint: 'http://127.0.0.1:8333' }, registry: { kind: 'mlflow', trackingUri: 'http://127.0.0.1:5000' } }, '<test>', '/defs');
     expect(s3.definition.data.source).toBe('s3://landing/fraud/');
     expect(s3.definition.storage).toEqual({ url: 's3://landing/mlops', endpoint: 'http://127.0.0.1:8333' });
     expect(parseDefinitionObject({ ...base, data: { ...base.data, source: 'data.csv' } }, '<test>', '/defs').definition.data.source).toBe('/defs/data.csv');

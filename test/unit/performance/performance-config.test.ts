@@ -4,6 +4,7 @@ import { PerformanceMonitorSection } from '../../../src/performance/performance-
 describe('monitor.performance', () => {
   it('has defaults for everything', () => {
     expect(PerformanceMonitorSection.parse({})).toEqual({
+      schedule: '0 3 * * *',
       window: '24h',
       lookback: '30d',
       metrics: { recall: { maxDrop: 0.05 } },
@@ -15,6 +16,12 @@ describe('monitor.performance', () => {
       fairness: { minGroupRows: 30 },
       onDegradation: ['alert'],
     });
+  });
+
+  it('names the schedule field when its cron is not 5 fields', () => {
+    const result = PerformanceMonitorSection.safeParse({ schedule: 'daily' });
+    expect(result.success).toBe(false);
+    expect(result.error!.issues[0]).toMatchObject({ path: ['schedule'], message: 'expected a cron expression of 5 fields such as "0 3 * * *", got "daily"' });
   });
 
   it('takes the shape of the issue: { window, metrics: { recall: { maxDrop } }, minLabels }', () => {
