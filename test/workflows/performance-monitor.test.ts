@@ -134,6 +134,10 @@ describe('performanceMonitor', () => {
     const w1 = late.windows.find((window) => window.start === new Date(start + HOUR).toISOString())!;
     expect(w1).toMatchObject({ verdict: 'degraded', complete: true, labelCoverage: 1 });
     expect(w1.degradedMetrics).toContain('recall');
+    // The inputs of W1 are W0's distribution; only the labels moved: concept drift, W1 only.
+    expect(w1.conceptDrift).toBe(true);
+    expect(late.windows[0]!.conceptDrift).toBe(false);
+    expect(late.alerted).toContain(`concept-drift/${model}/v1/${w1.start}`);
     expect(late.windows.find((window) => window.start === new Date(start + 2 * HOUR).toISOString())!.verdict).toBe('incomplete');
     expect(late.alerted).toContain(w1Key);
     expect(late.alerted.every((key) => key.includes(`/v1/${new Date(start + HOUR).toISOString()}`))).toBe(true);
