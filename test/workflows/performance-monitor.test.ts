@@ -44,7 +44,7 @@ afterAll(async () => {
 });
 
 /** Production traffic of one window, scored by the registered model itself. */
-async function scoredWindow(file: string, model: string, seed: number): Promise<{ scores: Float64Array; labels: Float64Array }> {
+async function scoredWindow(file: string, model: string, seed: number): Promise<{ scores: Float64Array; labels: Float64Array; regions: string[] }> {
   const { definition } = await loadDefinitionFile(file);
   const registry = await openRegistry(definition.registry, { dataDir });
   try {
@@ -57,6 +57,10 @@ async function scoredWindow(file: string, model: string, seed: number): Promise<
       return {
         scores: await scoring.scoreTable(table, rows),
         labels: readBinaryTarget(table, 'is_fraud', rows),
+        regions: Array.from(rows, (row) => {
+          const region = table.columns.find((column) => column.name === 'region')!;
+          return region.kind === 'categorical' ? region.dictionary[region.codes[row]!]! : String(region.values[row]);
+        }),
       };
     } finally {
       await scoring.close();
@@ -159,5 +163,57 @@ describe('performanceMonitor', () => {
     expect(recall.verdict).toBe('degraded');
     expect(recall.baseline).toBe(report.versions[0]!.baseline.recall);
     expect(recall.value!).toBeLessThan(recall.baseline! - 0.2);
+  }, 240_000);
+  it('alerts production fairness once when one group is suddenly selected far more often', async () => {
+    const model = `fair-${randomUUID().slice(0, 8)}`;
+    const data = await makeDataset(dataDir, `${model}.csv`, { rows: 5000, seed: 43 });
+    const base = fraudDefinition(data, { model });
+    const file = await writeDefinition(dataDir, {
+      ...base,
+      evaluate: { ...base.evaluate, gates: { ...base.evaluate!.gates, fairness: { attribute: 'region', demographic_parity_difference: { max: 0.25 } } } },
+      monitor: { performance: { window: '1h', lookback: '6h', minLabels: 200, metrics: { roc_auc: { maxDrop: 0.5 } }, conceptDrift: { metrics: ['roc_auc'], tolerance: 0.5 }, onDegradation: ['alert'] } },
+      alerts: { pagerduty: { routingKeyEnv: 'TEST_PD_ROUTING_KEY', url: pagerduty.url } },
+    } as never, `${model}.yaml`);
+    const trained = await env.run(async () => (await env.client.workflow.start('modelPipeline', { taskQueue: env.settings.taskQueue, workflowId: `pipeline/${model}/${randomUUID()}`, args: [{ pipelineFile: file }] })).result() as Promise<PipelineResult>);
+    expect(trained.gates.filter((gate) => gate.gate.startsWith('fairness:')).map((gate) => gate.passed)).toEqual([true]);
+    expect(trained.version).toBe(1);
+
+    // W0 as trained; in W1 every request of the first region is flagged (a broken upstream rule).
+    const start = Math.floor(Date.now() / HOUR) * HOUR - 8 * HOUR;
+    const predictions = new PredictionLog({ dataDir });
+    const labels = new LabelLog({ dataDir });
+    await predictions.open();
+    await labels.open();
+    let favoured = '';
+    for (const [index, seed] of [201, 202].entries()) {
+      const window = await scoredWindow(file, model, seed);
+      favoured ||= window.regions[0]!;
+      for (let row = 0; row < ROWS_PER_WINDOW; row++) {
+        const requestId = `${model}-${index}-${row}`;
+        const score = index === 1 && window.regions[row] === favoured ? 0.95 : window.scores[row]!;
+        predictions.append({ requestId, timestamp: start + index * HOUR + row * 3000, model, version: 1, status: 200, latencyMs: 2, score, features: { region: window.regions[row]! } });
+        labels.append({ model, requestId, timestamp: start + (index + 1.5) * HOUR + row, label: window.labels[row] as 0 | 1 });
+      }
+    }
+    await predictions.close();
+    await labels.close();
+
+    const check = (asOfMs: number) =>
+      env.run(async () => (await env.client.workflow.execute('performanceMonitor', {
+        taskQueue: env.settings.taskQueue, workflowId: `performance/${model}/${asOfMs}`, args: [{ pipelineFile: file, asOf: new Date(asOfMs).toISOString() }],
+      })) as PerformanceMonitorResult);
+    const first = await check(start + 4 * HOUR);
+    const [w0, w1] = first.windows;
+    expect(w0!.fairnessBreached).toBe(false);
+    expect(w1!.fairnessBreached).toBe(true);
+    const key = `fairness/${model}/v1/${w1!.start}`;
+    expect(first.alerted).toContain(key);
+    expect(first.alerted.filter((alerted) => alerted.startsWith('fairness/'))).toEqual([key]);
+    const triggers = pagerduty.accepted().filter((request) => (request.json as PagerDutyEvent).dedup_key === key);
+    expect(triggers).toHaveLength(1);
+    expect((triggers[0]!.json as PagerDutyEvent).payload?.summary).toMatch(/region/);
+
+    const again = await check(start + 5 * HOUR);
+    expect(again.alerted).not.toContain(key);
   }, 240_000);
 });
