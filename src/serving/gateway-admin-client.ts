@@ -1,5 +1,6 @@
 /** A typed client of the gateway's admin API (see gateway-contract.ts). */
 import type { ModelStats, RouteTable, SetWeightsRequest } from './gateway-contract.js';
+import type { RouteChangeRecord } from './route-change-journal.js';
 
 export class GatewayAdminError extends Error {
   override readonly name = 'GatewayAdminError';
@@ -13,6 +14,11 @@ export class GatewayAdminClient {
 
   routes(model: string): Promise<RouteTable | undefined> {
     return this.call<RouteTable>('GET', `/admin/models/${encodeURIComponent(model)}/routes`, undefined, true);
+  }
+
+  /** Every committed change of the model's route table, oldest first ([] for an unknown model). */
+  async routeChanges(model: string): Promise<RouteChangeRecord[]> {
+    return (await this.call<{ changes: RouteChangeRecord[] }>('GET', `/admin/models/${encodeURIComponent(model)}/route-changes`))!.changes;
   }
 
   async addVersion(model: string, version: number, url: string): Promise<RouteTable> {

@@ -54,6 +54,12 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDependencies)
 
   app.get('/admin/models/:model/routes', async (request) => existing(deps.routes, parse(params.model, request.params, 'path').model));
 
+  // Every committed revision, oldest first: the record `mlops history --at` reads.
+  app.get('/admin/models/:model/route-changes', async (request) => {
+    const { model } = parse(params.model, request.params, 'path');
+    return { model, changes: await deps.routes.journal.read(model) };
+  });
+
   app.put('/admin/models/:model/versions/:version', async (request) => {
     const { model, version } = parse(params.version, request.params, 'path');
     const { url } = parse(upsertBody, request.body, 'body');

@@ -25,6 +25,7 @@ export interface RouteTable {
 /**
  * Admin API (bearer token in `Authorization`):
  *   GET    /admin/models/{model}/routes                         → RouteTable (404 if unknown)
+ *   GET    /admin/models/{model}/route-changes                  → { model, changes: RouteChangeRecord[] } (every revision, oldest first)
  *   PUT    /admin/models/{model}/versions/{version}  {url}      → RouteTable (adds at weight 0; same url again is a no-op)
  *   DELETE /admin/models/{model}/versions/{version}             → RouteTable (refused with 409 while its weight > 0)
  *   PUT    /admin/models/{model}/weights  SetWeightsRequest     → RouteTable (atomic; 400 unless the weights sum to 100)

@@ -68,7 +68,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const routes = await RouteTableStore.open(options.stateDir ?? options.dataDir, (table) => {
     metrics.setRouteWeights(table);
     upstreams.track(table);
-  });
+  }, onError);
   let closing = false;
 
   const app = Fastify({ logger: false, forceCloseConnections: 'idle', return503OnClosing: true });

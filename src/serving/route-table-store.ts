@@ -2,7 +2,8 @@
  * The gateway's route tables, in memory for the request path and in
  * `<dataDir>/gateway/routes.json` for restarts. Changes run one at a time: each computes the
  * next table, writes the whole file (temp file + rename), then swaps the table in, so a
- * restarted gateway comes back with exactly the weights it last confirmed.
+ * restarted gateway comes back with exactly the weights it last confirmed. Each committed change
+ * is also appended to the route-change journal (`mlops history --at`).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
@@ -11,6 +12,7 @@ import { z } from 'zod';
 import type { RouteTable } from './gateway-contract.js';
 import { emptyRouteTable } from './route-table.js';
 import { compileTrafficSplit, type TrafficSplit } from './traffic-split.js';
+import { RouteChangeJournal } from './route-change-journal.js';
 
 const routesFileSchema = z.object({
   models: z.array(
@@ -30,11 +32,16 @@ export class RouteTableStore {
   private constructor(
     private readonly file: string,
     private readonly onChange: (table: RouteTable) => void,
+    readonly journal: RouteChangeJournal,
+    private readonly onJournalError: (error: unknown) => void,
   ) {}
 
-  /** Loads `<dataDir>/gateway/routes.json` when it exists. */
-  static async open(dataDir: string, onChange: (table: RouteTable) => void = () => {}): Promise<RouteTableStore> {
-    const store = new RouteTableStore(path.join(dataDir, 'gateway', 'routes.json'), onChange);
+  /**
+   * Loads `<dataDir>/gateway/routes.json` when it exists. A journal write that fails goes to
+   * `onJournalError` and does not refuse the change: traffic correctness comes before its record.
+   */
+  static async open(dataDir: string, onChange: (table: RouteTable) => void = () => {}, onJournalError: (error: unknown) => void = () => {}): Promise<RouteTableStore> {
+    const store = new RouteTableStore(path.join(dataDir, 'gateway', 'routes.json'), onChange, RouteChangeJournal.inStateDir(dataDir), onJournalError);
     let text: string | undefined;
     try {
       text = await readFile(store.file, 'utf8');
@@ -48,6 +55,7 @@ export class RouteTableStore {
         store.splits.set(table.model, compileTrafficSplit(table));
         onChange(table);
       }
+      await store.journal.repair(parsed.data.models).catch(onJournalError);
     }
     return store;
   }
@@ -72,6 +80,7 @@ export class RouteTableStore {
       const next = change(current);
       if (next === current && this.splits.has(model)) return current;
       await this.persist(model, next);
+      await this.journal.append(next).catch(this.onJournalError);
       this.splits.set(model, compileTrafficSplit(next));
       this.onChange(next);
       return next;
