@@ -111,6 +111,15 @@ for (const action of ['status', 'approve', 'reject', 'abort', 'pause', 'resume']
 }
 
 program
+  .command('history <model>')
+  .description("the model's audit timeline: training runs, registrations, traffic changes, approvals, promotions and rollbacks")
+  .option('--since <time>', 'only events from this time on (ISO 8601, or relative: 2h, 7d)')
+  .option('--at <time>', 'also print which versions served which share of traffic at this time')
+  .option('--json', 'print the timeline as JSON')
+  .option('--pipeline <file>', "the model's pipeline definition (its registry and gateway; default: embedded registry, local gateway)")
+  .action(async (model: string, opts: { since?: string; at?: string; json?: boolean; pipeline?: string }) => exit(await (await import('./commands/history.js')).historyCommand(model, opts)));
+
+program
   .command('rollback <model>')
   .description('move traffic and the champion alias back now (aborts a running canary first)')
   .option('--to <version>', 'version to roll back to (default: the previous champion)', int('--to'))
