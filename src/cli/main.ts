@@ -62,6 +62,7 @@ program
   .option('--fraud-rate <share>', 'share of fraudulent rows', share('--fraud-rate'), 0.03)
   .option('--drift <amount>', 'shift of the feature distributions (0 = none, 1 = strong)', Number, 0)
   .option('--label-noise <share>', 'share of labels flipped', share('--label-noise'), 0)
+  .option('--pattern-shift <share>', 'share of the fraud that follows a new pattern the old model scores as safe (0 = none, 1 = all)', share('--pattern-shift'), 0)
   .option('--compression <codec>', 'parquet compression: zstd | snappy | uncompressed', 'zstd')
   .action(async (opts) => exit(await (await import('./commands/generate-data.js')).generateDataCommand(opts)));
 
@@ -136,6 +137,13 @@ program
   .option('--secret-env <name>', 'env var holding the Standard Webhooks secret (default MLOPS_WEBHOOK_SECRET)')
   .option('--github-secret-env <name>', 'env var holding an X-Hub-Signature-256 secret (off unless given)')
   .action(async (opts) => exit(await (await import('./commands/api.js')).apiCommand(opts)));
+
+const performance = program.command('performance').description('production performance monitoring (delayed labels, CBPE estimates, fairness, concept drift)');
+performance
+  .command('check <pipeline.yaml>')
+  .description('run performanceMonitor now; prints each window\'s realised and estimated metrics and the findings')
+  .option('--follow', 'follow the retraining it starts')
+  .action(async (file: string, opts: { follow?: boolean }) => exit(await (await import('./commands/performance.js')).performanceCheckCommand(file, { follow: Boolean(opts.follow) })));
 
 const drift = program.command('drift').description('drift monitoring');
 drift

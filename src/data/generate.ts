@@ -5,6 +5,10 @@
  * features, so a logistic regression reaches a ROC AUC near 0.9, and it depends mildly on
  * region so fairness metrics are not trivially zero. `drift` moves the inputs the way a
  * changing customer base would (means, category mix, region mix), not the fraud mechanism.
+ * `patternShift` does the opposite: fraudsters change tactics. A share of the fraud follows a
+ * new mechanism (card testing: small amounts in quick succession on older, high-limit
+ * customers' cards, features the old mechanism ignores), and the old pattern's tell-tale inputs
+ * grow a little rarer, so the inputs move only slightly while the old model's recall falls a lot.
  */
 import { writeDataset, type ParquetCompression } from './write-dataset.js';
 import { inferDatasetFormat, type DatasetFormat } from './dataset-format.js';
@@ -22,6 +26,8 @@ export interface FraudDatasetOptions {
   labelNoise?: number;
   /** Share of rows with a missing distance_from_home_km, and separately device_type. Default 0. */
   nullShare?: number;
+  /** 0 = the usual fraud mechanism; 1 = fraudsters have moved to the new pattern entirely. Default 0. */
+  patternShift?: number;
 }
 
 export interface GenerateFraudDatasetOptions extends FraudDatasetOptions {
@@ -80,8 +86,9 @@ export async function generateFraudDataset(options: GenerateFraudDatasetOptions)
 
 /** The same dataset in memory, for tests and benchmarks that do not need a file. */
 export function generateFraudTable(options: FraudDatasetOptions): { table: Table; positives: number } {
-  const { rows, seed, fraudRate = 0.03, drift = 0, labelNoise = 0, nullShare = 0 } = options;
+  const { rows, seed, fraudRate = 0.03, drift = 0, labelNoise = 0, nullShare = 0, patternShift = 0 } = options;
   if (!Number.isInteger(rows) || rows < 0) throw new RangeError(`rows must be a whole number >= 0, got ${rows}`);
+  if (!(patternShift >= 0 && patternShift <= 1)) throw new RangeError(`patternShift must be between 0 and 1, got ${patternShift}`);
   if (!(fraudRate > 0 && fraudRate < 1)) throw new RangeError(`fraudRate must be between 0 and 1, got ${fraudRate}`);
 
   // Separate streams, so e.g. adding label noise leaves the features of a seed unchanged.
@@ -113,12 +120,14 @@ export function generateFraudTable(options: FraudDatasetOptions): { table: Table
   const sessionDurationSec = numeric('session_duration_sec');
   const isFraud = numeric(FRAUD_LABEL, 'BIGINT');
 
-  const categoryWeights = MERCHANT_CATEGORIES.map(([, share, , tilt]) => share * Math.exp(drift * tilt));
+  // The old pattern's merchants (the riskiest categories) lose a little share as fraudsters leave them.
+  const categoryWeights = MERCHANT_CATEGORIES.map(([, share, risk, tilt]) => share * Math.exp(drift * tilt - 0.3 * patternShift * Math.max(0, risk)));
   const regionWeights = REGIONS.map(([, share, , tilt]) => share * Math.exp(drift * tilt));
   const riskScore = new Float64Array(rows);
+  const newPatternScore = new Float64Array(rows);
 
   const normal = standardNormals(random);
-  for (let row = 0; row < rows; row++) {
+  const drawRow = (row: number): void => {
     const category = pickWeighted(categoryWeights, random());
     const categoryRisk = CATEGORY_RISK[category]!;
     const regionCode = pickWeighted(regionWeights, random());
@@ -134,7 +143,7 @@ export function generateFraudTable(options: FraudDatasetOptions): { table: Table
     const ratio = round(amountValue / average, 4);
     const age = Math.min(90, Math.max(18, Math.round(42 + 14 * normal())));
     const limit = Math.round(Math.exp(8.3 + 0.5 * normal()) / 100) * 100;
-    const failedLogins = poisson(0.3, random);
+    const failedLogins = poisson(0.3 * (1 - 0.4 * patternShift), random);
     const merchantRisk = round(1 / (1 + Math.exp(-(categoryRisk + 0.6 * normal()))), 3);
     const daysSince = round(-Math.log(1 - random()) * 2, 2);
     const session = round(Math.exp(5 + 0.8 * normal()), 1);
@@ -176,12 +185,35 @@ export function generateFraudTable(options: FraudDatasetOptions): { table: Table
       0.01 * (age - 42) -
       0.35 * Math.log(session / 150) +
       0.5 * (amountValue / limit));
+    // The new pattern: card testing by older, high-limit customers' stolen details: small amounts,
+    // bursts of transactions days apart no more, features the old mechanism gave no weight.
+    newPatternScore[row] = 1.5 * SIGNAL_STRENGTH * (
+      -1.1 * daysSince +
+      0.05 * (age - 42) +
+      1.2 * Math.log(limit / 4000) -
+      0.5 * Math.log(amountValue / 50));
+  };
+  for (let row = 0; row < rows; row++) drawRow(row);
+
+  if (patternShift > 0) {
+    // Fraudsters leave the old pattern: an old-pattern fraud attempt is, with probability
+    // 0.8·patternShift, never made and an ordinary transaction takes its place, so the inputs
+    // the old model scores as risky grow rarer (what a score-based estimate can notice).
+    const abandonRandom = mulberry32(seed ^ 0x3c6ef372);
+    const oldIntercept = interceptForRate(riskScore, fraudRate);
+    for (let row = 0; row < rows; row++) {
+      while (abandonRandom() < sigmoid(oldIntercept + riskScore[row]!) && abandonRandom() < 0.8 * patternShift) drawRow(row);
+    }
   }
 
+  // Each row's fraud probability mixes the two mechanisms, each scaled to the same fraud rate.
   const intercept = interceptForRate(riskScore, fraudRate);
+  const newIntercept = patternShift > 0 ? interceptForRate(newPatternScore, fraudRate) : 0;
   let positives = 0;
   for (let row = 0; row < rows; row++) {
-    let label = labelRandom() < sigmoid(intercept + riskScore[row]!) ? 1 : 0;
+    const oldProbability = sigmoid(intercept + riskScore[row]!);
+    const probability = patternShift > 0 ? (1 - patternShift) * oldProbability + patternShift * sigmoid(newIntercept + newPatternScore[row]!) : oldProbability;
+    let label = labelRandom() < probability ? 1 : 0;
     if (noiseRandom() < labelNoise) label = 1 - label;
     isFraud.values[row] = label;
     positives += label;

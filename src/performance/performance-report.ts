@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { CalibrationCheck } from './calibration-check.js';
+import type { EstimatedValue } from './cbpe.js';
 import type { LabelJoinResult } from './label-join.js';
 import type { RealisedMetricName } from './performance-metric-names.js';
 import { renderPerformanceReportHtml } from './performance-report-html.js';
@@ -63,6 +64,8 @@ export interface PerformanceWindowSummary {
   conceptDrift: boolean;
   fairnessBreached: boolean;
   findings: PerformanceFinding[];
+  /** The bounded metrics: training baseline, realised value (null until labels allow) and the CBPE estimate with its band. */
+  metrics: Array<{ metric: RealisedMetricName; baseline: number | null; realised: number | null; estimated: { value: number; lower: number | null; upper: number | null } | null }>;
 }
 
 /** The findings of a window: degraded performance, breached fairness, concept drift, each once. */
@@ -99,6 +102,15 @@ export function summariseWindow(window: PerformanceReport['windows'][number]): P
     conceptDrift: window.conceptDrift?.detected ?? false,
     fairnessBreached: window.fairness?.verdict === 'breached',
     findings: window.findings,
+    metrics: window.performance.metrics.map((metric) => {
+      const estimate = (window.estimated?.metrics as Partial<Record<RealisedMetricName, EstimatedValue>> | undefined)?.[metric.metric];
+      return {
+        metric: metric.metric,
+        baseline: metric.baseline,
+        realised: metric.value,
+        estimated: estimate && estimate.value !== null ? { value: estimate.value, lower: estimate.lower, upper: estimate.upper } : null,
+      };
+    }),
   };
 }
 

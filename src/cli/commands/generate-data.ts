@@ -9,6 +9,7 @@ export interface GenerateDataOptions {
   fraudRate: number;
   drift: number;
   labelNoise: number;
+  patternShift: number;
   compression: 'zstd' | 'snappy' | 'uncompressed';
 }
 

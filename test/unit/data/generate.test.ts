@@ -6,6 +6,10 @@ import { generateFraudDataset, generateFraudTable } from '../../../src/data/gene
 import { loadDataset } from '../../../src/data/load-dataset.js';
 import { getColumn, type CategoricalColumn, type NumericColumn, type Table } from '../../../src/data/table.js';
 import { makeTemporaryDirectory } from './duckdb-files.js';
+import { trainLogisticRegression } from '../../../src/train/logistic-regression.js';
+import { scoreRows } from '../../../src/train/predict.js';
+import { BuiltinTrain } from '../../../src/spec/schema.js';
+import { classificationMetrics } from '../../../src/evaluate/metrics.js';
 
 let directory: { path: string; remove: () => Promise<void> };
 const file = (name: string) => join(directory.path, name);
@@ -96,6 +100,34 @@ describe('generateFraudTable', () => {
     expect(shareOf(categoricalColumn(drifted, 'region'), 'west')).toBeGreaterThan(2 * shareOf(categoricalColumn(table, 'region'), 'west'));
     const noisy = generateFraudTable({ rows: 20_000, seed: 9, labelNoise: 0.1 }).table;
     expect(numericColumn(noisy, 'amount').values).toEqual(numericColumn(table, 'amount').values);
+  });
+
+  it('changes the fraud pattern under patternShift: inputs move little, the rate holds, the old model misses most fraud, a new fit learns it', () => {
+    const base = { rows: 20_000, seed: 9, drift: 1.5 };
+    const before = generateFraudTable(base).table;
+    const after = generateFraudTable({ ...base, patternShift: 0.9 });
+    expect(after.positives / 20_000).toBeGreaterThan(0.025);
+    expect(after.positives / 20_000).toBeLessThan(0.035);
+    // Inputs: means within a few percent, the region mix within two points.
+    for (const name of ['amount', 'days_since_last_tx', 'credit_limit', 'customer_age']) {
+      expect(Math.abs(mean(numericColumn(after.table, name).values) / mean(numericColumn(before, name).values) - 1)).toBeLessThan(0.05);
+    }
+    for (const region of ['north', 'south', 'east', 'west']) {
+      expect(Math.abs(shareOf(categoricalColumn(after.table, 'region'), region) - shareOf(categoricalColumn(before, 'region'), region))).toBeLessThan(0.02);
+    }
+    const features = EXPECTED_COLUMNS.map(([name]) => name!).filter((name) => name !== 'is_fraud' && name !== 'transaction_id');
+    const params = BuiltinTrain.parse({ runtime: 'builtin' }).params;
+    const fit = (table: Table) => trainLogisticRegression(table, { model: 'm', target: 'is_fraud', features, rows: Uint32Array.from({ length: 16_000 }, (_, row) => row), params, seed: 1 });
+    const holdout = Uint32Array.from({ length: 4_000 }, (_, row) => 16_000 + row);
+    const metricsOn = (model: ReturnType<typeof fit>, table: Table) =>
+      classificationMetrics(Float64Array.from(holdout, (row) => numericColumn(table, 'is_fraud').values[row]!), scoreRows(model, table, holdout), 0.1);
+    const oldModel = fit(before);
+    const oldOnOld = metricsOn(oldModel, before);
+    const oldOnNew = metricsOn(oldModel, after.table);
+    expect(oldOnNew.recall).toBeLessThan(oldOnOld.recall - 0.25);
+    expect(metricsOn(fit(after.table), after.table).roc_auc).toBeGreaterThan(0.8);
+    // Without the option, nothing of a seed changes.
+    expect(numericColumn(generateFraudTable({ ...base, patternShift: 0 }).table, 'is_fraud').values).toEqual(numericColumn(before, 'is_fraud').values);
   });
 
   it('flips about labelNoise of the labels', () => {
