@@ -6,8 +6,11 @@
 import {
   ApplicationFailure,
   ActivityFailure,
+  CancellationScope,
   ChildWorkflowFailure,
+  condition,
   executeChild,
+  startChild,
   ParentClosePolicy,
   patched,
   proxyActivities,
@@ -25,7 +28,9 @@ import { containerDeploySettings } from '../src/spec/schema.js';
 import { pipelineStatusQuery } from './messages.js';
 import type { PipelineOutcome, PipelineResult, PipelineStatus, PipelineStepName } from './pipeline-status.js';
 import { DATA_VERSION, MODEL, MODEL_VERSION, OUTCOME, TRIGGER } from './search-attributes.js';
-import { canaryRollout } from './canaryRollout.js';
+import { canaryRollout, type CanaryRolloutInput } from './canaryRollout.js';
+import { requestRolloutSlot, type RolloutSlot } from './rolloutSlot.js';
+import { abortSignal } from '../src/temporal/contract.js';
 import type { CanaryOutcome } from './canary-status.js';
 
 /** Alerts are retried a little, then given up: a paging outage must not fail the pipeline. */
@@ -105,20 +110,26 @@ export async function modelPipeline(rawInput: PipelineRunInputType): Promise<Pip
       (i) => `${i.reference} ${i.digest.slice(0, 19)}…${i.skipped ? ' (already in the registry)' : ` (built in ${i.buildSeconds.toFixed(1)} s, pushed in ${i.pushSeconds.toFixed(1)} s)`}`);
   }
   let canary: CanaryOutcome | undefined;
+  let skipped: string | undefined;
   if (registered.status === 'candidate' && definition.deploy) {
-    canary = await step(status, 'canary', () =>
-      executeChild(canaryRollout, {
-        workflowId: `canary/${definition.model}/${registered.version}`,
-        args: [{ definition, canaryVersion: registered.version, championVersion: evaluation.championVersion }],
-        // Cancelling the pipeline cancels the canary, which then rolls back.
-        parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
-        typedSearchAttributes: [{ key: MODEL, value: definition.model }, { key: MODEL_VERSION, value: registered.version }, { key: TRIGGER, value: input.trigger }],
-      }),
-      (c) => `${c.result}: ${c.reason}`);
+    const canaryInput = { definition, canaryVersion: registered.version, championVersion: evaluation.championVersion };
+    if (patched('one-rollout-per-model')) {
+      // One canary per model at a time (deploy.concurrency); the slot is given back whatever happens.
+      const slot = await requestRolloutSlot(definition.model, registered.version, definition.deploy.concurrency);
+      try {
+        const answer = await step(status, 'rollout-slot', () => slot.answer(), (a) => (a.granted ? 'granted' : `not granted: ${a.reason}`));
+        if (!answer.granted) skipped = answer.reason;
+        else canary = await step(status, 'canary', () => runCanary(canaryInput, input.trigger, slot), (c) => `${c.result}: ${c.reason}`);
+      } finally {
+        await CancellationScope.nonCancellable(() => slot.release());
+      }
+    } else {
+      canary = await step(status, 'canary', () => executeChild(canaryRollout, canaryChildOptions(canaryInput, input.trigger)), (c) => `${c.result}: ${c.reason}`);
+    }
   }
-  const outcome = canary?.result ?? (registered.status === 'rejected' ? 'rejected' : 'registered');
+  const outcome = canary?.result ?? (skipped !== undefined ? 'skipped' : registered.status === 'rejected' ? 'rejected' : 'registered');
   status.outcome = outcome;
-  status.reasons = evaluation.reasons;
+  status.reasons = skipped !== undefined ? [...evaluation.reasons, `not rolled out: ${skipped}`] : evaluation.reasons;
   upsertSearchAttributes([...(versionBeforeCanary ? [] : [{ key: MODEL_VERSION, value: registered.version }]), { key: OUTCOME, value: outcome }]);
   upsertMemo({ summary: `${definition.model} v${registered.version} ${outcome}${evaluation.reasons.length ? `: ${evaluation.reasons.join('; ')}` : ''}` });
 
@@ -130,10 +141,29 @@ export async function modelPipeline(rawInput: PipelineRunInputType): Promise<Pip
     dataVersion: snapshot.dataVersion,
     metrics: evaluation.metrics,
     gates: evaluation.gates,
-    reasons: canary?.result === 'rolled-back' ? [...evaluation.reasons, `canary rolled back: ${canary.reason}`] : evaluation.reasons,
+    reasons: canary?.result === 'rolled-back' ? [...evaluation.reasons, `canary rolled back: ${canary.reason}`] : status.reasons,
     steps: status.steps,
     canary,
   };
+}
+
+function canaryChildOptions(canaryInput: CanaryRolloutInput, trigger: string) {
+  const { definition, canaryVersion } = canaryInput;
+  return {
+    workflowId: `canary/${definition.model}/${canaryVersion}`,
+    args: [canaryInput] as [CanaryRolloutInput],
+    // Cancelling the pipeline cancels the canary, which then rolls back.
+    parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+    typedSearchAttributes: [{ key: MODEL, value: definition.model }, { key: MODEL_VERSION, value: canaryVersion }, { key: TRIGGER, value: trigger }],
+  };
+}
+
+/** The canary as a child; a newer run superseding this one (deploy.concurrency supersede) aborts it, so it rolls back first. */
+async function runCanary(canaryInput: CanaryRolloutInput, trigger: string, slot: RolloutSlot): Promise<CanaryOutcome> {
+  const child = await startChild(canaryRollout, canaryChildOptions(canaryInput, trigger));
+  void condition(() => slot.supersededBy() !== undefined).then(() =>
+    child.signal(abortSignal, { by: 'lifecycle', reason: `superseded by ${slot.supersededBy()}` }).catch(() => undefined));
+  return child.result();
 }
 
 /** Runs one step, records it in the status with its timing, and turns a failure into a readable outcome. */

@@ -61,6 +61,11 @@ function monitorSummary({ monitor, alerts }: PipelineDefinition): string[] {
     const d = monitor.drift;
     lines.push(`  drift     "${d.schedule}" over ${d.window} of logged predictions, ${d.method} tests, dataset drift at ${d.datasetThreshold * 100}% of features; on drift: ${d.onDrift.join(' + ')}`);
   }
+  if (monitor?.performance) {
+    const p = monitor.performance;
+    const bounds = Object.entries(p.metrics).map(([metric, bound]) => `${metric} drop ≤ ${bound!.maxDrop}`).join(', ');
+    lines.push(`  perf      "${p.schedule}" per ${p.window} window over ${p.lookback}: ${bounds} (≥ ${p.minLabels} labels, ≥ ${p.minLabelCoverage * 100}% labelled)${p.estimate ? ', CBPE estimate' : ''}; on degradation: ${p.onDegradation.join(' + ')}`);
+  }
   if (monitor?.retrain) lines.push(`  retrain   "${monitor.retrain.schedule}"`);
   if (alerts) {
     const sinks = [alerts.pagerduty && `PagerDuty ($${alerts.pagerduty.routingKeyEnv})`, alerts.slack && `Slack ($${alerts.slack.webhookUrlEnv})`, alerts.webhook && `webhook ($${alerts.webhook.urlEnv})`].filter(Boolean);

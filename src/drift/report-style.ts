@@ -49,7 +49,7 @@ header.top nav a { margin-left: 14px; }
 .findings ul { margin: 0; padding: 0; list-style: none; }
 .findings li { display: flex; gap: 10px; align-items: baseline; padding: 5px 0; border-top: 1px solid var(--line); }
 .findings li:first-child { border-top: 0; }
-.findings .badge { min-width: 62px; text-align: center; }
+.findings .badge { min-width: 62px; text-align: center; flex: none; }
 .findings .none { padding: 12px 0 4px; margin: 0; }
 
 .table-wrap { overflow: auto; max-height: 80vh; }

@@ -86,7 +86,7 @@ function windowTable(windows: ReportWindow[], metrics: RealisedMetricName[]): st
       return `<td class="num" title="${escapeHtml(verdict?.detail ?? '')}">${formatNumber(window.realised[metric])} / ${formatNumber(estimated)} / ${formatNumber(verdict?.baseline)}</td>`;
     });
     const concept = window.conceptDrift === null ? '—' : window.conceptDrift.detected ? badge('drift', 'concept drift') : window.complete ? badge('ok', 'none') : badge('incomplete', 'not yet');
-    return `<tr><td>${escapeHtml(formatTime(window.start))}<br><span class="why">to ${escapeHtml(formatTime(window.end))}</span></td><td class="num">${formatCount(window.predicted)}</td>` +
+    return `<tr><td>${escapeHtml(windowTime(window.start, window))}<br><span class="why">to ${escapeHtml(windowTime(window.end, window))}</span></td><td class="num">${formatCount(window.predicted)}</td>` +
       `<td><span class="coverage"><span style="width:${(window.labelCoverage * 100).toFixed(1)}%"></span></span>${formatCount(window.labelled)} (${formatShare(window.labelCoverage)})</td>` +
       `<td>${badge(window.performance.verdict, window.performance.verdict)}${window.incompleteBecause ? `<div class="why">${escapeHtml(window.incompleteBecause)}</div>` : ''}</td>${cells.join('')}<td>${concept}</td></tr>`;
   });
@@ -98,7 +98,7 @@ function fairnessTable(windows: ReportWindow[], attribute: string): string {
     const fairness = window.fairness!;
     const rates = fairness.selectionGroups.map((group) => `${escapeHtml(group.name)} ${formatShare(group.selectionRate)}`).join(', ') || '—';
     const checks = fairness.checks.map((check) => `${escapeHtml(check.metric)} ${formatNumber(check.value)} ${badge(check.verdict, check.verdict)}`).join('<br>');
-    return `<tr><td>${escapeHtml(formatTime(window.start))}</td><td>${badge(fairness.verdict, fairness.verdict)}</td><td>${rates}</td><td>${checks}</td></tr>`;
+    return `<tr><td>${escapeHtml(windowTime(window.start, window))}</td><td>${badge(fairness.verdict, fairness.verdict)}</td><td>${rates}</td><td>${checks}</td></tr>`;
   });
   return `<h3 style="margin-top:16px">Production fairness over <code>${escapeHtml(attribute)}</code></h3><div class="panel table-wrap"><table><thead><tr><th>Window</th><th>Verdict</th><th>Selection rate per group</th><th>Gate metrics (training gate's bounds)</th></tr></thead><tbody>${rows.join('')}</tbody></table></div>`;
 }
@@ -139,7 +139,7 @@ function metricChart(windows: ReportWindow[], metric: RealisedMetricName): strin
   const bandPoints = estimates.map((estimate, index) => (estimate?.lower != null && estimate.upper != null ? { x: x(index), lower: estimate.lower, upper: estimate.upper } : null)).filter((point) => point !== null);
   const band = bandPoints.length === 0 ? '' : `<path class="band" d="M${bandPoints.map((p) => `${p.x.toFixed(1)},${y(p.upper).toFixed(1)}`).join('L')}L${[...bandPoints].reverse().map((p) => `${p.x.toFixed(1)},${y(p.lower).toFixed(1)}`).join('L')}Z"/>`;
   const line = (value: number | null, cls: string) => (value === null ? '' : `<line class="${cls}" x1="${left}" x2="${width - right}" y1="${y(value).toFixed(1)}" y2="${y(value).toFixed(1)}"/>`);
-  const dots = windows.map((window, index) => (window.realised[metric] === null ? '' : `<circle class="realised-dot" cx="${x(index).toFixed(1)}" cy="${y(window.realised[metric]!).toFixed(1)}" r="${window.complete ? 3.5 : 2}"><title>${escapeHtml(`${formatTime(window.start)}: ${metric} ${formatNumber(window.realised[metric])}${window.complete ? '' : ' (incomplete)'}`)}</title></circle>`)).join('');
+  const dots = windows.map((window, index) => (window.realised[metric] === null ? '' : `<circle class="realised-dot" cx="${x(index).toFixed(1)}" cy="${y(window.realised[metric]!).toFixed(1)}" r="${window.complete ? 3.5 : 2}"><title>${escapeHtml(`${windowTime(window.start, window)}: ${metric} ${formatNumber(window.realised[metric])}${window.complete ? '' : ' (incomplete)'}`)}</title></circle>`)).join('');
   const ticks = [low, (low + high) / 2, high].map((value) => `<text class="tick" x="${left - 4}" y="${(y(value) + 4).toFixed(1)}" text-anchor="end">${formatNumber(value)}</text>`).join('');
   const first = windows[0] ? `<text class="tick" x="${left}" y="${height - 6}">${escapeHtml(formatTime(windows[0].start).slice(5, 16))}</text>` : '';
   const last = windows.length > 1 ? `<text class="tick" x="${width - right}" y="${height - 6}" text-anchor="end">${escapeHtml(formatTime(windows.at(-1)!.start).slice(5, 16))}</text>` : '';
@@ -149,4 +149,11 @@ function metricChart(windows: ReportWindow[], metric: RealisedMetricName): strin
 <path class="estimated" d="${path(estimates.map((estimate, index) => [x(index), estimate?.value ?? null]))}"/>
 <path class="realised" d="${path(windows.map((window, index) => [x(index), window.realised[metric]]))}"/>${dots}${first}${last}
 </svg></div>`;
+}
+
+/** A window's edge: to the minute, or to the second for windows shorter than a minute (30 s windows would otherwise read 02:43 to 02:43). */
+function windowTime(iso: string, window: { start: string; end: string }): string {
+  const time = Date.parse(iso);
+  if (Number.isNaN(time) || Date.parse(window.end) - Date.parse(window.start) >= 60_000) return formatTime(iso);
+  return `${new Date(time).toISOString().slice(0, 19).replace('T', ' ')} UTC`;
 }

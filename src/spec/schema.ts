@@ -428,6 +428,12 @@ export const DeploySection = z.strictObject({
       onTimeout: z.enum(['reject', 'proceed']).default('reject'),
     })
     .optional(),
+  /**
+   * One rollout per model at a time. A run that reaches its canary while another run of the same
+   * model is between registration and its canary's outcome: `queue` waits its turn (default),
+   * `skip` ends registered but not deployed, `supersede` rolls the running canary back and goes next.
+   */
+  concurrency: z.enum(['queue', 'skip', 'supersede'], { error: (issue) => `expected queue, skip or supersede, got ${show(issue.input)}` }).default('queue'),
   /** Fault injection for demos and drills: the deployed version answers errors and slows down. */
   faults: z
     .strictObject({

@@ -29,3 +29,18 @@ export const canaryStatusQuery = defineQuery<CanaryStatus>('status');
  *   temporal workflow update execute --name approval --workflow-id <id> --input '{"decision":"approve","by":"alice"}'
  */
 export const approvalUpdate = defineUpdate<ApprovalAnswer, [ApprovalDecision]>('approval');
+
+// ---------------------------------------------------------------- modelLifecycle (lifecycle/<model>)
+
+import type { LifecycleStatus, RolloutAnswer, RolloutRequest } from './lifecycle-status.js';
+
+/** A pipeline asks for the model's one rollout slot (idempotent per pipeline workflow id). */
+export const requestRolloutSignal = defineSignal<[RolloutRequest]>('requestRollout');
+/** A pipeline gives the slot back once its canary has an outcome (or it never needed it). */
+export const releaseRolloutSignal = defineSignal<[{ pipelineWorkflowId: string }]>('releaseRollout');
+/** The coordinator's answer to a pipeline: go, or not at all (skip, or superseded while queued). */
+export const rolloutAnswerSignal = defineSignal<[RolloutAnswer]>('rolloutAnswer');
+/** To the pipeline holding the slot: a newer run supersedes it; roll the canary back now. */
+export const rolloutSupersededSignal = defineSignal<[{ by: string }]>('rolloutSuperseded');
+/** The coordinator's state: who holds the slot, who waits. */
+export const lifecycleStatusQuery = defineQuery<LifecycleStatus>('status');

@@ -3,9 +3,9 @@ import type { GateResult } from '../evaluate/gate-result.js';
 import type { CanaryOutcome } from './canary-status.js';
 import type { AlertsSection } from '../spec/schema.js';
 
-export type PipelineStepName = 'load-definition' | 'snapshot-data' | 'check-contract' | 'train' | 'evaluate' | 'register' | 'build-image' | 'canary';
+export type PipelineStepName = 'load-definition' | 'snapshot-data' | 'check-contract' | 'train' | 'evaluate' | 'register' | 'build-image' | 'rollout-slot' | 'canary';
 
-export type PipelineOutcome = 'registered' | 'rejected' | 'promoted' | 'rolled-back' | 'invalid-definition' | 'contract-violation' | 'failed';
+export type PipelineOutcome = 'registered' | 'rejected' | 'promoted' | 'rolled-back' | 'skipped' | 'invalid-definition' | 'contract-violation' | 'failed';
 
 export interface StepRecord {
   step: PipelineStepName;
@@ -34,8 +34,11 @@ export interface PipelineStatus {
 
 export interface PipelineResult {
   model: string;
-  /** `registered` when the definition has no `deploy` section; otherwise the canary's result. */
-  outcome: 'registered' | 'rejected' | 'promoted' | 'rolled-back';
+  /**
+   * `registered` when the definition has no `deploy` section; otherwise the canary's result, or
+   * `skipped` when another run of the model held the rollout slot (deploy.concurrency skip, or superseded while waiting).
+   */
+  outcome: 'registered' | 'rejected' | 'promoted' | 'rolled-back' | 'skipped';
   version: number;
   status: 'candidate' | 'rejected';
   canary?: CanaryOutcome;
