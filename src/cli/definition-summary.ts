@@ -51,6 +51,7 @@ function deploySummary({ deploy }: PipelineDefinition): string[] {
     `  canary    ${c.steps.map((s) => `${s.weight}%`).join(' → ')}, ${c.slaWindow} window per step, a check every ${c.interval}`,
     `            SLA error rate ≤ ${c.sla.errorRate.max}, p99 ≤ ${c.sla.latencyP99Ms.max} ms, ≥ ${c.sla.minSamples} requests per check; hard limit error rate ≤ ${c.hardLimits.errorRate.max}`,
     `            fail-safe after ${c.consecutiveErrorLimit} checks without metrics; too little evidence: ${c.onInsufficientEvidence}`,
+    `            one rollout of the model at a time; a run that finds one going: ${{ queue: 'waits its turn', skip: 'is not rolled out', supersede: 'rolls it back and goes next' }[deploy.concurrency]} (concurrency ${deploy.concurrency})`,
     ...(deploy.faults ? [`  faults    DRILL: ${deploy.faults.errorRate * 100}% errors, +${deploy.faults.addedLatencyMs} ms${deploy.faults.duration ? ` for ${deploy.faults.duration}` : ''}${deploy.faults.flap ? `, flapping ${deploy.faults.flap.on} on / ${deploy.faults.flap.off} off` : ''}`] : []),
   ];
 }

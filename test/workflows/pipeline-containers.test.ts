@@ -92,7 +92,7 @@ describe.skipIf(!engine.ok)('modelPipeline with container training and the conta
     try {
       const first = await runPipeline(await makeDataset(dataDir, 'day1.csv', { seed: 41 }), 'day1.yaml');
       expect(first).toMatchObject({ outcome: 'promoted', version: 1 });
-      expect(first.steps.map((s) => s.step)).toEqual(['load-definition', 'snapshot-data', 'check-contract', 'train', 'evaluate', 'register', 'build-image', 'canary']);
+      expect(first.steps.map((s) => s.step)).toEqual(['load-definition', 'snapshot-data', 'check-contract', 'train', 'evaluate', 'register', 'build-image', 'rollout-slot', 'canary']);
       expect(first.steps.find((s) => s.step === 'train')?.summary).toMatch(new RegExp(`^container:${trainerImage}@sha256:`));
       const v1 = await registry.getVersion(model, 1);
       expect(v1?.lineage.trainer).toMatch(/^container:/);

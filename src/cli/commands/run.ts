@@ -93,6 +93,10 @@ export async function followPipeline(client: Client, handle: WorkflowHandle): Pr
       console.log(`outcome: registered ${result.model} v${result.version} as challenger (${formatMetrics(result.metrics)})`);
       return 0;
     }
+    if (result.outcome === 'skipped') {
+      console.log(`outcome: registered ${result.model} v${result.version}, not rolled out: ${result.reasons.at(-1)?.replace(/^not rolled out: /, '')}`);
+      return 0;
+    }
     console.log(`outcome: rejected ${result.model} v${result.version}: ${result.reasons.join('; ')}`);
     return 2;
   } catch (err) {
