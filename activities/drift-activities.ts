@@ -4,11 +4,18 @@
  */
 import { mkdir, readdir } from 'node:fs/promises';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { PipelineDefinition } from '../src/spec/schema.js';
 import { openRegistry } from '../src/registry/open-registry.js';
 import { readProfile } from '../src/drift/reference-profile.js';
-import { featureSpecs } from '../src/drift/profile.js';
+import { featureSpecs, type DriftProfile, type FeatureSpec, type ProfileOptions } from '../src/drift/profile.js';
+import { parseProfile, serializeProfile } from '../src/drift/profile-file.js';
+import { mergeProfiles } from '../src/drift/merge-profiles.js';
+import { hasParquetFiles, hourPartition } from '../src/serving/prediction-log.js';
+import { openBlobStore } from '../src/storage/open-blob-store.js';
+import { FileBlobStore } from '../src/storage/file-blob-store.js';
+import type { ModelVersion } from '../src/registry/model-registry.js';
 import { profileFromPredictionLog } from '../src/drift/window-profile.js';
 import { compareResolvingUndecided, EVERY_VALUE } from '../src/drift/exact-fallback.js';
 import { profileFromTable } from '../src/drift/reference-profile.js';
@@ -30,70 +37,168 @@ export interface DriftSummary {
   reportPath?: string;
 }
 
+export interface DriftWindowArgs {
+  definition: PipelineDefinition;
+  fromMs: number;
+  toMs: number;
+  windowKey: string;
+}
+
+/** The plan of a fanned-out check: the champion, the features to read (as its reference has them), and the window's hours that hold log files. */
+export interface DriftPartitionPlan {
+  championVersion?: number;
+  features: FeatureSpec[];
+  options?: ProfileOptions;
+  partitions: Array<{ fromMs: number; toMs: number }>;
+}
+
 export function createDriftActivities(deps: ActivityDependencies & { gauges: DriftGauges }) {
+  /** Where partition profiles go: the pipeline's storage when it has one (any worker may read them), else this host's data directory. */
+  const partitionStore = (definition: PipelineDefinition) => (definition.storage ? openBlobStore(definition.storage) : new FileBlobStore(path.join(deps.dataDir, 'blobs')));
+
+  async function withReference<T>(definition: PipelineDefinition, version: number | 'champion', windowKey: string, run: (context: ReferenceContext) => Promise<T>): Promise<T | DriftSummary> {
+    const registry = await openRegistry(definition.registry, { dataDir: deps.dataDir });
+    try {
+      const champion = version === 'champion' ? await registry.getVersionByAlias(definition.model, 'champion') : await registry.getVersion(definition.model, version);
+      if (!champion) return { outcome: 'no-champion', currentRows: 0, evaluated: 0, driftedColumns: [], findings: 0 };
+      const dir = path.join(deps.dataDir, 'reports', 'drift', definition.model, windowKey);
+      await mkdir(dir, { recursive: true });
+      const downloaded = await registry.downloadAttachment(definition.model, champion.version, REFERENCE_PROFILE_ATTACHMENT, path.join(dir, 'reference-profile.json'));
+      if (!downloaded) {
+        throw ApplicationFailure.nonRetryable(`${definition.model} v${champion.version} has no ${REFERENCE_PROFILE_ATTACHMENT}: it was registered before drift monitoring; retrain to get one`, 'MissingReferenceProfile');
+      }
+      return await run({ champion, reference: await readProfile(downloaded.path), dir });
+    } finally {
+      await registry.close();
+    }
+  }
+
+  /** Compares the window's profile with the reference, resolving undecided columns from every value, and keeps the report. */
+  async function compareWindow(args: DriftWindowArgs, { champion, reference, dir }: ReferenceContext, current: DriftProfile): Promise<DriftSummary> {
+    const { definition } = args;
+    const drift = definition.monitor!.drift!;
+    if (current.rows < drift.minRows) {
+      return { outcome: 'insufficient-data', championVersion: champion.version, currentRows: current.rows, evaluated: 0, driftedColumns: [], findings: 0 };
+    }
+    Context.current().heartbeat('comparing');
+    const report = await compareResolvingUndecided(reference, current, {
+      model: definition.model,
+      version: champion.version,
+      window: { from: new Date(args.fromMs).toISOString(), to: new Date(args.toMs).toISOString() },
+      method: drift.method,
+      threshold: drift.threshold,
+      columns: drift.columns,
+      kinds: drift.kinds,
+      datasetThreshold: drift.datasetThreshold,
+      missingShareShift: drift.missingShareShift,
+      newCategoryCriticalShare: drift.newCategoryCriticalShare,
+    }, {
+      // Columns whose sketched distance cannot tell the verdict, from every value.
+      reference: async (features) => {
+        Context.current().heartbeat('reading the training snapshot for undecided columns');
+        const snapshot = await findSnapshotFile(deps.dataDir, champion.lineage.dataVersion);
+        return snapshot === undefined ? undefined : profileFromTable(await loadDataset(snapshot), features.map((f) => f.name), { ...reference.options, sampleSize: EVERY_VALUE });
+      },
+      current: async (features) => {
+        Context.current().heartbeat('reading undecided columns of the window in full');
+        return profileFromPredictionLog(deps.dataDir, definition.model, args.fromMs, args.toMs, features, { ...reference.options, sampleSize: EVERY_VALUE });
+      },
+    });
+    await writeDriftReport(report, dir);
+    deps.gauges.update(report);
+    return {
+      outcome: report.datasetDrift ? 'drift' : 'no-drift',
+      championVersion: champion.version,
+      currentRows: report.currentRows,
+      evaluated: report.evaluated,
+      share: report.share,
+      driftedColumns: report.columns.filter((c) => c.drifted).map((c) => c.column),
+      findings: report.findings.length,
+      reportPath: dir,
+    };
+  }
+
+  const requireDrift = (definition: PipelineDefinition) => {
+    if (!definition.monitor?.drift) throw ApplicationFailure.nonRetryable(`${definition.model}: no monitor.drift section`, 'SpecError');
+  };
+
   return {
-    async computeDrift(args: { definition: PipelineDefinition; fromMs: number; toMs: number; windowKey: string }): Promise<DriftSummary> {
-      const { definition } = args;
-      const drift = definition.monitor?.drift;
-      if (!drift) throw ApplicationFailure.nonRetryable(`${definition.model}: no monitor.drift section`, 'SpecError');
-      const registry = await openRegistry(definition.registry, { dataDir: deps.dataDir });
-      try {
-        const champion = await registry.getVersionByAlias(definition.model, 'champion');
-        if (!champion) return { outcome: 'no-champion', currentRows: 0, evaluated: 0, driftedColumns: [], findings: 0 };
-        const dir = path.join(deps.dataDir, 'reports', 'drift', definition.model, args.windowKey);
-        await mkdir(dir, { recursive: true });
-        const downloaded = await registry.downloadAttachment(definition.model, champion.version, REFERENCE_PROFILE_ATTACHMENT, path.join(dir, 'reference-profile.json'));
-        if (!downloaded) {
-          throw ApplicationFailure.nonRetryable(`${definition.model} v${champion.version} has no ${REFERENCE_PROFILE_ATTACHMENT}: it was registered before drift monitoring; retrain to get one`, 'MissingReferenceProfile');
-        }
-        const reference = await readProfile(downloaded.path);
+    /** The whole window in one pass. */
+    async computeDrift(args: DriftWindowArgs): Promise<DriftSummary> {
+      requireDrift(args.definition);
+      return withReference(args.definition, 'champion', args.windowKey, async (context) => {
         Context.current().heartbeat('reading the prediction log');
         // Read each feature as the reference has it, with the reference's profile options.
-        const current = await profileFromPredictionLog(deps.dataDir, definition.model, args.fromMs, args.toMs, featureSpecs(reference), reference.options);
-        if (current.rows < drift.minRows) {
-          return { outcome: 'insufficient-data', championVersion: champion.version, currentRows: current.rows, evaluated: 0, driftedColumns: [], findings: 0 };
+        const current = await profileFromPredictionLog(deps.dataDir, args.definition.model, args.fromMs, args.toMs, featureSpecs(context.reference), context.reference.options);
+        return compareWindow(args, context, current);
+      }) as Promise<DriftSummary>;
+    },
+
+    /** Fan-out, step 1: the champion, its features, and the hours of the window that hold log files. */
+    async planDriftPartitions(args: DriftWindowArgs): Promise<DriftPartitionPlan> {
+      requireDrift(args.definition);
+      const planned = await withReference(args.definition, 'champion', args.windowKey, async ({ champion, reference }) => ({
+        championVersion: champion.version,
+        features: featureSpecs(reference),
+        options: reference.options,
+        partitions: await loggedHours(deps.dataDir, args.definition.model, args.fromMs, args.toMs),
+      }));
+      return 'partitions' in planned ? planned : { features: [], partitions: [] };
+    },
+
+    /** Fan-out, step 2 (one per hour, on any worker): the hour's profile, kept in the blob store under a key of the check and the hour. */
+    async profileDriftPartition(args: DriftWindowArgs & { features: FeatureSpec[]; options: ProfileOptions; partition: { fromMs: number; toMs: number } }): Promise<{ key: string; rows: number }> {
+      const { definition, partition } = args;
+      Context.current().heartbeat(`profiling ${new Date(partition.fromMs).toISOString()}`);
+      const profile = await profileFromPredictionLog(deps.dataDir, definition.model, partition.fromMs, partition.toMs, args.features, args.options);
+      const key = `drift-partitions/${definition.model}/${args.windowKey}/${partition.fromMs}-${partition.toMs}.json`;
+      // Idempotent: a retry writes the same bytes under the same key.
+      await partitionStore(definition).put(key, Readable.from([Buffer.from(serializeProfile(profile))]));
+      return { key, rows: profile.rows };
+    },
+
+    /** Fan-out, step 3: the hours' profiles merged in time order, compared as one window. */
+    async compareDriftPartitions(args: DriftWindowArgs & { championVersion: number; keys: string[] }): Promise<DriftSummary> {
+      requireDrift(args.definition);
+      const store = partitionStore(args.definition);
+      return withReference(args.definition, args.championVersion, args.windowKey, async (context) => {
+        let merged: DriftProfile | undefined;
+        for (const key of args.keys) {
+          Context.current().heartbeat(`merging ${key}`);
+          const profile = parseProfile(await text(await store.get(key)), key);
+          merged = merged === undefined ? profile : mergeProfiles(merged, profile);
         }
-        Context.current().heartbeat('comparing');
-        const report = await compareResolvingUndecided(reference, current, {
-          model: definition.model,
-          version: champion.version,
-          window: { from: new Date(args.fromMs).toISOString(), to: new Date(args.toMs).toISOString() },
-          method: drift.method,
-          threshold: drift.threshold,
-          columns: drift.columns,
-          kinds: drift.kinds,
-          datasetThreshold: drift.datasetThreshold,
-          missingShareShift: drift.missingShareShift,
-          newCategoryCriticalShare: drift.newCategoryCriticalShare,
-        }, {
-          // Columns whose sketched distance cannot tell the verdict, from every value.
-          reference: async (features) => {
-            Context.current().heartbeat('reading the training snapshot for undecided columns');
-            const snapshot = await findSnapshotFile(deps.dataDir, champion.lineage.dataVersion);
-            return snapshot === undefined ? undefined : profileFromTable(await loadDataset(snapshot), features.map((f) => f.name), { ...reference.options, sampleSize: EVERY_VALUE });
-          },
-          current: async (features) => {
-            Context.current().heartbeat('reading undecided columns of the window in full');
-            return profileFromPredictionLog(deps.dataDir, definition.model, args.fromMs, args.toMs, features, { ...reference.options, sampleSize: EVERY_VALUE });
-          },
-        });
-        await writeDriftReport(report, dir);
-        deps.gauges.update(report);
-        return {
-          outcome: report.datasetDrift ? 'drift' : 'no-drift',
-          championVersion: champion.version,
-          currentRows: report.currentRows,
-          evaluated: report.evaluated,
-          share: report.share,
-          driftedColumns: report.columns.filter((c) => c.drifted).map((c) => c.column),
-          findings: report.findings.length,
-          reportPath: dir,
-        };
-      } finally {
-        await registry.close();
-      }
+        const current = merged ?? (await profileFromPredictionLog(deps.dataDir, args.definition.model, args.fromMs, args.toMs, featureSpecs(context.reference), context.reference.options));
+        const summary = await compareWindow(args, context, current);
+        for (const key of args.keys) await store.delete(key);
+        return summary;
+      }) as Promise<DriftSummary>;
     },
   };
+}
+
+interface ReferenceContext {
+  champion: ModelVersion;
+  reference: DriftProfile;
+  dir: string;
+}
+
+/** The hours of [fromMs, toMs) (clipped to it) whose log directory exists, in time order. */
+async function loggedHours(dataDir: string, model: string, fromMs: number, toMs: number): Promise<Array<{ fromMs: number; toMs: number }>> {
+  const hours: Array<{ fromMs: number; toMs: number }> = [];
+  for (let hour = Math.floor(fromMs / HOUR_MS) * HOUR_MS; hour < toMs; hour += HOUR_MS) {
+    const directory = path.join(dataDir, 'predictions', hourPartition(model, hour));
+    if (await hasParquetFiles(directory).catch(() => false)) hours.push({ fromMs: Math.max(fromMs, hour), toMs: Math.min(toMs, hour + HOUR_MS) });
+  }
+  return hours;
+}
+
+const HOUR_MS = 3_600_000;
+
+async function text(stream: Readable): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 export type DriftActivities = ReturnType<typeof createDriftActivities>;

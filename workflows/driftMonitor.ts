@@ -15,7 +15,7 @@ import {
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { z } from 'zod';
 import type { PipelineActivities } from '../activities/pipeline-activities.js';
-import type { DriftActivities } from '../activities/drift-activities.js';
+import type { DriftActivities, DriftSummary, DriftWindowArgs } from '../activities/drift-activities.js';
 import type { DeployActivities } from '../activities/deploy-activities.js';
 import type { TriggerActivities } from '../activities/trigger-activities.js';
 import { startPipelineOnData } from './retrainWhenDataChanged.js';
@@ -32,6 +32,8 @@ export const DriftMonitorInput = z.strictObject({
   pipeline: z.union([z.string().min(1), z.record(z.string(), z.unknown())]).optional(),
   /** End of the window (ISO time); default: now. */
   windowEnd: z.string().datetime({ offset: true }).optional(),
+  /** Profile hour by hour in parallel activities (true) or in one pass (false); default: when the window is longer than an hour. */
+  fanOut: z.boolean().optional(),
 });
 export type DriftMonitorInput = z.input<typeof DriftMonitorInput>;
 
@@ -45,6 +47,17 @@ const measuring = proxyActivities<DriftActivities>({
   heartbeatTimeout: '1 minute',
   retry: { initialInterval: '2 seconds', maximumInterval: '1 minute', maximumAttempts: 3 },
 });
+
+const HOUR_MS = 3_600_000;
+
+/** Plan the hours, profile each in its own activity, merge and compare (activities/drift-activities.ts). */
+async function fannedOutDrift(window: DriftWindowArgs): Promise<DriftSummary> {
+  const plan = await measuring.planDriftPartitions(window);
+  if (plan.championVersion === undefined || plan.options === undefined) return { outcome: 'no-champion', currentRows: 0, evaluated: 0, driftedColumns: [], findings: 0 };
+  const { features, options } = plan;
+  const profiled = await Promise.all(plan.partitions.map((partition) => measuring.profileDriftPartition({ ...window, features, options, partition })));
+  return measuring.compareDriftPartitions({ ...window, championVersion: plan.championVersion, keys: profiled.map((part) => part.key) });
+}
 
 export async function driftMonitor(rawInput: DriftMonitorInput): Promise<DriftMonitorResult> {
   const parsed = DriftMonitorInput.safeParse(rawInput ?? {}, { reportInput: true });
@@ -61,7 +74,9 @@ export async function driftMonitor(rawInput: DriftMonitorInput): Promise<DriftMo
   // Checks of the same model within one minute share a key: at most one retraining for them.
   const windowKey = new Date(to).toISOString().slice(0, 16).replace(/[-:]/g, '');
 
-  const summary = await measuring.computeDrift({ definition, fromMs: from, toMs: to, windowKey });
+  const window = { definition, fromMs: from, toMs: to, windowKey };
+  // A window of more than an hour is profiled hour by hour in parallel activities (any worker), then merged.
+  const summary = (input.fanOut ?? to - from > HOUR_MS) && patched('drift-fan-out') ? await fannedOutDrift(window) : await measuring.computeDrift(window);
   const result: DriftMonitorResult = {
     model: definition.model,
     window: { from: new Date(from).toISOString(), to: new Date(to).toISOString() },
