@@ -3,15 +3,20 @@
  * 1M-row reference: the time and peak memory of building the reference profile, and of a
  * drift check (profile the window from the prediction log's Parquet files + compare).
  *
- *   npx tsx bench/drift.ts [--rows 1000000,10000000] [--dir /tmp/mlops-drift-bench] [--regenerate]
+ *   npx tsx bench/drift.ts [--rows 1000000,10000000] [--dir /tmp/mlops-drift-bench] [--regenerate] [--fan-out [--workers N]]
  *
  * The data is written once (DuckDB, zstd Parquet): `reference.parquet`, and per size a
  * prediction-log tree `<dir>/log-<rows>/predictions/model=bench/date=…/hour=…/*.parquet` with the
  * gateway's columns (request_id, ts, model, version, status, latency_ms, score, error, f_<feature>),
  * so the real reader is measured. Each measurement runs in its own process for a clean peak RSS.
  * bench/drift_evidently.py runs Evidently on the same files and compares the scores.
+ * --fan-out also measures the drift monitor's fanned-out path for the same window: N worker
+ * processes (default: one per vCPU, as N Temporal workers would) each profile their share of the
+ * day's 24 hourly partitions (the profileDriftPartition activity's code), then one merges the 24
+ * profiles in time order and compares (compareDriftPartitions). Worker start-up is not counted
+ * (Temporal workers are long-running); writing and reading the partition profiles is.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -22,6 +27,8 @@ import { loadDataset } from '../src/data/load-dataset.js';
 import { compareResolvingUndecided, EVERY_VALUE } from '../src/drift/exact-fallback.js';
 import { buildReferenceProfile, profileFromTable, readProfile, writeProfile } from '../src/drift/reference-profile.js';
 import { profileFromPredictionLog } from '../src/drift/window-profile.js';
+import { mergeAllProfiles } from '../src/drift/merge-profiles.js';
+import type { DriftProfile } from '../src/drift/profile.js';
 
 const MODEL = 'bench';
 const DAY_START = Date.UTC(2026, 0, 15);
@@ -149,6 +156,62 @@ async function measureWindow(dir: string, rows: number): Promise<Measurement> {
   };
 }
 
+/** One fan-out worker: profiles each of its hours and writes the profile where the merge reads it. */
+async function profileHours(dir: string, rows: number, hours: number[]): Promise<{ seconds: number; peakRssMb: number }> {
+  const reference = await readProfile(path.join(dir, 'reference-profile.json'));
+  const started = performance.now();
+  for (const hour of hours) {
+    const from = DAY_START + hour * 3_600_000;
+    const profile = await profileFromPredictionLog(path.join(dir, `log-${rows}`), MODEL, from, from + 3_600_000, reference.features, reference.options);
+    await writeProfile(profile, path.join(dir, `partition-${rows}-${hour}.json`));
+  }
+  return { seconds: (performance.now() - started) / 1000, peakRssMb: peakRssMb() };
+}
+
+async function measureFanOut(dir: string, rows: number, workers: number): Promise<Measurement> {
+  const reference = await readProfile(path.join(dir, 'reference-profile.json'));
+  const script = fileURLToPath(import.meta.url);
+  const shares = Array.from({ length: workers }, (_, worker) => Array.from({ length: 24 }, (_, hour) => hour).filter((hour) => hour % workers === worker));
+  const started = performance.now();
+  const profiled = await Promise.all(shares.map((hours) => new Promise<{ seconds: number; peakRssMb: number }>((resolve, reject) => {
+    execFile(process.execPath, ['--import', 'tsx', script, 'profile-hours', dir, String(rows), hours.join(',')], { encoding: 'utf8', maxBuffer: 1 << 24 }, (error, stdout) => {
+      if (error) reject(error);
+      else resolve(JSON.parse(stdout.trim().split('\n').pop()!) as { seconds: number; peakRssMb: number });
+    });
+  })));
+  const allProfiled = performance.now();
+  const partitions: DriftProfile[] = [];
+  for (let hour = 0; hour < 24; hour++) partitions.push(await readProfile(path.join(dir, `partition-${rows}-${hour}.json`)));
+  const read = performance.now();
+  const merged = mergeAllProfiles(partitions);
+  const mergedAt = performance.now();
+  let exactColumns: string[] = [];
+  const report = await compareResolvingUndecided(reference, merged, { model: MODEL, version: 1, window: { from: new Date(DAY_START).toISOString(), to: new Date(DAY_START + DAY_MS).toISOString() } }, {
+    reference: async (features) => {
+      exactColumns = features.map((feature) => feature.name);
+      return profileFromTable(await loadDataset(path.join(dir, 'reference.parquet')), exactColumns, { ...reference.options, sampleSize: EVERY_VALUE });
+    },
+    current: (features) => profileFromPredictionLog(path.join(dir, `log-${rows}`), MODEL, DAY_START, DAY_START + DAY_MS, features, { ...reference.options, sampleSize: EVERY_VALUE }),
+  });
+  const compared = performance.now();
+  if (merged.rows !== rows) throw new Error(`expected ${rows} rows in the window, merged ${merged.rows}`);
+  const single = JSON.parse(await readFile(path.join(dir, `ours-${rows}.json`), 'utf8').catch(() => '{}')) as Record<string, { drifted: boolean }>;
+  const disagree = report.columns.filter((column) => single[column.column] !== undefined && single[column.column]!.drifted !== column.drifted).map((column) => column.column);
+  return {
+    step: `drift check fanned out (${workers} workers × 24 hourly partitions, merge, compare)`,
+    rows,
+    seconds: (compared - started) / 1000,
+    phases: {
+      'profile hours (slowest worker)': (allProfiled - started) / 1000,
+      'read 24 profiles': (read - allProfiled) / 1000,
+      'merge': (mergedAt - read) / 1000,
+      [`compare (${exactColumns.length} columns read in full)`]: (compared - mergedAt) / 1000,
+    },
+    peakRssMb: Math.max(peakRssMb(), ...profiled.map((worker) => worker.peakRssMb)),
+    note: `${report.drifted}/${report.evaluated} drifted; verdicts ${disagree.length === 0 ? 'equal to the one-pass check' : `differ from the one-pass check on ${disagree.join(', ')}`}; worker busy ${profiled.map((worker) => worker.seconds.toFixed(1)).join(' / ')} s`,
+  };
+}
+
 function runChild(args: string[]): Measurement {
   const script = fileURLToPath(import.meta.url);
   const output = execFileSync(process.execPath, ['--import', 'tsx', script, ...args], { encoding: 'utf8', maxBuffer: 1 << 24 });
@@ -164,11 +227,17 @@ async function main(): Promise<void> {
   const dir = option('--dir') ?? path.join(os.tmpdir(), 'mlops-drift-bench');
   if (argv[0] === 'measure-reference') return void console.log(JSON.stringify(await measureReference(argv[1]!)));
   if (argv[0] === 'measure-window') return void console.log(JSON.stringify(await measureWindow(argv[1]!, Number(argv[2]))));
+  if (argv[0] === 'profile-hours') return void console.log(JSON.stringify(await profileHours(argv[1]!, Number(argv[2]), argv[3]!.split(',').map(Number))));
+  if (argv[0] === 'measure-fan-out') return void console.log(JSON.stringify(await measureFanOut(argv[1]!, Number(argv[2]), Number(argv[3]))));
 
   const sizes = (option('--rows') ?? '1000000,10000000').split(',').map(Number);
   await generate(dir, sizes, argv.includes('--regenerate'));
   const results = [runChild(['measure-reference', dir])];
-  for (const rows of sizes) results.push(runChild(['measure-window', dir, String(rows)]));
+  const workers = Number(option('--workers') ?? os.cpus().length);
+  for (const rows of sizes) {
+    if (!argv.includes('--fan-out-only')) results.push(runChild(['measure-window', dir, String(rows)]));
+    if (argv.includes('--fan-out') || argv.includes('--fan-out-only')) results.push(runChild(['measure-fan-out', dir, String(rows), String(workers)]));
+  }
 
   console.log(`\n${os.cpus().length} vCPU (${os.cpus()[0]?.model.trim()}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, load average ${os.loadavg()[0]!.toFixed(1)}`);
   console.log('| step | rows | seconds | phases (s) | peak RSS MB | notes |');

@@ -32,7 +32,7 @@ export const DriftMonitorInput = z.strictObject({
   pipeline: z.union([z.string().min(1), z.record(z.string(), z.unknown())]).optional(),
   /** End of the window (ISO time); default: now. */
   windowEnd: z.string().datetime({ offset: true }).optional(),
-  /** Profile hour by hour in parallel activities (true) or in one pass (false); default: when the window is longer than an hour. */
+  /** Profile hour by hour in parallel activities (true) or in one pass (false); default: windows over an hour in partitions of at least 64 MB of log, one per activity. */
   fanOut: z.boolean().optional(),
 });
 export type DriftMonitorInput = z.input<typeof DriftMonitorInput>;
@@ -50,9 +50,10 @@ const measuring = proxyActivities<DriftActivities>({
 
 const HOUR_MS = 3_600_000;
 
-/** Plan the hours, profile each in its own activity, merge and compare (activities/drift-activities.ts). */
-async function fannedOutDrift(window: DriftWindowArgs): Promise<DriftSummary> {
-  const plan = await measuring.planDriftPartitions(window);
+/** Plan the partitions (hours), profile each in its own activity, merge and compare (activities/drift-activities.ts). */
+async function fannedOutDrift(window: DriftWindowArgs, hourly: boolean): Promise<DriftSummary> {
+  // Asked for explicitly: hour by hour; otherwise consecutive quiet hours are profiled together.
+  const plan = await measuring.planDriftPartitions({ ...window, ...(hourly && { minPartitionBytes: 0 }) });
   if (plan.championVersion === undefined || plan.options === undefined) return { outcome: 'no-champion', currentRows: 0, evaluated: 0, driftedColumns: [], findings: 0 };
   const { features, options } = plan;
   const profiled = await Promise.all(plan.partitions.map((partition) => measuring.profileDriftPartition({ ...window, features, options, partition })));
@@ -76,7 +77,7 @@ export async function driftMonitor(rawInput: DriftMonitorInput): Promise<DriftMo
 
   const window = { definition, fromMs: from, toMs: to, windowKey };
   // A window of more than an hour is profiled hour by hour in parallel activities (any worker), then merged.
-  const summary = (input.fanOut ?? to - from > HOUR_MS) && patched('drift-fan-out') ? await fannedOutDrift(window) : await measuring.computeDrift(window);
+  const summary = (input.fanOut ?? to - from > HOUR_MS) && patched('drift-fan-out') ? await fannedOutDrift(window, input.fanOut === true) : await measuring.computeDrift(window);
   const result: DriftMonitorResult = {
     model: definition.model,
     window: { from: new Date(from).toISOString(), to: new Date(to).toISOString() },

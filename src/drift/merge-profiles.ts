@@ -14,6 +14,21 @@ import {
 } from './profile.js';
 import { mixtureQuantiles } from './quantile-sketch.js';
 
+/**
+ * Many profiles (e.g. a day's hours, in time order) merged as a balanced tree of adjacent pairs:
+ * each value is copied log2(n) times instead of up to n times by a left fold.
+ */
+export function mergeAllProfiles(profiles: readonly DriftProfile[]): DriftProfile {
+  if (profiles.length === 0) throw new ProfileError('nothing to merge: no profiles');
+  let level = [...profiles];
+  while (level.length > 1) {
+    const next: DriftProfile[] = [];
+    for (let index = 0; index < level.length; index += 2) next.push(index + 1 < level.length ? mergeProfiles(level[index]!, level[index + 1]!) : level[index]!);
+    level = next;
+  }
+  return level[0]!;
+}
+
 export function mergeProfiles(a: DriftProfile, b: DriftProfile): DriftProfile {
   assertSameOptions(a.options, b.options);
   const names = [...a.features.map((c) => c.name), ...b.features.map((c) => c.name).filter((name) => !a.features.some((c) => c.name === name))];

@@ -60,10 +60,10 @@ describe('driftMonitor over many hourly partitions', () => {
     }
     await log.close();
 
-    const check = async (fanOut: boolean) => {
-      const workflowId = `drift/${model}/${fanOut ? 'fan-out' : 'one-pass'}`;
+    const check = async (fanOut: boolean | undefined) => {
+      const workflowId = `drift/${model}/${String(fanOut)}`;
       const result = (await env.run(() => env.client.workflow.execute('driftMonitor', {
-        taskQueue: env.settings.taskQueue, workflowId, args: [{ pipelineFile: file, windowEnd: new Date(end).toISOString(), fanOut }],
+        taskQueue: env.settings.taskQueue, workflowId, args: [{ pipelineFile: file, windowEnd: new Date(end).toISOString(), ...(fanOut !== undefined && { fanOut }) }],
       }))) as DriftMonitorResult;
       const report = JSON.parse(await readFile(path.join(result.reportPath!, 'report.json'), 'utf8')) as DriftReport;
       const history = await env.client.workflow.getHandle(workflowId).fetchHistory();
@@ -72,6 +72,10 @@ describe('driftMonitor over many hourly partitions', () => {
     };
     const fanned = await check(true);
     const single = await check(false);
+    // By default a 4-hour window is fanned out, but its quiet hours (far below 64 MB) form one partition.
+    const auto = await check(undefined);
+    expect(auto.activities.filter((name) => name === 'profileDriftPartition')).toHaveLength(1);
+    expect(auto.report.currentRows).toBe(single.report.currentRows);
 
     expect(fanned.activities.filter((name) => name === 'profileDriftPartition')).toHaveLength(5);
     expect(fanned.activities).not.toContain('computeDrift');
