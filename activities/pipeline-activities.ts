@@ -10,12 +10,13 @@ import type { PipelineDefinition } from '../src/spec/schema.js';
 import { loadDefinitionFile, parseDefinitionObject, parseDefinitionText, type LoadedDefinition } from '../src/spec/load.js';
 import { checkDataSource, checkDefinition, checkDefinitionFile, checkTrainer } from '../src/policy/check-pipeline.js';
 import { defaultWorkerPolicy, type WorkerPolicy } from '../src/policy/worker-policy.js';
-import { loadSnapshot, type DataSnapshot } from '../src/data/snapshot.js';
+import { readingSnapshot, type DataSnapshot } from '../src/data/snapshot.js';
 import { snapshotDataSource } from '../src/data/data-source-snapshot.js';
 import { dataObjectUrl, type DataObject } from '../src/data/data-source-url.js';
 import { loadDataset } from '../src/data/load-dataset.js';
-import { checkDataContract as checkContract, DataContractViolation } from '../src/data/contract.js';
-import { checkFeatureKinds, type ExpectedFeatureKinds } from '../src/data/feature-kinds.js';
+import { DataContractViolation } from '../src/data/contract.js';
+import { checkDataContractOnFile } from '../src/data/contract-file.js';
+import type { ExpectedFeatureKinds } from '../src/data/feature-kinds.js';
 import { downloadReferenceProfile } from '../src/drift/profile-file.js';
 import { featureSpecs } from '../src/drift/profile.js';
 import type { GateResult } from '../src/evaluate/gate-result.js';
@@ -100,17 +101,12 @@ export function createPipelineActivities(deps: ActivityDependencies) {
     async checkDataContract(args: { definition: PipelineDefinition; snapshot: DataSnapshot }): Promise<ContractSummary> {
       return nonRetryableOn(async () => {
         const { data } = args.definition;
-        const table = await loadSnapshot(args.snapshot);
         const contract = data.contract ?? { minRows: 1, columns: {} };
-        const report = checkContract(table, contract);
         // Feature kinds as the previous version saw them (its reference profile), unless pinned by the contract.
-        const expected = await previousFeatureKinds(args.definition, deps.dataDir);
-        if (expected) {
-          const pinned = new Set(Object.entries(contract.columns).filter(([, column]) => column.type !== undefined).map(([name]) => name));
-          const kinds = checkFeatureKinds(table, expected, pinned);
-          report.checks.push(...kinds);
-          report.passed &&= kinds.every((check) => check.passed);
-        }
+        const expectedKinds = await previousFeatureKinds(args.definition, deps.dataDir);
+        // Reads only what the checks need (contract-file.ts): the contract's columns, an id's uniqueness by aggregate.
+        const report = await readingSnapshot(args.snapshot, () =>
+          checkDataContractOnFile(args.snapshot.path, contract, { format: args.snapshot.format, ...(expectedKinds && { expectedKinds }) }));
         if (!report.passed) throw new DataContractViolation(report);
         return { rowCount: report.rowCount, checks: report.checks.length };
       });

@@ -30,11 +30,25 @@ export interface ContractReport {
 
 const EXAMPLE_ROWS = 5;
 
-export function checkDataContract(table: Table, contract: DataContract): ContractReport {
+/** A string column checked from counts taken over the file (contract-file.ts) instead of its values. */
+export interface CountedColumn {
+  name: string;
+  sourceType: string;
+  nonNull: number;
+  distinct: number;
+}
+
+/**
+ * `counted`: string columns absent from `table` whose checks (type string, null share,
+ * uniqueness) are answered from their counts. Their failures carry no example rows; the caller
+ * loads such a column and checks again to show them.
+ */
+export function checkDataContract(table: Table, contract: DataContract, counted: ReadonlyMap<string, CountedColumn> = new Map()): ContractReport {
   const checks: ContractCheck[] = [checkMinRows(table.rowCount, contract.minRows)];
   if (contract.maxRows !== undefined) checks.push(checkMaxRows(table.rowCount, contract.maxRows));
   for (const [name, columnContract] of Object.entries(contract.columns)) {
-    checks.push(...checkColumn(table, name, columnContract));
+    const count = getColumn(table, name) ? undefined : counted.get(name);
+    checks.push(...(count ? checkCountedColumn(count, columnContract, table.rowCount) : checkColumn(table, name, columnContract)));
   }
   return { passed: checks.every((c) => c.passed), rowCount: table.rowCount, checks };
 }
@@ -88,6 +102,31 @@ function checkColumn(table: Table, name: string, contract: ColumnContract): Cont
   if (contract.allowed) checks.push(checkAllowedValues(column, contract.allowed, table.rowCount));
   checks.push(checkNullShare(column, contract.maxNullShare, table.rowCount));
   if (contract.unique) checks.push(checkUnique(column, table.rowCount));
+  return checks;
+}
+
+/** The checks of a counted string column, worded as the checks over its values. */
+function checkCountedColumn(column: CountedColumn, contract: ColumnContract, rowCount: number): ContractCheck[] {
+  const { name } = column;
+  if (contract.type !== 'string' || contract.allowed || contract.min !== undefined || contract.max !== undefined) {
+    throw new RangeError(`${name}: only a string column with null-share and uniqueness checks can be checked from counts`);
+  }
+  const checks: ContractCheck[] = [
+    { check: 'column_present', column: name, passed: true, failingRows: 0, exampleRows: [], detail: `${name}: present` },
+    result('type', name, { count: 0, examples: [] }, '', `${name}: strings`),
+  ];
+  const nulls = rowCount - column.nonNull;
+  const share = rowCount === 0 ? 0 : nulls / rowCount;
+  const nullsPassed = share <= contract.maxNullShare;
+  const summary = `${plural(nulls, 'null', 'nulls')} (${percent(share)})`;
+  checks.push({
+    check: 'null_share', column: name, passed: nullsPassed, failingRows: nullsPassed ? 0 : nulls, exampleRows: [],
+    detail: nullsPassed ? `${name}: ${summary}, max share ${percent(contract.maxNullShare)}` : `${name}: ${summary} above max share ${percent(contract.maxNullShare)}`,
+  });
+  if (contract.unique) {
+    const repeats = column.nonNull - column.distinct;
+    checks.push(result('unique', name, { count: repeats, examples: [] }, `${name}: ${plural(repeats, 'value repeats', 'values repeat')} an earlier row`, `${name}: all values unique`));
+  }
   return checks;
 }
 

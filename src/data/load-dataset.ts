@@ -21,7 +21,7 @@ export interface LoadDatasetOptions {
   columns?: string[];
 }
 
-interface SourceColumn {
+export interface SourceColumn {
   name: string;
   /** DuckDB's type name as the file declared it (BIGINT, DOUBLE, VARCHAR, DECIMAL(10,2), DATE, ...). */
   sourceType: string;
@@ -50,6 +50,28 @@ export async function loadDataset(path: string, options: LoadDatasetOptions = {}
       }
       return { rowCount, columns: columns.map((column) => loaded.get(column.name)!) };
     });
+  });
+}
+
+/** The file's columns with their source types and the kind loadDataset would give them, without reading rows. */
+export async function describeDataset(path: string, options: { format?: DatasetFormat } = {}): Promise<SourceColumn[]> {
+  const format = options.format ?? inferDatasetFormat(path);
+  await assertReadableFile(path);
+  return withDuckDB((connection) => describeSource(connection, path, format));
+}
+
+/**
+ * Row count, and per column its non-null and distinct values, in one aggregate over the file:
+ * what a uniqueness or null check of a string column needs, without copying its strings out.
+ */
+export async function countValues(path: string, columns: readonly string[], options: { format?: DatasetFormat } = {}): Promise<{ rowCount: number; columns: Map<string, { nonNull: number; distinct: number }> }> {
+  const format = options.format ?? inferDatasetFormat(path);
+  await assertReadableFile(path);
+  return withDuckDB(async (connection) => {
+    const expressions = ['count(*)::DOUBLE', ...columns.flatMap((name) => [`count(${quoteIdentifier(name)})::DOUBLE`, `count(DISTINCT ${quoteIdentifier(name)})::DOUBLE`])];
+    const reader = await readingFile(path, format, () => connection.runAndReadAll(`SELECT ${expressions.join(', ')} FROM ${sourceSql(path, format)}`));
+    const row = reader.getRows()[0]!.map(Number);
+    return { rowCount: row[0]!, columns: new Map(columns.map((name, index) => [name, { nonNull: row[1 + 2 * index]!, distinct: row[2 + 2 * index]! }])) };
   });
 }
 

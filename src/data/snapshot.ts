@@ -107,8 +107,13 @@ export async function findSnapshot(dataDir: string, dataVersion: string, options
  * (`data/day1.csv (data version e3b0c442…)`), not the internal copy under `.data/snapshots/`.
  */
 export async function loadSnapshot(snapshot: DataSnapshot): Promise<Table> {
+  return readingSnapshot(snapshot, () => loadDataset(snapshot.path, { format: snapshot.format }));
+}
+
+/** Runs a read of the snapshot's file; a dataset error names the data source and version, not the snapshot's path. */
+export async function readingSnapshot<T>(snapshot: DataSnapshot, read: () => Promise<T>): Promise<T> {
   try {
-    return await loadDataset(snapshot.path, { format: snapshot.format });
+    return await read();
   } catch (err) {
     if (!(err instanceof DatasetError) || snapshot.source === undefined) throw err;
     const named = `${snapshot.source} (data version ${snapshot.dataVersion})`;
