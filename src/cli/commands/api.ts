@@ -6,10 +6,11 @@
 import { configuredWorkerPolicy } from '../../policy/worker-policy.js';
 import path from 'node:path';
 import { connectClient } from '../temporal-client.js';
-import { settingsFromEnv } from '../../temporal/settings.js';
+import { settingsFromEnv, webUiLink } from '../../temporal/settings.js';
 import { readApiConfigFile, resolveApiConfig, type ApiConfigInput } from '../../triggers/api-config.js';
 import { startWebhookServer } from '../../triggers/webhook-server.js';
 import { driftReportRoutes } from '../../triggers/drift-report-routes.js';
+import { modelPageRoutes } from '../../triggers/model-page-routes.js';
 import { nextShutdownSignal } from '../shutdown-signal.js';
 
 export interface ApiCommandOptions {
@@ -45,8 +46,11 @@ export async function apiCommand(options: ApiCommandOptions, env: NodeJS.Process
     const temporal = settingsFromEnv(env);
     const client = await connectClient(temporal);
     const shutdown = nextShutdownSignal();
-    const server = await startWebhookServer({ settings, client, taskQueue: temporal.taskQueue, dataDir: temporal.dataDir, plugins: [driftReportRoutes(temporal.dataDir)] });
-    console.log(`api: listening on ${server.url} (POST /hooks/new-data, GET /reports/drift/<model>, GET /health); models: ${settings.pipelines.map((p) => p.model).join(', ')}; task queue ${temporal.taskQueue}`);
+    const server = await startWebhookServer({ settings, client, taskQueue: temporal.taskQueue, dataDir: temporal.dataDir, plugins: [
+      driftReportRoutes(temporal.dataDir),
+      modelPageRoutes({ client, dataDir: temporal.dataDir, pipelines: settings.pipelines, webUiLink: (workflowId) => webUiLink(temporal, workflowId) }),
+    ] });
+    console.log(`api: listening on ${server.url} (POST /hooks/new-data, GET /reports/drift/<model>, GET /models/<model>, GET /health); models: ${settings.pipelines.map((p) => p.model).join(', ')}; task queue ${temporal.taskQueue}`);
     const signal = await shutdown;
     console.log(`api: ${signal}, stopping`);
     await server.close();
