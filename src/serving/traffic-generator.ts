@@ -83,7 +83,9 @@ export async function sendTraffic(options: TrafficOptions): Promise<TrafficStats
       else bucket.ok++;
       const requestId = response.headers[REQUEST_ID_HEADER];
       if (truth !== undefined && typeof requestId === 'string' && response.statusCode < 300 && Math.random() < options.labelShare) {
-        await sleep(options.labelDelayMs);
+        // Stopping drops the labels still waiting for their delay, instead of waiting it out.
+        const waited = await sleep(options.labelDelayMs, true, options.signal ? { signal: options.signal } : undefined).catch(() => false);
+        if (!waited) return;
         const feedback = await request(`${options.gatewayUrl}/v2/models/${encodeURIComponent(model)}/feedback`, {
           method: 'POST',
           dispatcher,
