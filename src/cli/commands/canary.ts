@@ -3,7 +3,8 @@ import os from 'node:os';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { settingsFromEnv, webUiLink } from '../../temporal/settings.js';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
-import { abortSignal, approvalUpdate, approveSignal, canaryStatusQuery, pauseSignal, resumeSignal } from '../../temporal/contract.js';
+import { abortSignal, approvalUpdate, approveSignal, canaryStatusQuery, lifecycleStatusQuery, pauseSignal, resumeSignal } from '../../temporal/contract.js';
+import { lifecycleWorkflowId, type LifecycleStatus } from '../../temporal/lifecycle-status.js';
 import type { CanaryStatus } from '../../temporal/canary-status.js';
 import { connectClient } from '../temporal-client.js';
 
@@ -17,8 +18,9 @@ export async function canaryCommand(action: 'status' | 'approve' | 'reject' | 'a
   const settings = settingsFromEnv();
   const client = await connectClient(settings);
   const handle = await findRunningCanary(client, model);
+  const queue = await rolloutQueue(client, model);
   if (!handle) {
-    console.error(`no canary of "${model}" is running`);
+    console.error(`no canary of "${model}" is running${queue ? `\n${queue}` : ''}`);
     return 1;
   }
   const by = `${os.userInfo().username}@${os.hostname()}`;
@@ -40,8 +42,16 @@ export async function canaryCommand(action: 'status' | 'approve' | 'reject' | 'a
   if (action === 'resume') await handle.signal(resumeSignal, { by });
   if (action === 'abort' || action === 'pause' || action === 'resume' || (action === 'approve' && !waiting)) console.log(`sent ${action} to ${handle.workflowId}`);
   console.log(renderCanaryStatus(await handle.query(canaryStatusQuery)));
+  if (queue) console.log(queue);
   console.log(`Web UI: ${webUiLink(settings, handle.workflowId)}`);
   return 0;
+}
+
+/** The runs of the model waiting for the rollout slot (deploy.concurrency), from its coordinator; undefined when none waits. */
+async function rolloutQueue(client: Client, model: string): Promise<string | undefined> {
+  const status = (await client.workflow.getHandle(lifecycleWorkflowId(model)).query(lifecycleStatusQuery).catch(() => undefined)) as LifecycleStatus | undefined;
+  if (!status || status.waiting.length === 0) return undefined;
+  return [`  waiting for the rollout slot (${status.waiting.length}):`, ...status.waiting.map((request) => `    ${request.pipelineWorkflowId} v${request.version} (${request.concurrency}) since ${request.requestedAt.slice(11, 19)}`)].join('\n');
 }
 
 export function renderCanaryStatus(status: CanaryStatus): string {
