@@ -3,7 +3,8 @@
  * contract's columns (and features whose kind the file's schema contradicts) are loaded, and a
  * string column whose checks are type, null share and uniqueness (an id) is answered by one
  * DuckDB aggregate over the file instead of copying a million distinct strings into JS. When a
- * counted column fails, it is loaded and checked again, so the report points at rows as always.
+ * counted column fails, its first repeated and null rows are asked of the file (Parquet), or it
+ * is loaded and checked again (CSV), so the report points at rows as always.
  * The report equals checkDataContract's on the whole table (test/unit/data/contract-file.test.ts).
  */
 import type { FeatureKind } from '../drift/profile.js';
@@ -11,7 +12,10 @@ import type { DataContract } from '../spec/schema.js';
 import { checkDataContract, type ContractReport, type CountedColumn } from './contract.js';
 import type { DatasetFormat } from './dataset-format.js';
 import { checkFeatureKinds, type ExpectedFeatureKinds } from './feature-kinds.js';
-import { countValues, describeDataset, loadDataset } from './load-dataset.js';
+import { countValues, describeDataset, loadDataset, repeatedAndNullRows } from './load-dataset.js';
+
+/** As many example rows as the checks over values show. */
+const EXAMPLE_ROWS = 5;
 
 export async function checkDataContractOnFile(
   path: string,
@@ -35,12 +39,15 @@ export async function checkDataContractOnFile(
     else changedKinds.push(feature.name);
   }
 
-  const run = async (counted: string[]): Promise<ContractReport> => {
+  const run = async (counted: string[], examples = new Map<string, { repeated: number[]; nulls: number[] }>()): Promise<ContractReport> => {
     const countedSet = new Set(counted);
     const wanted = new Set([...Object.keys(contract.columns).filter((name) => inFile.has(name) && !countedSet.has(name)), ...changedKinds]);
     const table = await loadDataset(path, { format: options.format, columns: [...wanted] });
     const counts = counted.length > 0 ? await countValues(path, counted, { format: options.format }) : undefined;
-    const countedColumns = new Map<string, CountedColumn>(counted.map((name) => [name, { name, sourceType: inFile.get(name)!.sourceType, ...counts!.columns.get(name)! }]));
+    const countedColumns = new Map<string, CountedColumn>(counted.map((name) => {
+      const found = examples.get(name);
+      return [name, { name, sourceType: inFile.get(name)!.sourceType, ...counts!.columns.get(name)!, ...(found && { repeatedRows: found.repeated, nullRows: found.nulls }) }];
+    }));
     // The contract names columns absent from the file too: say what the file has, not what was loaded.
     const report = checkDataContract(table, contract, countedColumns);
     for (const check of report.checks) {
@@ -55,7 +62,13 @@ export async function checkDataContractOnFile(
   };
 
   const report = await run(countable);
-  const failedCounted = new Set(report.checks.filter((check) => !check.passed && check.column !== undefined && countable.includes(check.column)).map((check) => check.column!));
-  // Point at the rows: load the failing counted columns and check again.
-  return failedCounted.size === 0 ? report : run(countable.filter((name) => !failedCounted.has(name)));
+  const failedCounted = [...new Set(report.checks.filter((check) => !check.passed && check.column !== undefined && countable.includes(check.column)).map((check) => check.column!))];
+  if (failedCounted.length === 0) return report;
+  // Point at the rows: ask the file for them (Parquet), or load the failing columns and check again.
+  const examples = new Map<string, { repeated: number[]; nulls: number[] }>();
+  for (const name of failedCounted) {
+    const found = await repeatedAndNullRows(path, name, EXAMPLE_ROWS, { format: options.format });
+    if (found) examples.set(name, found);
+  }
+  return run(countable.filter((name) => !failedCounted.includes(name) || examples.has(name)), examples);
 }

@@ -36,12 +36,15 @@ export interface CountedColumn {
   sourceType: string;
   nonNull: number;
   distinct: number;
+  /** The first rows (1-based) that repeat an earlier value / are null, when known. */
+  repeatedRows?: number[];
+  nullRows?: number[];
 }
 
 /**
  * `counted`: string columns absent from `table` whose checks (type string, null share,
- * uniqueness) are answered from their counts. Their failures carry no example rows; the caller
- * loads such a column and checks again to show them.
+ * uniqueness) are answered from their counts; their failures show the example rows given with
+ * the counts (contract-file.ts finds them in the file, or loads the column and checks again).
  */
 export function checkDataContract(table: Table, contract: DataContract, counted: ReadonlyMap<string, CountedColumn> = new Map()): ContractReport {
   const checks: ContractCheck[] = [checkMinRows(table.rowCount, contract.minRows)];
@@ -120,12 +123,13 @@ function checkCountedColumn(column: CountedColumn, contract: ColumnContract, row
   const nullsPassed = share <= contract.maxNullShare;
   const summary = `${plural(nulls, 'null', 'nulls')} (${percent(share)})`;
   checks.push({
-    check: 'null_share', column: name, passed: nullsPassed, failingRows: nullsPassed ? 0 : nulls, exampleRows: [],
-    detail: nullsPassed ? `${name}: ${summary}, max share ${percent(contract.maxNullShare)}` : `${name}: ${summary} above max share ${percent(contract.maxNullShare)}`,
+    check: 'null_share', column: name, passed: nullsPassed, failingRows: nullsPassed ? 0 : nulls, exampleRows: nullsPassed ? [] : column.nullRows ?? [],
+    detail: nullsPassed ? `${name}: ${summary}, max share ${percent(contract.maxNullShare)}` : `${name}: ${summary} above max share ${percent(contract.maxNullShare)}${rowsNote(column.nullRows ?? [])}`,
   });
   if (contract.unique) {
     const repeats = column.nonNull - column.distinct;
-    checks.push(result('unique', name, { count: repeats, examples: [] }, `${name}: ${plural(repeats, 'value repeats', 'values repeat')} an earlier row`, `${name}: all values unique`));
+    const examples = column.repeatedRows ?? [];
+    checks.push(result('unique', name, { count: repeats, examples }, `${name}: ${plural(repeats, 'value repeats', 'values repeat')} an earlier row${rowsNote(examples)}`, `${name}: all values unique`));
   }
   return checks;
 }

@@ -75,6 +75,28 @@ export async function countValues(path: string, columns: readonly string[], opti
   });
 }
 
+/**
+ * Parquet only (its file_row_number is the row order): the first `limit` rows (1-based, as a
+ * person counts data rows) where `column` repeats an earlier row's value, and where it is null —
+ * the example rows of a failed uniqueness or null check, without copying the column out.
+ * undefined for other formats (the caller loads the column instead).
+ */
+export async function repeatedAndNullRows(path: string, column: string, limit: number, options: { format?: DatasetFormat } = {}): Promise<{ repeated: number[]; nulls: number[] } | undefined> {
+  const format = options.format ?? inferDatasetFormat(path);
+  if (format !== 'parquet') return undefined;
+  await assertReadableFile(path);
+  const name = quoteIdentifier(column);
+  const source = `read_parquet(${quoteString(path)}, file_row_number = true)`;
+  return withDuckDB(async (connection) => {
+    const rows = async (sql: string) => (await readingFile(path, format, () => connection.runAndReadAll(sql))).getRows().map((row) => Number(row[0]) + 1);
+    const repeated = await rows(
+      `SELECT file_row_number FROM (SELECT file_row_number, row_number() OVER (PARTITION BY ${name} ORDER BY file_row_number) AS seen FROM ${source} WHERE ${name} IS NOT NULL) WHERE seen > 1 ORDER BY file_row_number LIMIT ${limit}`,
+    );
+    const nulls = await rows(`SELECT file_row_number FROM ${source} WHERE ${name} IS NULL ORDER BY file_row_number LIMIT ${limit}`);
+    return { repeated, nulls };
+  });
+}
+
 async function assertReadableFile(path: string): Promise<void> {
   let size: number;
   try {
