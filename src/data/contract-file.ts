@@ -11,6 +11,7 @@ import type { FeatureKind } from '../drift/profile.js';
 import type { DataContract } from '../spec/schema.js';
 import { checkDataContract, type ContractReport, type CountedColumn } from './contract.js';
 import type { DatasetFormat } from './dataset-format.js';
+import type { Table } from './table.js';
 import { checkFeatureKinds, type ExpectedFeatureKinds } from './feature-kinds.js';
 import { countValues, describeDataset, loadDataset, repeatedAndNullRows } from './load-dataset.js';
 
@@ -39,36 +40,41 @@ export async function checkDataContractOnFile(
     else changedKinds.push(feature.name);
   }
 
-  const run = async (counted: string[], examples = new Map<string, { repeated: number[]; nulls: number[] }>()): Promise<ContractReport> => {
-    const countedSet = new Set(counted);
-    const wanted = new Set([...Object.keys(contract.columns).filter((name) => inFile.has(name) && !countedSet.has(name)), ...changedKinds]);
-    const table = await loadDataset(path, { format: options.format, columns: [...wanted] });
-    const counts = counted.length > 0 ? await countValues(path, counted, { format: options.format }) : undefined;
+  const wanted = new Set([...Object.keys(contract.columns).filter((name) => inFile.has(name) && !countable.includes(name)), ...changedKinds]);
+  const table = await loadDataset(path, { format: options.format, columns: [...wanted] });
+  const counts = countable.length > 0 ? (await countValues(path, countable, { format: options.format })).columns : new Map<string, { nonNull: number; distinct: number }>();
+
+  const check = (loaded: Table, counted: string[], examples = new Map<string, { repeated: number[]; nulls: number[] }>()): ContractReport => {
     const countedColumns = new Map<string, CountedColumn>(counted.map((name) => {
       const found = examples.get(name);
-      return [name, { name, sourceType: inFile.get(name)!.sourceType, ...counts!.columns.get(name)!, ...(found && { repeatedRows: found.repeated, nullRows: found.nulls }) }];
+      return [name, { name, sourceType: inFile.get(name)!.sourceType, ...counts.get(name)!, ...(found && { repeatedRows: found.repeated, nullRows: found.nulls }) }];
     }));
+    const report = checkDataContract(loaded, contract, countedColumns);
     // The contract names columns absent from the file too: say what the file has, not what was loaded.
-    const report = checkDataContract(table, contract, countedColumns);
-    for (const check of report.checks) {
-      if (check.check === 'column_present' && !check.passed) check.detail = check.detail.replace(/\(the dataset has: [^)]*\)/, `(the dataset has: ${schema.map((column) => column.name).join(', ')})`);
+    for (const entry of report.checks) {
+      if (entry.check === 'column_present' && !entry.passed) entry.detail = entry.detail.replace(/\(the dataset has: [^)]*\)/, `(the dataset has: ${schema.map((column) => column.name).join(', ')})`);
     }
     if (options.expectedKinds) {
-      const kinds = checkFeatureKinds(table, options.expectedKinds, pinned, unloadedKinds);
+      const kinds = checkFeatureKinds(loaded, options.expectedKinds, pinned, unloadedKinds);
       report.checks.push(...kinds);
-      report.passed &&= kinds.every((check) => check.passed);
+      report.passed &&= kinds.every((entry) => entry.passed);
     }
     return report;
   };
 
-  const report = await run(countable);
-  const failedCounted = [...new Set(report.checks.filter((check) => !check.passed && check.column !== undefined && countable.includes(check.column)).map((check) => check.column!))];
+  const report = check(table, countable);
+  const failedCounted = [...new Set(report.checks.filter((entry) => !entry.passed && entry.column !== undefined && countable.includes(entry.column)).map((entry) => entry.column!))];
   if (failedCounted.length === 0) return report;
-  // Point at the rows: ask the file for them (Parquet), or load the failing columns and check again.
+  // Point at the rows: ask the file for them (Parquet), or load the failing columns and check again (CSV).
   const examples = new Map<string, { repeated: number[]; nulls: number[] }>();
   for (const name of failedCounted) {
     const found = await repeatedAndNullRows(path, name, EXAMPLE_ROWS, { format: options.format });
     if (found) examples.set(name, found);
   }
-  return run(countable.filter((name) => !failedCounted.includes(name) || examples.has(name)), examples);
+  const toLoad = failedCounted.filter((name) => !examples.has(name));
+  if (toLoad.length === 0) return check(table, countable, examples);
+  const extra = await loadDataset(path, { format: options.format, columns: toLoad });
+  // Columns in file order, as a whole-file load would have them.
+  const columns = [...table.columns, ...extra.columns].sort((x, y) => schema.findIndex((c) => c.name === x.name) - schema.findIndex((c) => c.name === y.name));
+  return check({ rowCount: table.rowCount, columns }, countable.filter((name) => !toLoad.includes(name)), examples);
 }
