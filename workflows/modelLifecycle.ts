@@ -18,6 +18,7 @@ import {
   rolloutSupersededSignal,
 } from '../src/temporal/contract.js';
 import type { LifecycleStatus, RolloutAnswer, RolloutRequest } from '../src/temporal/lifecycle-status.js';
+import { admitRequest, grantNext, releaseSlot, type SlotStep } from '../src/temporal/rollout-slot-state.js';
 
 export interface ModelLifecycleInput {
   model: string;
@@ -41,41 +42,30 @@ export async function modelLifecycle(input: ModelLifecycleInput): Promise<Lifecy
   setHandler(requestRolloutSignal, (request) => void inbox.push(request));
   setHandler(releaseRolloutSignal, ({ pipelineWorkflowId }) => void released.add(pipelineWorkflowId));
 
-  const note = (event: LifecycleStatus['log'][number]['event'], pipelineWorkflowId: string, detail?: string) => {
-    state.log.push({ at: new Date().toISOString(), event, pipelineWorkflowId, ...(detail !== undefined && { detail }) });
-    if (state.log.length > LOG_LIMIT) state.log.splice(0, state.log.length - LOG_LIMIT);
-  };
-  const answer = async (pipelineWorkflowId: string, message: RolloutAnswer): Promise<boolean> => {
-    try {
-      await getExternalWorkflowHandle(pipelineWorkflowId).signal(rolloutAnswerSignal, message);
-      return true;
-    } catch {
-      return false; // the pipeline has ended: nobody to answer
+  /** Applies a decision (rollout-slot-state.ts) and carries out its effects; a pipeline found gone is released. */
+  const apply = async (step: SlotStep): Promise<void> => {
+    state.holder = step.state.holder;
+    state.waiting = step.state.waiting;
+    for (const effect of step.effects) {
+      if (effect.kind === 'note') {
+        state.log.push({ at: new Date().toISOString(), event: effect.event, pipelineWorkflowId: effect.pipelineWorkflowId, ...(effect.detail !== undefined && { detail: effect.detail }) });
+        if (state.log.length > LOG_LIMIT) state.log.splice(0, state.log.length - LOG_LIMIT);
+        continue;
+      }
+      const delivered = await signalPipeline(effect.pipelineWorkflowId, effect);
+      // Signalling an ended workflow fails: a holder (or a run just granted) that has ended frees the slot.
+      if (!delivered && state.holder?.pipelineWorkflowId === effect.pipelineWorkflowId) await apply(releaseSlot(state, effect.pipelineWorkflowId, true));
     }
   };
 
   for (;;) {
     // Requests first (in arrival order), then releases, then hand the slot on.
-    while (inbox.length > 0) await admit(inbox.shift()!);
-    for (const id of released) {
+    while (inbox.length > 0) await apply(admitRequest(state, inbox.shift()!));
+    for (const id of [...released]) {
       released.delete(id);
-      if (state.holder?.pipelineWorkflowId === id) {
-        note('released', id);
-        state.holder = null;
-      } else {
-        // A run that gives up while still waiting leaves the queue.
-        state.waiting = state.waiting.filter((request) => request.pipelineWorkflowId !== id);
-      }
+      await apply(releaseSlot(state, id));
     }
-    while (!state.holder && state.waiting.length > 0) {
-      const next = state.waiting.shift()!;
-      state.holder = { ...next, grantedAt: new Date().toISOString() };
-      if (await answer(next.pipelineWorkflowId, { granted: true })) note('granted', next.pipelineWorkflowId, `v${next.version}`);
-      else {
-        note('holder-gone', next.pipelineWorkflowId, 'ended before its turn');
-        state.holder = null;
-      }
-    }
+    while (!state.holder && state.waiting.length > 0) await apply(grantNext(state, new Date().toISOString()));
     if (inbox.length > 0 || released.size > 0) continue;
 
     if (!state.holder && state.waiting.length === 0) {
@@ -84,57 +74,24 @@ export async function modelLifecycle(input: ModelLifecycleInput): Promise<Lifecy
       continue;
     }
     if (await condition(() => inbox.length > 0 || released.size > 0, PROBE_EVERY)) continue;
-    // Quiet for a while: is the holder still there? Signalling an ended workflow fails.
-    if (state.holder) {
-      try {
-        await getExternalWorkflowHandle(state.holder.pipelineWorkflowId).signal(rolloutAnswerSignal, { granted: true });
-      } catch {
-        note('holder-gone', state.holder.pipelineWorkflowId, 'ended without releasing the slot');
-        state.holder = null;
-      }
+    // Quiet for a while: is the holder still there? (A repeated grant changes nothing for it.)
+    if (state.holder && !(await signalPipeline(state.holder.pipelineWorkflowId, { kind: 'answer', answer: { granted: true } }))) {
+      await apply(releaseSlot(state, state.holder.pipelineWorkflowId, true));
     }
     if (workflowInfo().continueAsNewSuggested && inbox.length === 0 && released.size === 0) {
       await continueAsNew<typeof modelLifecycle>({ model: state.model, holder: state.holder, pending: state.waiting, log: state.log });
     }
   }
+}
 
-  async function admit(request: RolloutRequest): Promise<void> {
-    const id = request.pipelineWorkflowId;
-    // Idempotent: a retried request from the holder is answered again; a waiting one keeps its place.
-    if (state.holder?.pipelineWorkflowId === id) {
-      await answer(id, { granted: true });
-      return;
-    }
-    if (state.waiting.some((waiting) => waiting.pipelineWorkflowId === id)) return;
-    const busy = state.holder !== null || state.waiting.length > 0;
-    if (!busy) {
-      state.waiting.push(request);
-      return;
-    }
-    if (request.concurrency === 'skip') {
-      const reason = state.holder ? `${state.holder.pipelineWorkflowId} (v${state.holder.version}) is rolling out` : `${state.waiting.length} run(s) wait for the slot`;
-      note('skipped', id, reason);
-      await answer(id, { granted: false, reason: `deploy.concurrency is skip and ${reason}` });
-      return;
-    }
-    if (request.concurrency === 'supersede') {
-      for (const dropped of state.waiting) {
-        note('superseded', dropped.pipelineWorkflowId, `by ${id} while waiting`);
-        await answer(dropped.pipelineWorkflowId, { granted: false, reason: `superseded by ${id} (v${request.version}) before its turn` });
-      }
-      state.waiting = [request];
-      if (state.holder) {
-        note('superseded', state.holder.pipelineWorkflowId, `by ${id}: rolling back`);
-        try {
-          await getExternalWorkflowHandle(state.holder.pipelineWorkflowId).signal(rolloutSupersededSignal, { by: id });
-        } catch {
-          note('holder-gone', state.holder.pipelineWorkflowId, 'ended without releasing the slot');
-          state.holder = null;
-        }
-      }
-      return;
-    }
-    note('queued', id, `behind ${state.holder?.pipelineWorkflowId ?? state.waiting[0]!.pipelineWorkflowId}`);
-    state.waiting.push(request);
+/** Sends an answer or a supersede notice; false when the pipeline has ended. */
+async function signalPipeline(pipelineWorkflowId: string, effect: { kind: 'answer'; answer: RolloutAnswer } | { kind: 'supersede'; by: string }): Promise<boolean> {
+  try {
+    const handle = getExternalWorkflowHandle(pipelineWorkflowId);
+    if (effect.kind === 'answer') await handle.signal(rolloutAnswerSignal, effect.answer);
+    else await handle.signal(rolloutSupersededSignal, { by: effect.by });
+    return true;
+  } catch {
+    return false;
   }
 }
