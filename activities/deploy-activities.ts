@@ -6,6 +6,8 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { PipelineDefinition, DeploySection, RegistrySection } from '../src/spec/schema.js';
 import type { DeployedVersion, TrafficSplit } from '../src/deploy/deploy-target.js';
 import { gatewayReplicaUrls } from '../src/deploy/gateway-replicas.js';
+import { GatewayAdminClient } from '../src/serving/gateway-admin-client.js';
+import { analyseShadow, type ShadowAnalysis } from '../src/canary/shadow-analysis.js';
 import { gatewayToken, MissingSecretError, openDeployTarget } from '../src/deploy/open-deploy-target.js';
 import { isNonRetryableDeployError } from '../src/deploy/k8s-errors.js';
 import { openMetricsSource } from '../src/metrics/open-metrics-source.js';
@@ -56,6 +58,23 @@ export function createDeployActivities(deps: ActivityDependencies) {
         }
       }
       return split;
+    },
+
+    /** Shadow traffic on every gateway replica (null: off); each must store it. Idempotent. */
+    async setShadowTraffic(args: { deploy: DeploySection; model: string; mirror: { version: number; percent: number } | null }): Promise<void> {
+      const token = secret(() => gatewayToken(args.deploy));
+      for (const url of gatewayReplicaUrls(args.deploy)) {
+        const table = await new GatewayAdminClient(url, token).setMirror(args.model, args.mirror);
+        const stored = table.mirror ?? null;
+        if (JSON.stringify(stored) !== JSON.stringify(args.mirror)) throw new Error(`the gateway at ${url} stored mirror ${JSON.stringify(stored)}, not ${JSON.stringify(args.mirror)}`);
+      }
+    },
+
+    /** The shadow phase's verdict from the gateway's two logs (src/canary/shadow-analysis.ts). */
+    async analyseShadowTraffic(args: { definition: PipelineDefinition; championVersion: number; shadowVersion: number; fromMs: number; toMs: number }): Promise<ShadowAnalysis> {
+      const gates = args.definition.deploy?.shadow?.gates;
+      if (!gates) throw ApplicationFailure.nonRetryable(`${args.definition.model}: no deploy.shadow section`, 'SpecError');
+      return analyseShadow({ dataDir: deps.dataDir, model: args.definition.model, championVersion: args.championVersion, shadowVersion: args.shadowVersion, fromMs: args.fromMs, toMs: args.toMs, threshold: args.definition.evaluate.threshold }, gates);
     },
 
     async getTrafficSplit(args: { deploy: DeploySection; model: string }): Promise<TrafficSplit | undefined> {

@@ -156,6 +156,10 @@ export async function canaryRollout(input: CanaryRolloutInput): Promise<CanaryOu
         if (stopped) return stopped;
       }
       if (championVersion === undefined) return await promote('first version of the model: nothing to compare with');
+      if (deploy.shadow && patched('shadow-phase')) {
+        const stopped = await shadowPhase(deploy.shadow, championVersion);
+        if (stopped) return stopped;
+      }
     }
 
     for (let stepIndex = Math.max(0, status.analysis.stepIndex); stepIndex < config.steps.length; stepIndex++) {
@@ -350,6 +354,24 @@ export async function canaryRollout(input: CanaryRolloutInput): Promise<CanaryOu
       if (version !== canaryVersion && version !== championVersion) await quick.retireVersion({ deploy, model, version });
     }
     return finish({ result: 'promoted', reason, version: canaryVersion, championVersion });
+  }
+
+  /**
+   * Before any live traffic: the gateway mirrors a share of the requests to the canary (clients
+   * get the champion's answers only), then the canary must pass the shadow gates on them.
+   */
+  async function shadowPhase(shadow: NonNullable<DeploySection['shadow']>, champion: number): Promise<CanaryOutcome | undefined> {
+    status.phase = 'shadowing';
+    const fromMs = Date.now();
+    await deploying.setShadowTraffic({ deploy, model, mirror: { version: canaryVersion, percent: shadow.percent } });
+    note(`shadow: ${shadow.percent}% of requests mirrored to v${canaryVersion} for ${shadow.duration}; clients get v${champion}'s answers`);
+    await condition(() => command?.kind === 'abort', durationToMs(shadow.duration));
+    await untilDone('stop shadow traffic', () => rollingBack.setShadowTraffic({ deploy, model, mirror: null }));
+    if (command?.kind === 'abort') return rollBack(describeCommand(command));
+    const analysis = await deploying.analyseShadowTraffic({ definition, championVersion: champion, shadowVersion: canaryVersion, fromMs, toMs: Date.now() });
+    status.shadow = { passed: analysis.passed, summary: analysis.summary, reasons: analysis.reasons };
+    note(analysis.summary);
+    return analysis.passed ? undefined : rollBack(`shadow gates failed before any live traffic: ${analysis.reasons.join('; ')}`);
   }
 
   async function rollBack(reason: string): Promise<CanaryOutcome> {

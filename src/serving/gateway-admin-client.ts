@@ -33,6 +33,12 @@ export class GatewayAdminClient {
     return (await this.call<RouteTable>('PUT', `/admin/models/${encodeURIComponent(model)}/weights`, request))!;
   }
 
+  /** Shadow traffic to `mirror.version` (null: none). */
+  async setMirror(model: string, mirror: { version: number; percent: number } | null): Promise<RouteTable> {
+    const path = `/admin/models/${encodeURIComponent(model)}/mirror`;
+    return (await (mirror === null ? this.call<RouteTable>('DELETE', path) : this.call<RouteTable>('PUT', path, mirror)))!;
+  }
+
   async stats(model: string, windowSeconds: number): Promise<ModelStats> {
     return (await this.call<ModelStats>('GET', `/admin/models/${encodeURIComponent(model)}/stats?windowSeconds=${windowSeconds}`))!;
   }

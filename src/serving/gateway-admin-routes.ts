@@ -8,7 +8,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { ModelStats, RouteTable } from './gateway-contract.js';
 import type { RouteTableStore } from './route-table-store.js';
-import { MODEL_NAME_PATTERN, RouteTableError, removeVersion, setWeights, upsertVersion } from './route-table.js';
+import { MODEL_NAME_PATTERN, RouteTableError, removeVersion, setMirror, setWeights, upsertVersion } from './route-table.js';
 import { MAX_WINDOW_SECONDS } from './window-stats.js';
 
 export interface AdminDependencies {
@@ -24,6 +24,7 @@ const params = {
   version: z.object({ model: modelParam, version: versionParam }),
 };
 const upsertBody = z.object({ url: z.url({ protocol: /^https?$/ }) });
+const mirrorBody = z.object({ version: z.number().int().min(1), percent: z.number().int().min(1).max(100) });
 const weightsBody = z.object({ weights: z.record(z.string(), z.number()), ifRevision: z.number().int().min(0).optional() });
 const statsQuery = z.object({
   windowSeconds: z.coerce.number().int().min(1).max(MAX_WINDOW_SECONDS).default(60),
@@ -77,6 +78,19 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDependencies)
     const { weights, ifRevision } = parse(weightsBody, request.body, 'body');
     existing(deps.routes, model);
     return deps.routes.update(model, (table) => setWeights(table, weights, ifRevision, new Date()));
+  });
+
+  app.put('/admin/models/:model/mirror', async (request) => {
+    const { model } = parse(params.model, request.params, 'path');
+    const mirror = parse(mirrorBody, request.body, 'body');
+    existing(deps.routes, model);
+    return deps.routes.update(model, (table) => setMirror(table, mirror, new Date()));
+  });
+
+  app.delete('/admin/models/:model/mirror', async (request) => {
+    const { model } = parse(params.model, request.params, 'path');
+    existing(deps.routes, model);
+    return deps.routes.update(model, (table) => setMirror(table, null, new Date()));
   });
 
   app.get('/admin/models/:model/stats', async (request: FastifyRequest, _reply: FastifyReply) => {

@@ -20,6 +20,11 @@ export interface RouteTable {
   /** Increases on every change; PUT with `ifRevision` is a compare-and-set. */
   revision: number;
   updatedAt: string;
+  /**
+   * Shadow traffic: this share of the requests is also sent to `version`, off the response path;
+   * its answers are logged to the shadow log (`<dataDir>/shadow-predictions/`), never returned.
+   */
+  mirror?: { version: number; percent: number };
 }
 
 /**
@@ -29,6 +34,8 @@ export interface RouteTable {
  *   PUT    /admin/models/{model}/versions/{version}  {url}      → RouteTable (adds at weight 0; same url again is a no-op)
  *   DELETE /admin/models/{model}/versions/{version}             → RouteTable (refused with 409 while its weight > 0)
  *   PUT    /admin/models/{model}/weights  SetWeightsRequest     → RouteTable (atomic; 400 unless the weights sum to 100)
+ *   PUT    /admin/models/{model}/mirror  {version, percent}     → RouteTable (shadow traffic to a routed version; 1..100 %)
+ *   DELETE /admin/models/{model}/mirror                         → RouteTable (no shadow traffic)
  *   GET    /admin/models/{model}/stats?windowSeconds=60         → ModelStats
  *          &complete=true: whole seconds only (the one in progress left out), ending at `asOf`
  *          &slowerThanMs=12.5: each version also counts its requests slower than that (slowerThan)

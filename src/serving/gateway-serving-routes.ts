@@ -12,13 +12,15 @@ import type { UpstreamPools } from './gateway-upstreams.js';
 import { serverMetadata } from './inference-protocol.js';
 import { HEADER_LENGTH_HEADER } from './oip-binary.js';
 import type { RouteTableStore } from './route-table-store.js';
-import { recordServedRequest, type TrafficSinks } from './traffic-recorder.js';
+import { recordServedRequest, recordShadowRequest, type TrafficSinks } from './traffic-recorder.js';
 import { pickRoute } from './traffic-split.js';
 
 export interface ServingDependencies {
   routes: RouteTableStore;
   upstreams: UpstreamPools;
   sinks: TrafficSinks;
+  /** Where mirrored requests' answers go (the shadow log); none: mirroring is off. */
+  shadowSinks?: Pick<TrafficSinks, 'predictionLog' | 'onError'>;
   now: () => number;
   /** Largest request body accepted, bytes. */
   bodyLimit: number;
@@ -56,7 +58,9 @@ export async function servingRoutes(app: FastifyInstance, deps: ServingDependenc
     const split = deps.routes.split(model);
     const route = split && pickRoute(split, headerValue(request, ROUTING_KEY_HEADER));
     if (!route) return reply.code(503).send({ error: `no version of ${model} takes traffic` });
-    return forward(request, reply, model, route, deps);
+    const mirror = split.table.mirror;
+    const shadow = mirror && deps.shadowSinks && mirror.version !== route.version && Math.random() * 100 < mirror.percent ? split.byVersion.get(mirror.version) : undefined;
+    return forward(request, reply, model, route, deps, shadow);
   });
 
   app.post('/v2/models/:name/versions/:version/infer', (request: InferRequest, reply) => {
@@ -67,7 +71,7 @@ export async function servingRoutes(app: FastifyInstance, deps: ServingDependenc
   });
 }
 
-async function forward(request: InferRequest, reply: FastifyReply, model: string, route: RouteEntry, deps: ServingDependencies): Promise<FastifyReply> {
+async function forward(request: InferRequest, reply: FastifyReply, model: string, route: RouteEntry, deps: ServingDependencies, shadow?: RouteEntry): Promise<FastifyReply> {
   const timestampMs = deps.now();
   const clientRequestId = headerValue(request, REQUEST_ID_HEADER);
   // A client's id is kept when it is a sane size: it is logged and indexed for feedback.
@@ -106,7 +110,34 @@ async function forward(request: InferRequest, reply: FastifyReply, model: string
     served = { model, version: route.version, requestId, timestampMs, latencyMs, status: 502, requestBody, requestHeaderLength, responseBody: undefined, gatewayError: message };
   }
   recordServedRequest(served, deps.sinks);
+  // The client has its answer (from `route`); the shadow's is only logged, under the same request id.
+  if (shadow) void mirrorRequest(model, shadow, requestId, requestBody, request.headers['content-type'] ?? defaultContentType, requestHeaderLength, deps);
   return reply;
+}
+
+/** Sends a copy of a request to the shadow version and logs its answer; never throws, never answers anyone. */
+async function mirrorRequest(model: string, route: RouteEntry, requestId: string, requestBody: Buffer, contentType: string, requestHeaderLength: string | undefined, deps: ServingDependencies): Promise<void> {
+  const timestampMs = deps.now();
+  const upstream = deps.upstreams.get(route.url);
+  let served: Parameters<typeof recordServedRequest>[0];
+  try {
+    const answer = await upstream.pool.request({
+      method: 'POST',
+      path: `${upstream.basePath}/v2/models/${encodeURIComponent(model)}/infer`,
+      headers: { 'content-type': contentType, [REQUEST_ID_HEADER]: requestId, ...(requestHeaderLength === undefined ? {} : { [HEADER_LENGTH_HEADER]: requestHeaderLength }) },
+      body: requestBody,
+    });
+    const responseBody = Buffer.from(await answer.body.arrayBuffer());
+    const responseHeaderLength = answer.headers[HEADER_LENGTH_HEADER];
+    served = {
+      model, version: route.version, requestId, timestampMs, latencyMs: deps.now() - timestampMs, status: answer.statusCode, requestBody, responseBody,
+      requestHeaderLength, responseHeaderLength: typeof responseHeaderLength === 'string' ? responseHeaderLength : undefined,
+    };
+  } catch (error) {
+    const message = `shadow version ${route.version} of ${model} did not answer: ${(error as Error).message}`;
+    served = { model, version: route.version, requestId, timestampMs, latencyMs: deps.now() - timestampMs, status: 502, requestBody, requestHeaderLength, responseBody: undefined, gatewayError: message };
+  }
+  recordShadowRequest(served, deps.shadowSinks!);
 }
 
 /** Metadata and readiness of a model: its upstream's answer, passed through. */

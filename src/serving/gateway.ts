@@ -11,7 +11,7 @@ import { adminRoutes } from './gateway-admin-routes.js';
 import { GatewayMetrics } from './gateway-metrics.js';
 import { servingRoutes } from './gateway-serving-routes.js';
 import { UpstreamPools, type UpstreamLimits } from './gateway-upstreams.js';
-import { PredictionLog } from './prediction-log.js';
+import { PredictionLog, SHADOW_PREDICTIONS_DIRECTORY } from './prediction-log.js';
 import { RouteTableStore } from './route-table-store.js';
 import { WindowStats } from './window-stats.js';
 
@@ -59,8 +59,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const logLimits = { flushIntervalMs: options.flushIntervalMs, flushRows: options.flushRows, maxBufferedRows: options.maxBufferedRows, now, onError };
 
   const predictionLog = new PredictionLog({ dataDir: options.dataDir, ...logLimits });
+  const shadowLog = new PredictionLog({ dataDir: options.dataDir, directory: SHADOW_PREDICTIONS_DIRECTORY, ...logLimits });
   const labelLog = new LabelLog({ dataDir: options.dataDir, ...logLimits });
-  await Promise.all([predictionLog.open(), labelLog.open()]);
+  await Promise.all([predictionLog.open(), shadowLog.open(), labelLog.open()]);
   const metrics = new GatewayMetrics(() => ({ predictions: predictionLog.stats, labels: labelLog.stats }));
   const stats = new WindowStats();
   const feedbackIndex = new FeedbackIndex(options.feedbackIndex);
@@ -77,7 +78,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     return reply.code(status).send({ error: error.message });
   });
   const sinks = { stats, metrics, feedbackIndex, predictionLog, onError };
-  await app.register(servingRoutes, { routes, upstreams, sinks, now, bodyLimit: options.bodyLimitBytes ?? 32 * 1024 * 1024, isReady: () => !closing });
+  await app.register(servingRoutes, { routes, upstreams, sinks, shadowSinks: { predictionLog: shadowLog, onError }, now, bodyLimit: options.bodyLimitBytes ?? 32 * 1024 * 1024, isReady: () => !closing });
   await app.register(feedbackRoutes, { index: feedbackIndex, labels: labelLog, stats, metrics, now });
   await app.register(adminRoutes, {
     adminToken: options.adminToken,
@@ -99,7 +100,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     async close() {
       closing = true;
       await app.close();
-      await Promise.all([predictionLog.close(), labelLog.close(), upstreams.close()]);
+      await Promise.all([predictionLog.close(), shadowLog.close(), labelLog.close(), upstreams.close()]);
     },
   };
 }

@@ -44,7 +44,12 @@ type FeatureValue = PredictionRecord['features'][string];
 
 export interface PredictionLogOptions extends LogBufferLimits, Pick<PartitionedLogOptions<PredictionRecord>, 'now' | 'onError' | 'onFlush'> {
   dataDir: string;
+  /** The folder under dataDir: `predictions` (default), or `shadow-predictions` for mirrored requests. */
+  directory?: string;
 }
+
+/** Where mirrored (shadow) requests are logged, beside `predictions/`, in the same layout. */
+export const SHADOW_PREDICTIONS_DIRECTORY = 'shadow-predictions';
 
 export class PredictionLog {
   private readonly log: PartitionedParquetLog<PredictionRecord>;
@@ -54,7 +59,7 @@ export class PredictionLog {
   constructor(options: PredictionLogOptions) {
     this.log = new PartitionedParquetLog<PredictionRecord>({
       ...options,
-      root: path.join(options.dataDir, 'predictions'),
+      root: path.join(options.dataDir, options.directory ?? 'predictions'),
       partitionOf: (record) => hourPartition(record.model, record.timestamp),
       columnsOf: (records) => this.columnsOf(records),
     });

@@ -17,11 +17,16 @@ export const RouteChangeRecord = z.object({
   at: z.string(),
   /** version → percent after the change; all 0 before the first weights are set. */
   weights: z.record(z.string(), z.number().int().min(0).max(100)),
+  /** Shadow traffic in force after the change (deploy.shadow); absent when none. */
+  mirror: z.object({ version: z.number().int(), percent: z.number().int() }).optional(),
 });
 export type RouteChangeRecord = z.infer<typeof RouteChangeRecord>;
 
 export function routeChangeOf(table: RouteTable): RouteChangeRecord {
-  return { model: table.model, revision: table.revision, at: table.updatedAt, weights: Object.fromEntries(table.routes.map((route) => [String(route.version), route.weight])) };
+  return {
+    model: table.model, revision: table.revision, at: table.updatedAt, weights: Object.fromEntries(table.routes.map((route) => [String(route.version), route.weight])),
+    ...(table.mirror && { mirror: { version: table.mirror.version, percent: table.mirror.percent } }),
+  };
 }
 
 export class RouteChangeJournal {

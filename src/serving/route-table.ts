@@ -64,6 +64,18 @@ export function setWeights(table: RouteTable, weights: Record<string, number>, i
   return bump(table, table.routes.map((route) => ({ ...route, weight: next.get(route.version)! })), now);
 }
 
-function bump(table: RouteTable, routes: RouteEntry[], now: Date): RouteTable {
-  return { model: table.model, routes, revision: table.revision + 1, updatedAt: now.toISOString() };
+/** Mirrors `percent` of the requests to a routed version (shadow traffic); null stops it. */
+export function setMirror(table: RouteTable, mirror: { version: number; percent: number } | null, now: Date): RouteTable {
+  if (mirror === null) return table.mirror === undefined ? table : bump(table, table.routes, now, null);
+  if (!table.routes.some((route) => route.version === mirror.version)) throw new RouteTableError(404, `model "${table.model}" has no version ${mirror.version} to mirror to`);
+  if (!Number.isInteger(mirror.percent) || mirror.percent < 1 || mirror.percent > 100) throw new RouteTableError(400, `mirror.percent: expected an integer 1..100, got ${String(mirror.percent)}`);
+  if (table.mirror?.version === mirror.version && table.mirror.percent === mirror.percent) return table;
+  return bump(table, table.routes, now, mirror);
+}
+
+/** A new revision; the mirror is kept unless one is given (null: removed). */
+function bump(table: RouteTable, routes: RouteEntry[], now: Date, mirror: RouteTable['mirror'] | null = table.mirror): RouteTable {
+  // A mirror to a version that is no longer routed goes with it.
+  const kept = mirror && routes.some((route) => route.version === mirror.version) ? mirror : undefined;
+  return { model: table.model, routes, revision: table.revision + 1, updatedAt: now.toISOString(), ...(kept && { mirror: kept }) };
 }

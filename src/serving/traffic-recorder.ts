@@ -46,7 +46,36 @@ export function recordServedRequest(served: ServedRequest, sinks: TrafficSinks):
   }
 }
 
+/**
+ * A mirrored (shadow) request: only its prediction rows, to the shadow log. It counts in no
+ * stats, metrics or feedback index: no client saw its answer. Never throws.
+ */
+export function recordShadowRequest(served: ServedRequest, sinks: Pick<TrafficSinks, 'predictionLog' | 'onError'>): void {
+  try {
+    for (const record of predictionRecords(served).records) sinks.predictionLog.append(record);
+  } catch (error) {
+    sinks.onError(error);
+  }
+}
+
 function record(served: ServedRequest, sinks: TrafficSinks): void {
+  const { isError, scores, records } = predictionRecords(served);
+  sinks.stats.recordRequest({
+    model: served.model,
+    version: served.version,
+    timestampMs: served.timestampMs,
+    latencyMs: served.latencyMs,
+    isError,
+    scores: scores.filter((score): score is number => score !== null),
+  });
+  sinks.metrics.observeRequest(served.model, served.version, served.status, served.latencyMs, scores);
+  for (const row of records) {
+    if (row.score !== null) sinks.feedbackIndex.remember(row.requestId, served.model, served.version, row.score, served.timestampMs);
+    sinks.predictionLog.append(row);
+  }
+}
+
+function predictionRecords(served: ServedRequest): { isError: boolean; scores: Array<number | null>; records: PredictionRecord[] } {
   const isError = served.status >= 500 || served.gatewayError !== undefined;
   const succeeded = served.status < 400 && served.gatewayError === undefined;
   // A request the model refused (4xx) is logged as one row without features: its body is not
@@ -57,32 +86,19 @@ function record(served: ServedRequest, sinks: TrafficSinks): void {
   const response = served.responseBody === undefined ? undefined : readOipBody(served.responseBody, served.responseHeaderLength, 'outputs');
   const scores = succeeded ? scoresOf(response, features.length) : features.map(() => null);
   const error = served.gatewayError ?? (succeeded ? undefined : (errorMessageOf(response) ?? `upstream answered ${served.status}`));
-
-  sinks.stats.recordRequest({
-    model: served.model,
-    version: served.version,
-    timestampMs: served.timestampMs,
-    latencyMs: served.latencyMs,
-    isError,
-    scores: scores.filter((score): score is number => score !== null),
-  });
-  sinks.metrics.observeRequest(served.model, served.version, served.status, served.latencyMs, scores);
-
-  features.forEach((row, index) => {
-    const requestId = features.length === 1 ? served.requestId : `${served.requestId}#${index}`;
-    const score = scores[index] ?? null;
-    if (score !== null) sinks.feedbackIndex.remember(requestId, served.model, served.version, score, served.timestampMs);
+  const records = features.map((row, index) => {
     const record: PredictionRecord = {
-      requestId,
+      requestId: features.length === 1 ? served.requestId : `${served.requestId}#${index}`,
       timestamp: Math.floor(served.timestampMs),
       model: served.model,
       version: served.version,
       status: served.status,
       latencyMs: served.latencyMs,
-      score,
+      score: scores[index] ?? null,
       features: row,
     };
     if (error !== undefined) record.error = error;
-    sinks.predictionLog.append(record);
+    return record;
   });
+  return { isError, scores, records };
 }

@@ -429,6 +429,32 @@ export const DeploySection = z.strictObject({
     })
     .optional(),
   /**
+   * Shadow traffic before the canary: the gateway mirrors `percent` of the requests to the new
+   * version off the response path (clients only ever get the champion's answer), both answers
+   * are logged, and the new version must pass the gates on the same requests before any live
+   * traffic moves. Needs the traffic gateway (targets local and container).
+   */
+  shadow: z
+    .strictObject({
+      percent: z.number().int().min(1).max(100).default(100),
+      duration: Duration.default('15m'),
+      gates: z
+        .strictObject({
+          /** Share of requests where both versions take the same decision at the threshold. */
+          minAgreement: numberBetween(0, 1).default(0.95),
+          /** Kolmogorov-Smirnov distance between the two versions' scores on the same requests. */
+          maxScoreDrift: numberBetween(0, 1).default(0.2),
+          /** Share of mirrored requests the new version failed (5xx, no answer). */
+          maxErrorRate: numberBetween(0, 1).default(0.01),
+          /** The new version's p99 latency on the mirrored requests, ms. */
+          maxP99: z.number().positive().default(200),
+          /** Paired requests needed before the gates can pass. */
+          minSamples: z.number().int().min(1).default(100),
+        })
+        .prefault({}),
+    })
+    .optional(),
+  /**
    * One rollout per model at a time. A run that reaches its canary while another run of the same
    * model is between registration and its canary's outcome: `queue` waits its turn (default),
    * `skip` ends registered but not deployed, `supersede` rolls the running canary back and goes next.
@@ -446,6 +472,9 @@ export const DeploySection = z.strictObject({
     })
     .optional(),
 }).superRefine((deploy, ctx) => {
+  if (deploy.shadow && deploy.target !== 'local' && deploy.target !== 'container') {
+    ctx.addIssue({ code: 'custom', path: ['shadow'], message: `shadow traffic is mirrored by the traffic gateway: it needs target local or container, not "${deploy.target}"` });
+  }
   // What each Kubernetes target cannot do without; checked here so a bad definition fails at load time.
   if (deploy.target === 'local' || deploy.target === 'container') return;
   const kubernetes = deploy.kubernetes;

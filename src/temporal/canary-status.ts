@@ -1,7 +1,7 @@
 /** The state `canaryRollout` keeps, returns from its `status` query and carries over continue-as-new. */
 import type { CanaryAnalysisState } from '../canary/analysis-state.js';
 
-export type CanaryPhase = 'deploying' | 'analysing' | 'paused' | 'holding' | 'awaiting-approval' | 'promoting' | 'rolling-back' | 'promoted' | 'rolled-back';
+export type CanaryPhase = 'deploying' | 'shadowing' | 'analysing' | 'paused' | 'holding' | 'awaiting-approval' | 'promoting' | 'rolling-back' | 'promoted' | 'rolled-back';
 
 export interface CanaryStatus {
   model: string;
@@ -17,6 +17,8 @@ export interface CanaryStatus {
   /** Human and automatic decisions, newest last: `advance to 25%`, `abort by alice: …`. */
   events: { at: string; message: string }[];
   outcome?: CanaryOutcome;
+  /** The shadow phase's verdict (deploy.shadow), once it has one. */
+  shadow?: { passed: boolean; summary: string; reasons: string[] };
   /** Set while an approval gate waits for a person (deploy.approval). */
   approval?: ApprovalGateState;
 }
