@@ -103,6 +103,7 @@ function renderLatestCanary(canary: CanarySummary, options: ModelPageOptions): s
   } else {
     banner = `<div class="status outcome-failed"><span class="dot"></span><div><strong>${escapeHtml(canary.closedAs ?? 'ended')}</strong><p>The canary workflow ended without an outcome; see its history.</p></div></div>`;
   }
+  if (status?.shadow) banner += `<p class="muted">${escapeHtml(status.shadow.summary)}${status.shadow.passed ? ' — shadow gates passed' : ''}</p>`;
   const link = options.webUiLink ? ` <a href="${escapeHtml(options.webUiLink(canary.workflowId))}">Web UI</a>` : '';
   const meta = `<p class="muted">${escapeHtml(canary.workflowId)}, started ${escapeHtml(formatTime(canary.startedAt))}${canary.closedAt ? `, ended ${escapeHtml(formatTime(canary.closedAt))}` : ''}.${link}</p>`;
   if (!status) return `<section>${heading}${banner}${meta}</section>`;

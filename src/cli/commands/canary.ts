@@ -61,6 +61,8 @@ export function renderCanaryStatus(status: CanaryStatus): string {
     `  weight ${status.weight}%, step ${a.stepIndex + 1}, window ${status.windowRemainingMs !== undefined ? `${Math.round(status.windowRemainingMs / 1000)} s left` : 'closed'}`,
     `  checks: ${a.counters.pass} pass, ${a.counters.fail} fail, ${a.counters.inconclusive} inconclusive, ${a.counters.error} error`,
     ...a.checks.slice(-5).map((c) => `    ${new Date(c.at).toISOString().slice(11, 19)} ${c.verdict.padEnd(12)} ${c.reasons.join('; ')}`),
+    status.phase === 'shadowing' ? '  shadow phase: requests mirrored to the canary, clients get the champion\'s answers; the shadow gates decide before any live traffic' : undefined,
+    status.shadow ? `  ${status.shadow.summary}${status.shadow.passed ? '' : ` — failed: ${status.shadow.reasons.join('; ')}`}` : undefined,
     a.decision ? `  decision: ${a.decision.action} (${a.decision.reason})` : undefined,
     ...status.events.slice(-5).map((e) => `  ${e.at.slice(11, 19)} ${e.message}`),
     status.approval ? `  WAITING FOR APPROVAL (${status.approval.gate}) until ${status.approval.deadline}, then ${status.approval.onTimeout}: mlops canary approve|reject ${status.model}` : undefined,
