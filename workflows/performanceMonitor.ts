@@ -15,6 +15,7 @@ import type { PerformanceActivities, PerformanceCheckSummary } from '../activiti
 import { problemsFromZod, formatProblems } from '../src/spec/problems.js';
 import { MODEL, OUTCOME } from '../src/temporal/contract.js';
 import { startPipelineOnData } from './retrainWhenDataChanged.js';
+import type { PerformanceMonitorResult } from '../src/temporal/performance-monitor-result.js';
 
 export const PerformanceMonitorInput = z.strictObject({
   pipelineFile: z.string().min(1).optional(),
@@ -24,17 +25,7 @@ export const PerformanceMonitorInput = z.strictObject({
 });
 export type PerformanceMonitorInput = z.input<typeof PerformanceMonitorInput>;
 
-export interface PerformanceMonitorResult {
-  model: string;
-  asOf: string;
-  outcome: 'degraded' | 'ok' | 'incomplete' | 'no-predictions';
-  reportPath: string;
-  windows: PerformanceCheckSummary['windows'];
-  /** Dedup keys of the alerts this run raised (findings alerted by an earlier run are not repeated). */
-  alerted: string[];
-  retrainWorkflowId?: string;
-  retrainSkipped?: string;
-}
+export type { PerformanceMonitorResult } from '../src/temporal/performance-monitor-result.js';
 
 const quick = proxyActivities<PipelineActivities & DeployActivities & TriggerActivities>({
   startToCloseTimeout: '1 minute',

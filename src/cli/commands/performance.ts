@@ -9,7 +9,7 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { loadDefinitionFile } from '../../spec/load.js';
 import { settingsFromEnv, webUiLink } from '../../temporal/settings.js';
 import { MODEL, TRIGGER } from '../../temporal/contract.js';
-import type { PerformanceMonitorResult } from '../../../workflows/performanceMonitor.js';
+import type { PerformanceMonitorResult } from '../../temporal/performance-monitor-result.js';
 import type { PerformanceWindowSummary } from '../../performance/performance-report.js';
 import { connectClient } from '../temporal-client.js';
 import { followPipeline } from './run.js';
