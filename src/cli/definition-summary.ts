@@ -52,6 +52,7 @@ function deploySummary({ deploy }: PipelineDefinition): string[] {
     `            SLA error rate ≤ ${c.sla.errorRate.max}, p99 ≤ ${c.sla.latencyP99Ms.max} ms, ≥ ${c.sla.minSamples} requests per check; hard limit error rate ≤ ${c.hardLimits.errorRate.max}`,
     `            fail-safe after ${c.consecutiveErrorLimit} checks without metrics; too little evidence: ${c.onInsufficientEvidence}`,
     `            one rollout of the model at a time; a run that finds one going: ${{ queue: 'waits its turn', skip: 'is not rolled out', supersede: 'rolls it back and goes next' }[deploy.concurrency]} (concurrency ${deploy.concurrency})`,
+    ...(deploy.shadow ? [`  shadow    ${deploy.shadow.percent}% of requests mirrored to the new version for ${deploy.shadow.duration} before any live traffic; gates: agreement ≥ ${deploy.shadow.gates.minAgreement}, score drift (KS) ≤ ${deploy.shadow.gates.maxScoreDrift}, error rate ≤ ${deploy.shadow.gates.maxErrorRate}, p99 ≤ ${deploy.shadow.gates.maxP99} ms, ≥ ${deploy.shadow.gates.minSamples} paired requests`] : []),
     ...(deploy.faults ? [`  faults    DRILL: ${deploy.faults.errorRate * 100}% errors, +${deploy.faults.addedLatencyMs} ms${deploy.faults.duration ? ` for ${deploy.faults.duration}` : ''}${deploy.faults.flap ? `, flapping ${deploy.faults.flap.on} on / ${deploy.faults.flap.off} off` : ''}`] : []),
   ];
 }
