@@ -45,22 +45,20 @@ export async function analyseShadow(window: ShadowWindow, gates: ShadowGates): P
     const source = (dir: string) => `read_parquet(${quoteString(`${dir}/**/*.parquet`)}, hive_partitioning = true, union_by_name = true, hive_types = {'date': DATE, 'hour': INTEGER})`;
     const range = 'ts >= epoch_ms($from::BIGINT) AND ts < epoch_ms($to::BIGINT)';
     const parameters = { from: Math.floor(window.fromMs), to: Math.ceil(window.toMs), shadow: window.shadowVersion };
-    const totals = (await connection.runAndReadAll(
-      `SELECT count(*)::DOUBLE, count(*) FILTER (WHERE status >= 500 OR error IS NOT NULL)::DOUBLE, quantile_cont(latency_ms, 0.99) FROM ${source(shadowDir)} WHERE version = $shadow AND ${range}`,
-      parameters,
-    )).getRows()[0]!;
+    // One query, one snapshot of the files: the gateway keeps flushing while this runs.
     // The champion answered first; its row may fall just outside the window when the shadow's did not: widen by a minute.
-    const pairs = (await connection.runAndReadAll(
-      `SELECT s.score, p.score FROM (SELECT request_id, score FROM ${source(shadowDir)} WHERE version = $shadow AND ${range} AND status < 300 AND score IS NOT NULL) s ` +
-        `JOIN (SELECT request_id, score FROM ${source(primaryDir)} WHERE version = $champion AND ts >= epoch_ms($from::BIGINT - 60000) AND ts < epoch_ms($to::BIGINT + 60000) AND score IS NOT NULL) p USING (request_id)`,
+    const rows = (await connection.runAndReadAll(
+      `SELECT s.status, s.error IS NOT NULL, s.latency_ms, s.score, p.score FROM (SELECT request_id, status, error, latency_ms, score FROM ${source(shadowDir)} WHERE version = $shadow AND ${range}) s ` +
+        `LEFT JOIN (SELECT request_id, score FROM ${source(primaryDir)} WHERE version = $champion AND ts >= epoch_ms($from::BIGINT - 60000) AND ts < epoch_ms($to::BIGINT + 60000) AND score IS NOT NULL) p USING (request_id)`,
       { ...parameters, champion: window.championVersion },
     )).getRows();
+    const paired = rows.filter((row) => Number(row[0]) < 300 && row[3] !== null && row[4] !== null);
     return {
-      mirrored: Number(totals[0]),
-      errors: Number(totals[1]),
-      p99Ms: totals[2] === null ? null : Number(totals[2]),
-      shadowScores: Float64Array.from(pairs, (row) => Number(row[0])),
-      championScores: Float64Array.from(pairs, (row) => Number(row[1])),
+      mirrored: rows.length,
+      errors: rows.filter((row) => Number(row[0]) >= 500 || row[1] === true).length,
+      p99Ms: quantile(rows.map((row) => Number(row[2])), 0.99),
+      shadowScores: Float64Array.from(paired, (row) => Number(row[3])),
+      championScores: Float64Array.from(paired, (row) => Number(row[4])),
     };
   });
   return judge(numbers, gates, window.threshold);
@@ -95,6 +93,16 @@ export function judge(numbers: ShadowNumbers, gates: ShadowGates, threshold: num
   if (numbers.p99Ms !== null && numbers.p99Ms > gates.maxP99) reasons.push(`p99 ${f(numbers.p99Ms)} ms > max ${gates.maxP99} ms`);
   const summary = `shadow: ${numbers.mirrored} mirrored, ${paired} paired; agreement ${agreement === null ? '—' : f(agreement)}, score drift ${scoreDrift === null ? '—' : f(scoreDrift)}, error rate ${errorRate === null ? '—' : f(errorRate)}, p99 ${numbers.p99Ms === null ? '—' : `${f(numbers.p99Ms)} ms`}`;
   return { passed: reasons.length === 0, mirrored: numbers.mirrored, paired, agreement, scoreDrift, errorRate, p99Ms: numbers.p99Ms, reasons, summary };
+}
+
+/** Linear interpolation between order statistics (DuckDB's quantile_cont, numpy's default); null for no values. */
+function quantile(values: number[], q: number): number | null {
+  if (values.length === 0) return null;
+  const sorted = Float64Array.from(values).sort();
+  const position = (sorted.length - 1) * q;
+  const below = Math.floor(position);
+  const above = Math.min(sorted.length - 1, below + 1);
+  return sorted[below]! + (sorted[above]! - sorted[below]!) * (position - below);
 }
 
 /** Two-sample Kolmogorov-Smirnov statistic: the largest gap between the two empirical CDFs. */
