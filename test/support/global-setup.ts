@@ -36,15 +36,29 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** `count` distinct free ports: every listener stays open until all are chosen. */
+export async function freePorts(count: number): Promise<number[]> {
+  const servers = await Promise.all(Array.from({ length: count }, () => new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
+    const s = createServer();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => resolve(s));
+  })));
+  const ports = servers.map((s) => (s.address() as { port: number }).port);
+  await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+  return ports;
+}
+
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const temporal = path.join(root, '.tools/bin/temporal');
   if (!existsSync(temporal)) execFileSync(path.join(root, 'scripts/install-temporal'), { stdio: 'inherit' });
-  const port = await freePort();
-  const uiPort = await freePort();
+  // All ports at once, each held until all are chosen, and every port the server opens named:
+  // left to itself the dev server picks its HTTP port among the free ones, and once took the
+  // gRPC port just released here (bind: address already in use).
+  const [port, uiPort, httpPort, metricsPort] = await freePorts(4);
   const attributes = ['Model=Keyword', 'ModelVersion=Int', 'Outcome=Keyword', 'TriggeredBy=Keyword', 'DataVersion=Keyword'];
   server = spawn(
     temporal,
-    ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--ui-port', String(uiPort), '--log-level', 'error',
+    ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--ui-port', String(uiPort), '--http-port', String(httpPort), '--metrics-port', String(metricsPort), '--log-level', 'error',
       ...attributes.flatMap((a) => ['--search-attribute', a])],
     { stdio: ['ignore', 'ignore', 'inherit'], detached: false },
   );
