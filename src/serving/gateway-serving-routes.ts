@@ -12,7 +12,7 @@ import type { UpstreamPools } from './gateway-upstreams.js';
 import { serverMetadata } from './inference-protocol.js';
 import { HEADER_LENGTH_HEADER } from './oip-binary.js';
 import type { RouteTableStore } from './route-table-store.js';
-import { recordServedRequest, recordShadowRequest, type TrafficSinks } from './traffic-recorder.js';
+import { recordServedRequest, recordShadowRequest, type ServedRequest, type TrafficSinks } from './traffic-recorder.js';
 import { pickRoute } from './traffic-split.js';
 
 export interface ServingDependencies {
@@ -72,22 +72,48 @@ export async function servingRoutes(app: FastifyInstance, deps: ServingDependenc
 }
 
 async function forward(request: InferRequest, reply: FastifyReply, model: string, route: RouteEntry, deps: ServingDependencies, shadow?: RouteEntry): Promise<FastifyReply> {
-  const timestampMs = deps.now();
   const clientRequestId = headerValue(request, REQUEST_ID_HEADER);
   // A client's id is kept when it is a sane size: it is logged and indexed for feedback.
   const requestId = clientRequestId !== undefined && clientRequestId.length <= MAX_REQUEST_ID_LENGTH ? clientRequestId : randomUUID();
-  const requestBody = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
   const requestHeaderLength = headerValue(request, HEADER_LENGTH_HEADER);
-  const defaultContentType = requestHeaderLength === undefined ? 'application/json' : 'application/octet-stream';
-  const upstream = deps.upstreams.get(route.url);
+  const call: InferCall = {
+    requestId,
+    requestBody: Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0),
+    contentType: request.headers['content-type'] ?? (requestHeaderLength === undefined ? 'application/json' : 'application/octet-stream'),
+    requestHeaderLength,
+  };
   reply.header(SERVED_VERSION_HEADER, String(route.version)).header(REQUEST_ID_HEADER, requestId);
-  let served: Parameters<typeof recordServedRequest>[0];
+  const { served, contentType } = await callVersion(model, route, call, deps, 'version');
+  if (served.gatewayError !== undefined) {
+    reply.code(502).send({ error: served.gatewayError });
+  } else {
+    if (served.responseHeaderLength !== undefined) reply.header(HEADER_LENGTH_HEADER, served.responseHeaderLength);
+    reply.code(served.status).header('content-type', contentType ?? 'application/json').send(served.responseBody);
+  }
+  recordServedRequest(served, deps.sinks);
+  // The client has its answer (from `route`); the shadow's is only logged, under the same request id.
+  if (shadow) void callVersion(model, shadow, call, deps, 'shadow version').then(({ served: mirrored }) => recordShadowRequest(mirrored, deps.shadowSinks!));
+  return reply;
+}
+
+interface InferCall {
+  requestId: string;
+  requestBody: Buffer;
+  contentType: string;
+  requestHeaderLength: string | undefined;
+}
+
+/** One inference call to a version's model server, as the logs record it; never throws (no answer: a 502 with the reason). */
+async function callVersion(model: string, route: RouteEntry, call: InferCall, deps: ServingDependencies, who: string): Promise<{ served: ServedRequest; contentType?: string }> {
+  const { requestId, requestBody, requestHeaderLength } = call;
+  const timestampMs = deps.now();
+  const upstream = deps.upstreams.get(route.url);
   try {
     const answer = await upstream.pool.request({
       method: 'POST',
       path: `${upstream.basePath}/v2/models/${encodeURIComponent(model)}/infer`,
       headers: {
-        'content-type': request.headers['content-type'] ?? defaultContentType,
+        'content-type': call.contentType,
         [REQUEST_ID_HEADER]: requestId,
         ...(requestHeaderLength === undefined ? {} : { [HEADER_LENGTH_HEADER]: requestHeaderLength }),
       },
@@ -97,47 +123,18 @@ async function forward(request: InferRequest, reply: FastifyReply, model: string
     const latencyMs = deps.now() - timestampMs;
     const contentType = answer.headers['content-type'];
     const responseHeaderLength = answer.headers[HEADER_LENGTH_HEADER];
-    if (typeof responseHeaderLength === 'string') reply.header(HEADER_LENGTH_HEADER, responseHeaderLength);
-    reply.code(answer.statusCode).header('content-type', typeof contentType === 'string' ? contentType : 'application/json').send(responseBody);
-    served = {
-      model, version: route.version, requestId, timestampMs, latencyMs, status: answer.statusCode, requestBody, responseBody,
-      requestHeaderLength, responseHeaderLength: typeof responseHeaderLength === 'string' ? responseHeaderLength : undefined,
+    return {
+      served: {
+        model, version: route.version, requestId, timestampMs, latencyMs, status: answer.statusCode, requestBody, responseBody,
+        requestHeaderLength, responseHeaderLength: typeof responseHeaderLength === 'string' ? responseHeaderLength : undefined,
+      },
+      ...(typeof contentType === 'string' && { contentType }),
     };
   } catch (error) {
     const latencyMs = deps.now() - timestampMs;
-    const message = `version ${route.version} of ${model} did not answer: ${(error as Error).message}`;
-    reply.code(502).send({ error: message });
-    served = { model, version: route.version, requestId, timestampMs, latencyMs, status: 502, requestBody, requestHeaderLength, responseBody: undefined, gatewayError: message };
+    const message = `${who} ${route.version} of ${model} did not answer: ${(error as Error).message}`;
+    return { served: { model, version: route.version, requestId, timestampMs, latencyMs, status: 502, requestBody, requestHeaderLength, responseBody: undefined, gatewayError: message } };
   }
-  recordServedRequest(served, deps.sinks);
-  // The client has its answer (from `route`); the shadow's is only logged, under the same request id.
-  if (shadow) void mirrorRequest(model, shadow, requestId, requestBody, request.headers['content-type'] ?? defaultContentType, requestHeaderLength, deps);
-  return reply;
-}
-
-/** Sends a copy of a request to the shadow version and logs its answer; never throws, never answers anyone. */
-async function mirrorRequest(model: string, route: RouteEntry, requestId: string, requestBody: Buffer, contentType: string, requestHeaderLength: string | undefined, deps: ServingDependencies): Promise<void> {
-  const timestampMs = deps.now();
-  const upstream = deps.upstreams.get(route.url);
-  let served: Parameters<typeof recordServedRequest>[0];
-  try {
-    const answer = await upstream.pool.request({
-      method: 'POST',
-      path: `${upstream.basePath}/v2/models/${encodeURIComponent(model)}/infer`,
-      headers: { 'content-type': contentType, [REQUEST_ID_HEADER]: requestId, ...(requestHeaderLength === undefined ? {} : { [HEADER_LENGTH_HEADER]: requestHeaderLength }) },
-      body: requestBody,
-    });
-    const responseBody = Buffer.from(await answer.body.arrayBuffer());
-    const responseHeaderLength = answer.headers[HEADER_LENGTH_HEADER];
-    served = {
-      model, version: route.version, requestId, timestampMs, latencyMs: deps.now() - timestampMs, status: answer.statusCode, requestBody, responseBody,
-      requestHeaderLength, responseHeaderLength: typeof responseHeaderLength === 'string' ? responseHeaderLength : undefined,
-    };
-  } catch (error) {
-    const message = `shadow version ${route.version} of ${model} did not answer: ${(error as Error).message}`;
-    served = { model, version: route.version, requestId, timestampMs, latencyMs: deps.now() - timestampMs, status: 502, requestBody, requestHeaderLength, responseBody: undefined, gatewayError: message };
-  }
-  recordShadowRequest(served, deps.shadowSinks!);
 }
 
 /** Metadata and readiness of a model: its upstream's answer, passed through. */
