@@ -99,3 +99,8 @@ const VERDICT_LABELS: Record<Verdict, string> = { drift: 'Drift', error: 'Error'
 export function verdictBadge(verdict: Verdict): string {
   return `<span class="badge badge-${verdict}">${VERDICT_LABELS[verdict]}</span>`;
 }
+
+/** An SVG path through (x, y) points in pixels; a null y breaks the line (a gap, not a drop to zero). */
+export function svgLinePath(points: ReadonlyArray<readonly [number, number | null]>): string {
+  return points.reduce((d, [x, y]) => (y === null || !Number.isFinite(y) ? `${d} ` : `${d}${d.endsWith(' ') || d === '' ? 'M' : 'L'}${x.toFixed(1)},${y.toFixed(1)}`), '').trim();
+}

@@ -12,7 +12,7 @@ import {
   columnVerdict, driftRule, escapeHtml, formatCount, formatDuration, formatNumber, formatShare, formatTime,
   isPValueTest, testName, verdictBadge, type Verdict,
 } from './report-format.js';
-import { REPORT_CSS } from './report-style.js';
+import { reportPageHead } from './report-style.js';
 
 export interface DriftReportLink {
   label: string;
@@ -30,7 +30,6 @@ export const REPORT_HTML_FILE = 'report.html';
 export const REPORT_JSON_FILE = 'report.json';
 
 // Nothing may be loaded or run even if some text slipped through unescaped.
-const CONTENT_SECURITY_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'";
 
 type PageStatus = 'drift' | 'warn' | 'ok';
 
@@ -41,13 +40,7 @@ export function renderDriftReportHtml(report: DriftReport, options: DriftReportH
   const columns = report.columns.map((column, index) => ({ column, index, verdict: columnVerdict(column) })).sort((a, b) => rank[a.verdict] - rank[b.verdict] || a.index - b.index);
   const findingsByColumn = groupBy(report.findings, (finding) => finding.column);
   return [
-    '<!DOCTYPE html>',
-    '<html lang="en"><head><meta charset="utf-8">',
-    `<meta http-equiv="Content-Security-Policy" content="${CONTENT_SECURITY_POLICY}">`,
-    '<meta name="viewport" content="width=device-width, initial-scale=1">',
-    `<title>${escapeHtml(title)}</title>`,
-    `<style>${REPORT_CSS}</style>`,
-    '</head><body><main>',
+    ...reportPageHead(escapeHtml(title)),
     `<header class="top"><div><h1>${escapeHtml(title)}</h1><div class="muted">Generated ${escapeHtml(formatTime(report.generatedAt))}</div></div>${renderLinks(options.links ?? [])}</header>`,
     renderSummary(report),
     renderFindings(report.findings),

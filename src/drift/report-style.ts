@@ -1,3 +1,23 @@
+/**
+ * Our report pages (drift, performance, the model page) are single files that load nothing: the
+ * CSP forbids scripts and any network fetch. Every page starts with this head.
+ */
+export const REPORT_CONTENT_SECURITY_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'";
+
+/** The page up to its `<main>`: doctype, CSP, viewport, title (escaped by the caller's escapeHtml), the shared stylesheet plus `css`. */
+export function reportPageHead(title: string, css = '', options: { refreshSeconds?: number } = {}): string[] {
+  return [
+    '<!DOCTYPE html>',
+    '<html lang="en"><head><meta charset="utf-8">',
+    `<meta http-equiv="Content-Security-Policy" content="${REPORT_CONTENT_SECURITY_POLICY}">`,
+    ...(options.refreshSeconds !== undefined ? [`<meta http-equiv="refresh" content="${options.refreshSeconds}">`] : []),
+    '<meta name="viewport" content="width=device-width, initial-scale=1">',
+    `<title>${title}</title>`,
+    `<style>${REPORT_CSS}${css}</style>`,
+    '</head><body><main>',
+  ];
+}
+
 /** The drift report page's stylesheet, inlined so the file needs nothing from the network. */
 export const REPORT_CSS = `
 :root {

@@ -5,12 +5,11 @@
  * its decisions, then the recent canaries and the versions. While a canary runs the page reloads
  * itself every few seconds (a meta refresh: the CSP forbids scripts).
  */
-import { escapeHtml, formatNumber, formatTime } from '../drift/report-format.js';
-import { REPORT_CSS } from '../drift/report-style.js';
+import { escapeHtml, formatNumber, formatTime, svgLinePath } from '../drift/report-format.js';
+import { reportPageHead } from '../drift/report-style.js';
 import type { RecordedCheck } from '../canary/analysis-state.js';
 import type { CanarySummary, ModelPageData } from './model-page-data.js';
 
-const CONTENT_SECURITY_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'";
 const REFRESH_SECONDS = 3;
 
 const PAGE_CSS = `
@@ -51,14 +50,7 @@ export function renderModelPageHtml(data: ModelPageData, options: ModelPageOptio
   const running = latest?.running === true;
   const title = `Model ${data.model}`;
   return [
-    '<!DOCTYPE html>',
-    '<html lang="en"><head><meta charset="utf-8">',
-    `<meta http-equiv="Content-Security-Policy" content="${CONTENT_SECURITY_POLICY}">`,
-    running ? `<meta http-equiv="refresh" content="${REFRESH_SECONDS}">` : '',
-    '<meta name="viewport" content="width=device-width, initial-scale=1">',
-    `<title>${escapeHtml(title)}</title>`,
-    `<style>${REPORT_CSS}${PAGE_CSS}</style>`,
-    '</head><body><main>',
+    ...reportPageHead(escapeHtml(title), PAGE_CSS, running ? { refreshSeconds: REFRESH_SECONDS } : {}),
     `<header class="top"><div><h1>${escapeHtml(title)}</h1><div class="muted">As of ${escapeHtml(formatTime(data.generatedAt))}${running ? `; reloads every ${REFRESH_SECONDS} s while the canary runs` : ''}</div></div><nav><a href="/models/${encodeURIComponent(data.model)}.json">JSON</a></nav></header>`,
     renderCards(data),
     latest ? renderLatestCanary(latest, options) : '<div class="panel card"><p>No canary has run for this model yet.</p></div>',
@@ -134,11 +126,10 @@ function chart(title: string, checks: RecordedCheck[], canaryValue: (check: Reco
   const x = (at: number) => left + (checks.length <= 1 || last === first ? (width - left - right) / 2 : ((at - first) * (width - left - right)) / (last - first));
   const y = (value: number) => top + (height - top - bottom) * (1 - value / high);
   const path = (of: (check: RecordedCheck) => number | null) =>
-    checks.reduce((d, check) => {
+    svgLinePath(checks.map((check) => {
       const value = of(check);
-      if (value === null || !Number.isFinite(value)) return `${d} `;
-      return `${d}${d.endsWith(' ') || d === '' ? 'M' : 'L'}${x(check.at).toFixed(1)},${y(value).toFixed(1)}`;
-    }, '').trim();
+      return [x(check.at), value === null || !Number.isFinite(value) ? null : y(value)];
+    }));
   const dots = checks.map((check) => {
     const value = canaryValue(check);
     if (value === null || !Number.isFinite(value)) return '';

@@ -5,14 +5,13 @@
  * hold-out baseline and its bound), the window table with label coverage, and production
  * fairness per window. Same look as the drift report (its stylesheet and number formatting).
  */
-import { escapeHtml, formatCount, formatNumber, formatShare, formatTime } from '../drift/report-format.js';
-import { REPORT_CSS } from '../drift/report-style.js';
+import { escapeHtml, formatCount, formatNumber, formatShare, formatTime, svgLinePath } from '../drift/report-format.js';
+import { reportPageHead } from '../drift/report-style.js';
 import type { EstimatedMetricName, RealisedMetricName } from './performance-metric-names.js';
 import type { PerformanceReport } from './performance-report.js';
 
 type ReportWindow = PerformanceReport['windows'][number];
 
-const CONTENT_SECURITY_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'";
 
 const PAGE_CSS = `
 .verdict-degraded, .verdict-breached, .verdict-drift { color: var(--drift); background: var(--drift-bg); }
@@ -35,13 +34,7 @@ export function renderPerformanceReportHtml(report: PerformanceReport, options: 
   const versions = [...new Set(report.windows.map((window) => window.version))].sort((a, b) => a - b);
   const links = options.jsonHref ? `<nav><a href="${escapeHtml(options.jsonHref)}">JSON</a></nav>` : '';
   return [
-    '<!DOCTYPE html>',
-    '<html lang="en"><head><meta charset="utf-8">',
-    `<meta http-equiv="Content-Security-Policy" content="${CONTENT_SECURITY_POLICY}">`,
-    '<meta name="viewport" content="width=device-width, initial-scale=1">',
-    `<title>${escapeHtml(title)}</title>`,
-    `<style>${REPORT_CSS}${PAGE_CSS}</style>`,
-    '</head><body><main>',
+    ...reportPageHead(escapeHtml(title), PAGE_CSS),
     `<header class="top"><div><h1>${escapeHtml(title)}</h1><div class="muted">As of ${escapeHtml(formatTime(report.asOf))}; windows of ${escapeHtml(report.window)} over the last ${escapeHtml(report.lookback)}; threshold ${formatNumber(report.threshold)}</div></div>${links}</header>`,
     renderSummary(report),
     ...versions.map((version) => renderVersion(report, version)),
@@ -133,8 +126,7 @@ function metricChart(windows: ReportWindow[], metric: RealisedMetricName): strin
   const low = Math.min(0, ...known);
   const high = Math.max(metric === 'log_loss' ? 0.1 : 1, ...known);
   const y = (value: number) => top + (height - top - bottom) * (1 - (value - low) / (high - low || 1));
-  const path = (points: Array<[number, number | null]>) =>
-    points.reduce((d, [px, value]) => (value === null || !Number.isFinite(value) ? `${d} ` : `${d}${d.endsWith(' ') || d === '' ? 'M' : 'L'}${px.toFixed(1)},${y(value).toFixed(1)}`), '').trim();
+  const path = (points: Array<[number, number | null]>) => svgLinePath(points.map(([px, value]) => [px, value === null || !Number.isFinite(value) ? null : y(value)]));
   const estimates = windows.map((window) => (metric === 'log_loss' ? null : window.estimated?.metrics[metric as EstimatedMetricName] ?? null));
   const bandPoints = estimates.map((estimate, index) => (estimate?.lower != null && estimate.upper != null ? { x: x(index), lower: estimate.lower, upper: estimate.upper } : null)).filter((point) => point !== null);
   const band = bandPoints.length === 0 ? '' : `<path class="band" d="M${bandPoints.map((p) => `${p.x.toFixed(1)},${y(p.upper).toFixed(1)}`).join('L')}L${[...bandPoints].reverse().map((p) => `${p.x.toFixed(1)},${y(p.lower).toFixed(1)}`).join('L')}Z"/>`;
