@@ -28,6 +28,12 @@ export interface ServingDependencies {
 }
 
 const MAX_REQUEST_ID_LENGTH = 200;
+/**
+ * Mirrored requests waiting for the shadow version at once. A shadow that hangs must not pile up
+ * requests in the gateway: beyond this many, requests are not mirrored (the shadow analysis then
+ * sees too few pairs and fails its minSamples gate).
+ */
+export const MAX_MIRRORS_IN_FLIGHT = 256;
 
 type InferRequest = FastifyRequest<{ Params: { name: string; version?: string } }>;
 
@@ -36,6 +42,7 @@ export async function servingRoutes(app: FastifyInstance, deps: ServingDependenc
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: deps.bodyLimit }, (_request, body, done) => done(null, body));
 
+  const mirrors = { inFlight: 0 };
   app.get('/v2', async () => serverMetadata('mlops-gateway'));
   app.get('/v2/health/live', async () => ({ live: true }));
   app.get('/v2/health/ready', async (_request, reply) => (deps.isReady() ? { ready: true } : reply.code(503).send({ ready: false })));
@@ -59,8 +66,10 @@ export async function servingRoutes(app: FastifyInstance, deps: ServingDependenc
     const route = split && pickRoute(split, headerValue(request, ROUTING_KEY_HEADER));
     if (!route) return reply.code(503).send({ error: `no version of ${model} takes traffic` });
     const mirror = split.table.mirror;
-    const shadow = mirror && deps.shadowSinks && mirror.version !== route.version && Math.random() * 100 < mirror.percent ? split.byVersion.get(mirror.version) : undefined;
-    return forward(request, reply, model, route, deps, shadow);
+    const mirrored = mirror && deps.shadowSinks && mirror.version !== route.version && mirrors.inFlight < MAX_MIRRORS_IN_FLIGHT && Math.random() * 100 < mirror.percent;
+    // The slot is taken now, not when the mirror leaves: the champion's answer comes first, and the cap must hold meanwhile.
+    if (mirrored) mirrors.inFlight++;
+    return forward(request, reply, model, route, deps, mirrored ? { route: split.byVersion.get(mirror.version)!, mirrors } : undefined);
   });
 
   app.post('/v2/models/:name/versions/:version/infer', (request: InferRequest, reply) => {
@@ -71,7 +80,7 @@ export async function servingRoutes(app: FastifyInstance, deps: ServingDependenc
   });
 }
 
-async function forward(request: InferRequest, reply: FastifyReply, model: string, route: RouteEntry, deps: ServingDependencies, shadow?: RouteEntry): Promise<FastifyReply> {
+async function forward(request: InferRequest, reply: FastifyReply, model: string, route: RouteEntry, deps: ServingDependencies, shadow?: { route: RouteEntry; mirrors: { inFlight: number } }): Promise<FastifyReply> {
   const clientRequestId = headerValue(request, REQUEST_ID_HEADER);
   // A client's id is kept when it is a sane size: it is logged and indexed for feedback.
   const requestId = clientRequestId !== undefined && clientRequestId.length <= MAX_REQUEST_ID_LENGTH ? clientRequestId : randomUUID();
@@ -82,18 +91,27 @@ async function forward(request: InferRequest, reply: FastifyReply, model: string
     contentType: request.headers['content-type'] ?? (requestHeaderLength === undefined ? 'application/json' : 'application/octet-stream'),
     requestHeaderLength,
   };
-  reply.header(SERVED_VERSION_HEADER, String(route.version)).header(REQUEST_ID_HEADER, requestId);
-  const { served, contentType } = await callVersion(model, route, call, deps, 'version');
-  if (served.gatewayError !== undefined) {
-    reply.code(502).send({ error: served.gatewayError });
-  } else {
-    if (served.responseHeaderLength !== undefined) reply.header(HEADER_LENGTH_HEADER, served.responseHeaderLength);
-    reply.code(served.status).header('content-type', contentType ?? 'application/json').send(served.responseBody);
+  try {
+    reply.header(SERVED_VERSION_HEADER, String(route.version)).header(REQUEST_ID_HEADER, requestId);
+    const { served, contentType } = await callVersion(model, route, call, deps, 'version');
+    if (served.gatewayError !== undefined) {
+      reply.code(502).send({ error: served.gatewayError });
+    } else {
+      if (served.responseHeaderLength !== undefined) reply.header(HEADER_LENGTH_HEADER, served.responseHeaderLength);
+      reply.code(served.status).header('content-type', contentType ?? 'application/json').send(served.responseBody);
+    }
+    recordServedRequest(served, deps.sinks);
+    return reply;
+  } finally {
+    // The client has its answer (from `route`); the shadow's is only logged, under the same request id.
+    // Sent whatever happened above, so the slot taken for it is always given back.
+    if (shadow) {
+      void callVersion(model, shadow.route, call, deps, 'shadow version').then(({ served: mirrored }) => {
+        shadow.mirrors.inFlight--;
+        recordShadowRequest(mirrored, deps.shadowSinks!);
+      });
+    }
   }
-  recordServedRequest(served, deps.sinks);
-  // The client has its answer (from `route`); the shadow's is only logged, under the same request id.
-  if (shadow) void callVersion(model, shadow, call, deps, 'shadow version').then(({ served: mirrored }) => recordShadowRequest(mirrored, deps.shadowSinks!));
-  return reply;
 }
 
 interface InferCall {
