@@ -129,7 +129,7 @@ program
 
 program
   .command('api')
-  .description('run the API server: POST /hooks/new-data (signed new-data events start modelPipeline), drift reports, GET /health')
+  .description('run the API server: POST /hooks/new-data (signed new-data events start modelPipeline), drift reports, model pages (GET /models/<model>), GET /health')
   .option('--config <file>', 'YAML/JSON config: pipelines, object routes, signatures, port (see src/triggers/api-config.ts)')
   .option('--pipeline <file...>', "pipeline definition(s) to serve by model name (added to the config's)")
   .option('--host <host>', 'interface to listen on (default 127.0.0.1)')
