@@ -86,14 +86,16 @@ export function createDeployActivities(deps: ActivityDependencies) {
     },
 
     /** Metrics of the canary and the champion; unavailability is data (an `error` check), not a failure. */
-    async measureVersions(args: { deploy: DeploySection; model: string; canaryVersion: number; championVersion?: number; windowSeconds: number; slowerThanMs?: number }): Promise<MetricsSnapshot> {
+    /** `kpis`: the business KPIs to report (sla.kpis, experiment.kpis); others are left out of history. */
+    async measureVersions(args: { deploy: DeploySection; model: string; canaryVersion: number; championVersion?: number; windowSeconds: number; slowerThanMs?: number; kpis?: string[] }): Promise<MetricsSnapshot> {
       try {
         const source = openMetricsSource(args.deploy.metrics, { url: gatewayReplicaUrls(args.deploy), token: secret(() => gatewayToken(args.deploy)) });
+        const options = { slowerThanMs: args.slowerThanMs, kpis: args.kpis ?? [] };
         const [canary, champion] = await Promise.all([
-          source.versionMetrics(args.model, args.canaryVersion, args.windowSeconds, { slowerThanMs: args.slowerThanMs }),
-          args.championVersion !== undefined ? source.versionMetrics(args.model, args.championVersion, args.windowSeconds, { slowerThanMs: args.slowerThanMs }) : undefined,
+          source.versionMetrics(args.model, args.canaryVersion, args.windowSeconds, options),
+          args.championVersion !== undefined ? source.versionMetrics(args.model, args.championVersion, args.windowSeconds, options) : undefined,
         ]);
-        return { canary, champion };
+        return { canary: onlyKpis(canary, options.kpis), champion: champion && onlyKpis(champion, options.kpis) };
       } catch (err) {
         if (err instanceof ApplicationFailure) throw err;
         return { unavailable: (err as Error).message };
@@ -165,4 +167,11 @@ function secret(read: () => string): string {
     if (err instanceof MissingSecretError) throw ApplicationFailure.nonRetryable(err.message, err.name);
     throw err;
   }
+}
+
+/** The stats with only the named KPIs (the gateway answers every KPI it saw). */
+function onlyKpis<T extends { kpis?: Record<string, unknown> }>(stats: T, names: readonly string[]): T {
+  const { kpis, ...rest } = stats;
+  const kept = Object.fromEntries(Object.entries(kpis ?? {}).filter(([name]) => names.includes(name)));
+  return (Object.keys(kept).length > 0 ? { ...rest, kpis: kept } : rest) as T;
 }

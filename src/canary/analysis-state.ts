@@ -6,6 +6,7 @@
  */
 import type { CheckResult, Verdict } from './check.js';
 import type { ErrorCounts } from './error-rate-test.js';
+import type { KpiEvidence } from './kpi-comparison.js';
 
 export const MAX_RECORDED_CHECKS = 200;
 
@@ -75,6 +76,8 @@ export interface CanaryAnalysisState {
   evidence: ErrorCounts;
   /** Slow requests (as "errors") of both versions summed over the step: the latency test's input. */
   latencyEvidence?: ErrorCounts;
+  /** Sums of the KPIs the SLA bounds, both versions, over the step (absent without sla.kpis). */
+  kpiEvidence?: KpiEvidence;
   /** The champion's latest p99: the threshold of the next check's latency test (kept across steps). */
   latencyThresholdMs?: number | null;
   /** The latest decision of this step; null until the first. */

@@ -20,6 +20,7 @@ import type { VersionStats } from '../serving/gateway-contract.js';
 import type { CanarySection } from '../spec/schema.js';
 import { formatNumber, formatPair } from '../evaluate/format-number.js';
 import { addErrorCounts, compareErrorRates, NO_ERROR_COUNTS, type ErrorCounts, type ErrorRateComparison } from './error-rate-test.js';
+import { addKpiEvidence, compareKpi, describeKpiComparison, kpiDropIsDecisive, kpiEvidenceOf, type KpiEvidence } from './kpi-comparison.js';
 import { compareLatency, latencyTestFailure, slowCounts, type LatencyTestConfig } from './latency-test.js';
 
 export type Verdict = 'pass' | 'fail' | 'inconclusive' | 'error';
@@ -44,6 +45,8 @@ export interface CheckNumbers {
   slow?: { thresholdMs: number; canary: number; champion: number } | null;
   /** Of the latency-vs-champion test, over the step so far (this check included). */
   latencyBayesFactor?: number | null;
+  /** This check's sums of the KPIs the SLA bounds (sla.kpis), both versions. */
+  kpis?: KpiEvidence;
 }
 
 export interface CheckResult {
@@ -82,6 +85,8 @@ export interface CheckInput {
   latencyTest?: LatencyTestConfig;
   /** Slow counts of the step's earlier checks (CanaryAnalysisState.latencyEvidence). */
   stepLatencyEvidence?: ErrorCounts;
+  /** KPI sums of the step's earlier checks (CanaryAnalysisState.kpiEvidence), for sla.kpis. */
+  stepKpiEvidence?: KpiEvidence;
 }
 
 const NO_NUMBERS: CheckNumbers = {
@@ -107,6 +112,7 @@ export function classifyCheck(input: CheckInput): CheckResult {
     championLatencyP99Ms: finiteOrNull(input.champion?.latencyP99Ms),
     slow: slow ? { thresholdMs: slow.thresholdMs, canary: slow.canaryErrors, champion: slow.championErrors } : null,
     latencyBayesFactor: latencyComparison?.bayesFactor ?? null,
+    ...(sla.kpis ? { kpis: kpiEvidenceOf(canary, input.champion, Object.keys(sla.kpis)) } : {}),
   };
   const minSamples = Math.max(sla.minSamples, 1);
 
@@ -125,6 +131,7 @@ export function classifyCheck(input: CheckInput): CheckResult {
   const versusChampion = [
     ...errorRateTestFailure(comparison, input),
     ...latencyTestFailure(latencyComparison, input.latencyTest, slow?.thresholdMs ?? null),
+    ...kpiSlaFailures(input, numbers.kpis),
   ];
   const reasons = [
     ...ceiling('error rate', numbers.errorRate, sla.errorRate.max, 'max'),
@@ -188,6 +195,23 @@ function accuracyFloor(numbers: CheckNumbers, min: number | undefined, minLabels
   if (min === undefined || accuracy === null || labeled === null || labeled < minLabels || !(accuracy < min)) return [];
   const [shown, limit] = formatPair(accuracy, min);
   return [`accuracy ${shown} < min ${limit} (${formatNumber(labeled)} labels)`];
+}
+
+/**
+ * sla.kpis: a KPI whose ratio to the champion's is, over the step so far, decisively below
+ * 1 − maxRelativeDrop. ρ is the configured split, as for errors.
+ */
+function kpiSlaFailures(input: CheckInput, current: KpiEvidence | undefined): string[] {
+  const bounds = input.sla.kpis;
+  if (!bounds || !current) return [];
+  const step = addKpiEvidence(input.stepKpiEvidence, current);
+  const share = input.canaryWeight / 100;
+  return Object.entries(bounds).flatMap(([name, bound]) => {
+    const sums = step[name];
+    if (!sums || !kpiDropIsDecisive(sums.canary, sums.champion, share, bound.alpha, bound.maxRelativeDrop)) return [];
+    const comparison = compareKpi(name, sums.canary, sums.champion, share, bound.alpha);
+    return [`KPI ${describeKpiComparison(comparison)} vs champion: below the bound −${formatNumber(bound.maxRelativeDrop * 100, 3)}% over the step`];
+  });
 }
 
 function errorRateTestFailure(comparison: ErrorRateComparison | null, input: CheckInput): string[] {

@@ -36,6 +36,7 @@ import type { CanarySection } from '../spec/schema.js';
 import { durationToMs } from '../spec/duration.js';
 import type { CheckResult } from './check.js';
 import { addErrorCounts, NO_ERROR_COUNTS } from './error-rate-test.js';
+import { addKpiEvidence } from './kpi-comparison.js';
 import {
   MAX_RECORDED_CHECKS, NO_CHECKS,
   type CanaryAnalysisState, type CheckCounters, type Decision, type RecordedCheck, type StepSummary,
@@ -85,6 +86,7 @@ export function recordCheck(state: CanaryAnalysisState, check: CheckResult, at: 
       ? addErrorCounts(state.latencyEvidence ?? NO_ERROR_COUNTS, { canaryRequests: requests, canaryErrors: check.numbers.slow.canary, championRequests, championErrors: check.numbers.slow.champion })
       : state.latencyEvidence,
     latencyThresholdMs: check.numbers.championLatencyP99Ms ?? state.latencyThresholdMs ?? null,
+    ...(check.numbers.kpis ? { kpiEvidence: addKpiEvidence(state.kpiEvidence, check.numbers.kpis) } : {}),
   };
 }
 

@@ -28,14 +28,10 @@
  *   are correlated and the sequence is then narrower than it should be. Documented, not corrected.
  */
 import { formatNumber } from '../evaluate/format-number.js';
+import type { KpiSums } from '../serving/gateway-contract.js';
 import { SPLIT_MISMATCH_Z } from './error-rate-test.js';
 
-/** The sums behind a KPI's mean and variance for one version; they add across checks and replicas. */
-export interface KpiSums {
-  count: number;
-  sum: number;
-  sumSquares: number;
-}
+export type { KpiSums };
 
 export const NO_KPI_SUMS: KpiSums = { count: 0, sum: 0, sumSquares: 0 };
 export const MIN_REPORTS_PER_VERSION = 30;
@@ -44,6 +40,23 @@ export const TUNED_FOR_REPORTS = 10_000;
 
 export function addKpiSums(a: KpiSums, b: KpiSums): KpiSums {
   return { count: a.count + b.count, sum: a.sum + b.sum, sumSquares: a.sumSquares + b.sumSquares };
+}
+
+/** Both versions' sums per KPI name (a check's, or a step's so far). */
+export type KpiEvidence = Record<string, { canary: KpiSums; champion: KpiSums }>;
+
+/** The named KPIs of one check (zeros where a version reported none). */
+export function kpiEvidenceOf(canary: { kpis?: Record<string, KpiSums> } | undefined, champion: { kpis?: Record<string, KpiSums> } | undefined, names: readonly string[]): KpiEvidence {
+  return Object.fromEntries(names.map((name) => [name, { canary: canary?.kpis?.[name] ?? NO_KPI_SUMS, champion: champion?.kpis?.[name] ?? NO_KPI_SUMS }]));
+}
+
+export function addKpiEvidence(a: KpiEvidence | undefined, b: KpiEvidence | undefined): KpiEvidence {
+  const total: KpiEvidence = { ...a };
+  for (const [name, sums] of Object.entries(b ?? {})) {
+    const before = total[name];
+    total[name] = before ? { canary: addKpiSums(before.canary, sums.canary), champion: addKpiSums(before.champion, sums.champion) } : sums;
+  }
+  return total;
 }
 
 export interface KpiComparison {
@@ -56,9 +69,9 @@ export interface KpiComparison {
   /** challenger mean − champion mean, with its confidence sequence; null bounds while withheld. */
   difference: number | null;
   differenceInterval: [number, number] | null;
-  /** challenger mean / champion mean − 1, with its confidence sequence (Fieller); a bound is ±Infinity when open. */
+  /** challenger mean / champion mean − 1, with its confidence sequence (Fieller); a null bound is open (±∞, kept JSON-safe). */
   relativeDifference: number | null;
-  relativeInterval: [number, number] | null;
+  relativeInterval: [number | null, number | null] | null;
   /** Why no interval is given (too few reports, a sample ratio mismatch), else null. */
   withheld: string | null;
 }
@@ -112,7 +125,7 @@ export function compareKpi(kpi: string, challenger: KpiSums, champion: KpiSums, 
     difference,
     differenceInterval: [a - b - radius, a - b + radius],
     relativeDifference: base.champion.mean !== 0 ? base.challenger.mean! / base.champion.mean! - 1 : null,
-    relativeInterval: ratio ? [ratio[0] - 1, ratio[1] - 1] : null,
+    relativeInterval: ratio ? [Number.isFinite(ratio[0]) ? ratio[0] - 1 : null, Number.isFinite(ratio[1]) ? ratio[1] - 1 : null] : null,
   };
 }
 
@@ -164,12 +177,12 @@ export function kpiDropIsDecisive(challenger: KpiSums, champion: KpiSums, share:
 
 /** `clicked: −28.4% [−35.1%, −21.2%] (0.143 vs 0.2; 3,012 vs 2,988 reports)`. */
 export function describeKpiComparison(comparison: KpiComparison): string {
-  const pct = (x: number) => (Number.isFinite(x) ? `${x >= 0 ? '+' : '−'}${formatNumber(Math.abs(x) * 100, 3)}%` : x > 0 ? '+∞' : '−∞');
+  const pct = (x: number | null, open = '∞') => (x === null ? open : `${x >= 0 ? '+' : '−'}${formatNumber(Math.abs(x) * 100, 3)}%`);
   const means = `${comparison.challenger.mean === null ? '–' : formatNumber(comparison.challenger.mean, 4)} vs ${comparison.champion.mean === null ? '–' : formatNumber(comparison.champion.mean, 4)}`;
   const reports = `${comparison.challenger.reports} vs ${comparison.champion.reports} reports`;
   if (comparison.withheld) return `${comparison.kpi}: ${means} (${reports}); no interval: ${comparison.withheld}`;
   const relative = comparison.relativeDifference === null ? 'relative difference undefined (champion mean 0)' : pct(comparison.relativeDifference);
-  const interval = comparison.relativeInterval ? ` [${pct(comparison.relativeInterval[0])}, ${pct(comparison.relativeInterval[1])}]` : '';
+  const interval = comparison.relativeInterval ? ` [${pct(comparison.relativeInterval[0], '−∞')}, ${pct(comparison.relativeInterval[1], '+∞')}]` : '';
   const [lo, hi] = comparison.differenceInterval!;
   return `${comparison.kpi}: ${relative}${interval} (${means}; difference ${formatNumber(comparison.difference!, 4)} [${formatNumber(lo, 4)}, ${formatNumber(hi, 4)}]; ${reports}; ${formatNumber((1 - comparison.alpha) * 100, 3)}% anytime-valid)`;
 }

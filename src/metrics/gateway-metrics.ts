@@ -35,6 +35,7 @@ const VersionStatsAnswer = z.object({
       scoreCount: z.number().int().nonnegative(),
     })
     .optional(),
+  kpis: z.record(z.string(), z.object({ count: z.number().nonnegative(), sum: z.number(), sumSquares: z.number().nonnegative() })).optional(),
 });
 const ModelStatsAnswer = z.object({
   model: z.string(),

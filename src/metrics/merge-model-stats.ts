@@ -4,7 +4,7 @@
  * buckets), so the merge equals what one gateway carrying all the replicas' traffic would answer,
  * quantiles included, not an average of percentiles. Pure.
  */
-import type { ModelStats, VersionStats } from '../serving/gateway-contract.js';
+import type { KpiSums, ModelStats, VersionStats } from '../serving/gateway-contract.js';
 import { LatencyHistogram } from '../serving/window-stats-histogram.js';
 
 export class UnmergeableStatsError extends Error {
@@ -37,6 +37,7 @@ function mergeVersion(version: number, parts: readonly { url: string; entry: Ver
   let requests = 0, errors = 0, labeled = 0, correct = 0, scoreSum = 0, scoreCount = 0;
   const latency = new LatencyHistogram();
   let slowerThan: VersionStats['slowerThan'];
+  const kpis: Record<string, KpiSums> = {};
   for (const { url, entry } of parts) {
     if (!entry.mergeable) {
       if (entry.requests === 0 && entry.labeled === 0) continue;
@@ -49,6 +50,12 @@ function mergeVersion(version: number, parts: readonly { url: string; entry: Ver
     scoreSum += entry.mergeable.scoreSum;
     scoreCount += entry.mergeable.scoreCount;
     latency.merge(LatencyHistogram.fromBuckets(entry.mergeable.latencyBuckets));
+    for (const [name, sums] of Object.entries(entry.kpis ?? {})) {
+      const total = (kpis[name] ??= { count: 0, sum: 0, sumSquares: 0 });
+      total.count += sums.count;
+      total.sum += sums.sum;
+      total.sumSquares += sums.sumSquares;
+    }
     if (entry.slowerThan) {
       // Each replica counts against the same threshold at the same bucket resolution, so the counts add.
       slowerThan = { thresholdMs: entry.slowerThan.thresholdMs, requests: (slowerThan?.requests ?? 0) + entry.slowerThan.requests };
@@ -67,5 +74,6 @@ function mergeVersion(version: number, parts: readonly { url: string; entry: Ver
     accuracy: labeled > 0 ? correct / labeled : null,
     ...(slowerThan ? { slowerThan } : {}),
     mergeable: { latencyBuckets: [...latency.buckets].sort((a, b) => a[0] - b[0]), scoreSum, scoreCount },
+    ...(Object.keys(kpis).length > 0 ? { kpis } : {}),
   };
 }

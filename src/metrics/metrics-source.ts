@@ -9,6 +9,11 @@ export type VersionMetrics = VersionStats;
 export interface VersionMetricsOptions {
   /** Also count the requests slower than this (VersionStats.slowerThan), where the backend can. */
   slowerThanMs?: number;
+  /**
+   * Business KPIs to report (VersionStats.kpis). The gateway's stats answer every KPI it saw;
+   * Prometheus is asked for these names only.
+   */
+  kpis?: readonly string[];
 }
 
 export interface MetricsSource {

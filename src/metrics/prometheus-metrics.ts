@@ -30,9 +30,9 @@
  * - 400 `bad_data` is PrometheusQueryError (our query is wrong); other failures (unreachable,
  *   timeouts, 422 `execution`, 503) are MetricsUnavailableError with Prometheus' reason.
  */
-import { GATEWAY_METRICS } from '../serving/gateway-contract.js';
+import { GATEWAY_METRICS, type KpiSums } from '../serving/gateway-contract.js';
 import { answersOk, bodyOrUnavailable, fetchOrUnavailable } from './fetch-or-unavailable.js';
-import { MetricsUnavailableError, type MetricsSource, type VersionMetrics } from './metrics-source.js';
+import { MetricsUnavailableError, type MetricsSource, type VersionMetrics, type VersionMetricsOptions } from './metrics-source.js';
 
 export interface PrometheusMetricsOptions {
   timeoutMs?: number;
@@ -78,6 +78,13 @@ export function gatewayQueries(model: string, version: number, windowSeconds: nu
     meanScore: `${counted(`${GATEWAY_METRICS.score}_sum`)} / ${counted(`${GATEWAY_METRICS.score}_count`)}`,
     labeled: counted(GATEWAY_METRICS.feedback),
     correct: counted(GATEWAY_METRICS.feedback, ',correct="true"'),
+    /** The sums behind a business KPI's mean and variance (GATEWAY_METRICS.kpi*). */
+    kpi: (name: string) => ({
+      reports: counted(GATEWAY_METRICS.kpiReports, `,kpi=${promString(name)}`),
+      positive: counted(GATEWAY_METRICS.kpiValue, `,kpi=${promString(name)},sign="positive"`),
+      negative: counted(GATEWAY_METRICS.kpiValue, `,kpi=${promString(name)},sign="negative"`),
+      squares: counted(GATEWAY_METRICS.kpiSquares, `,kpi=${promString(name)}`),
+    }),
     /** Non-empty when Prometheus had any sample of the version's request counter or route weight in the window. */
     known:
       `count(count_over_time(${GATEWAY_METRICS.requests}${selector()}[${range}]))` +
@@ -94,7 +101,7 @@ export class PrometheusMetricsSource implements MetricsSource {
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   }
 
-  async versionMetrics(model: string, version: number, windowSeconds: number): Promise<VersionMetrics> {
+  async versionMetrics(model: string, version: number, windowSeconds: number, options: VersionMetricsOptions = {}): Promise<VersionMetrics> {
     if (!(windowSeconds > 0) || !Number.isFinite(windowSeconds)) {
       throw new RangeError(`windowSeconds must be a positive number, got ${windowSeconds}`);
     }
@@ -115,6 +122,13 @@ export class PrometheusMetricsSource implements MetricsSource {
           `for model "${model}" version ${version} in the last ${windowSeconds} s: is it scraping the gateway, and is the version routed?`,
       );
     }
+    const kpis: Record<string, KpiSums> = {};
+    for (const name of options.kpis ?? []) {
+      const q = queries.kpi(name);
+      const [reports, positive, negative, squares] = await Promise.all([q.reports, q.positive, q.negative, q.squares].map((promql) => this.query(promql, at)));
+      const count = Math.round(countOf(reports!));
+      if (count > 0) kpis[name] = { count, sum: countOf(positive!) - countOf(negative!), sumSquares: countOf(squares!) };
+    }
     const requestCount = countOf(requests);
     const errorCount = countOf(errors);
     const labeledCount = countOf(labeled);
@@ -131,6 +145,7 @@ export class PrometheusMetricsSource implements MetricsSource {
       labeled: Math.round(labeledCount),
       correct: Math.round(correctCount),
       accuracy: ratio(correctCount, labeledCount),
+      ...(Object.keys(kpis).length > 0 ? { kpis } : {}),
     };
   }
 

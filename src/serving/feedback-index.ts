@@ -11,6 +11,8 @@ export interface IndexedPrediction {
   timestampMs: number;
   /** A second label for the same prediction answers `matched` but is not counted again. */
   labeled: boolean;
+  /** KPIs already counted for this prediction (each once, like the label); absent until the first. */
+  kpis?: string[];
 }
 
 export interface FeedbackIndexLimits {

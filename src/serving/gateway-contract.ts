@@ -68,7 +68,26 @@ export interface VersionStats {
    * what one gateway carrying all their traffic would answer (quantiles included).
    */
   mergeable?: { latencyBuckets: [number, number][]; scoreSum: number; scoreCount: number };
+  /**
+   * Business KPIs fed back per request (`kpis` in the feedback body), counted in the second the
+   * feedback arrived, per name: how many requests reported it and the sums of its values. Only
+   * names that were reported in the window appear.
+   */
+  kpis?: Record<string, KpiSums>;
 }
+
+/** The sums behind a KPI's mean and variance for one version; they add across windows and replicas. */
+export interface KpiSums {
+  count: number;
+  sum: number;
+  sumSquares: number;
+}
+
+/** KPI names: what a Prometheus label value and a YAML key can both carry plainly. */
+export const KPI_NAME_PATTERN = /^[a-z][a-z0-9_]{0,39}$/;
+/** At most this many KPIs in one feedback body, and this many distinct names per model in a gateway. */
+export const MAX_KPIS_PER_FEEDBACK = 8;
+export const MAX_KPI_NAMES_PER_MODEL = 32;
 
 export interface ModelStats {
   model: string;
@@ -90,6 +109,12 @@ export const GATEWAY_METRICS = {
   feedback: 'mlops_gateway_feedback_total',
   /** gauge, labels: model, version */
   weight: 'mlops_gateway_route_weight',
+  /** counter, labels: model, version, kpi: requests that reported the KPI */
+  kpiReports: 'mlops_gateway_kpi_reports_total',
+  /** counter, labels: model, version, kpi, sign ("positive"|"negative"): sum of |value| (a counter cannot fall) */
+  kpiValue: 'mlops_gateway_kpi_value_total',
+  /** counter, labels: model, version, kpi: sum of value² */
+  kpiSquares: 'mlops_gateway_kpi_squares_total',
 } as const;
 
 /** One row of the prediction log (one inference request through the gateway). */

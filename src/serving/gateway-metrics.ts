@@ -18,15 +18,18 @@ export class GatewayMetrics {
   private readonly score = new Histogram({ name: GATEWAY_METRICS.score, help: 'Predicted probability of the positive class, per row', labelNames: ['model', 'version'], buckets: SCORE_BUCKETS, registers: [this.registry] });
   private readonly feedback = new Counter({ name: GATEWAY_METRICS.feedback, help: 'Labels matched to a prediction', labelNames: ['model', 'version', 'correct'], registers: [this.registry] });
   private readonly weight = new Gauge({ name: GATEWAY_METRICS.weight, help: 'Percent of traffic routed to the version', labelNames: ['model', 'version'], registers: [this.registry] });
+  private readonly kpiReports = new Counter({ name: GATEWAY_METRICS.kpiReports, help: 'Requests that reported a business KPI through the feedback API', labelNames: ['model', 'version', 'kpi'], registers: [this.registry] });
+  private readonly kpiValue = new Counter({ name: GATEWAY_METRICS.kpiValue, help: 'Sum of the absolute KPI values, by sign (sum = positive - negative)', labelNames: ['model', 'version', 'kpi', 'sign'], registers: [this.registry] });
+  private readonly kpiSquares = new Counter({ name: GATEWAY_METRICS.kpiSquares, help: 'Sum of the squared KPI values', labelNames: ['model', 'version', 'kpi'], registers: [this.registry] });
   private readonly children = new Map<string, { latency: Histogram.Internal<string>; score: Histogram.Internal<string>; codes: Map<number, Counter.Internal> }>();
 
   private readonly weightedVersions = new Map<string, number[]>();
 
-  constructor(logCounters: () => { predictions: LogCounters; labels: LogCounters }) {
+  constructor(logCounters: () => { predictions: LogCounters; labels: LogCounters; kpis: LogCounters }) {
     const logs = () => Object.entries(logCounters()) as [string, LogCounters][];
     new Gauge({
       name: 'mlops_gateway_log_buffered_rows',
-      help: 'Rows waiting for the next flush of the prediction or label log',
+      help: 'Rows waiting for the next flush of the prediction, label or KPI log',
       labelNames: ['log'],
       registers: [this.registry],
       collect() {
@@ -74,6 +77,13 @@ export class GatewayMetrics {
     counter.inc();
     child.latency.observe(latencyMs / 1000);
     for (const score of scores) if (score !== null) child.score.observe(score);
+  }
+
+  observeKpi(model: string, version: number, kpi: string, value: number): void {
+    const labels = { model, version: String(version), kpi };
+    this.kpiReports.inc(labels);
+    if (value !== 0) this.kpiValue.inc({ ...labels, sign: value > 0 ? 'positive' : 'negative' }, Math.abs(value));
+    if (value !== 0) this.kpiSquares.inc(labels, value * value);
   }
 
   observeFeedback(model: string, version: number, correct: boolean): void {

@@ -10,6 +10,7 @@ import { feedbackRoutes } from './feedback-routes.js';
 import { adminRoutes } from './gateway-admin-routes.js';
 import { GatewayMetrics } from './gateway-metrics.js';
 import { servingRoutes } from './gateway-serving-routes.js';
+import { KpiLog } from './kpi-log.js';
 import { UpstreamPools, type UpstreamLimits } from './gateway-upstreams.js';
 import { PredictionLog, SHADOW_PREDICTIONS_DIRECTORY } from './prediction-log.js';
 import { RouteTableStore } from './route-table-store.js';
@@ -20,7 +21,7 @@ export interface GatewayOptions extends UpstreamLimits {
   host?: string;
   /** Default 0: any free port (see the returned `port`). */
   port?: number;
-  /** Holds gateway/routes.json, predictions/ and labels/. */
+  /** Holds gateway/routes.json, predictions/, labels/ and kpis/. */
   dataDir: string;
   /**
    * Where this replica keeps gateway/routes.json, when not in `dataDir`: replicas may share one log
@@ -61,8 +62,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const predictionLog = new PredictionLog({ dataDir: options.dataDir, ...logLimits });
   const shadowLog = new PredictionLog({ dataDir: options.dataDir, directory: SHADOW_PREDICTIONS_DIRECTORY, ...logLimits });
   const labelLog = new LabelLog({ dataDir: options.dataDir, ...logLimits });
-  await Promise.all([predictionLog.open(), shadowLog.open(), labelLog.open()]);
-  const metrics = new GatewayMetrics(() => ({ predictions: predictionLog.stats, labels: labelLog.stats }));
+  const kpiLog = new KpiLog({ dataDir: options.dataDir, ...logLimits });
+  await Promise.all([predictionLog.open(), shadowLog.open(), labelLog.open(), kpiLog.open()]);
+  const metrics = new GatewayMetrics(() => ({ predictions: predictionLog.stats, labels: labelLog.stats, kpis: kpiLog.stats }));
   const stats = new WindowStats();
   const feedbackIndex = new FeedbackIndex(options.feedbackIndex);
   const upstreams = new UpstreamPools(options);
@@ -79,7 +81,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   });
   const sinks = { stats, metrics, feedbackIndex, predictionLog, onError };
   await app.register(servingRoutes, { routes, upstreams, sinks, shadowSinks: { predictionLog: shadowLog, onError }, now, bodyLimit: options.bodyLimitBytes ?? 32 * 1024 * 1024, isReady: () => !closing });
-  await app.register(feedbackRoutes, { index: feedbackIndex, labels: labelLog, stats, metrics, now });
+  await app.register(feedbackRoutes, { index: feedbackIndex, labels: labelLog, kpiLog, stats, metrics, now });
   await app.register(adminRoutes, {
     adminToken: options.adminToken,
     routes,
@@ -100,7 +102,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     async close() {
       closing = true;
       await app.close();
-      await Promise.all([predictionLog.close(), shadowLog.close(), labelLog.close(), upstreams.close()]);
+      await Promise.all([predictionLog.close(), shadowLog.close(), labelLog.close(), kpiLog.close(), upstreams.close()]);
     },
   };
 }

@@ -4,7 +4,7 @@
  * Labels count in the second their feedback arrived: a canary window sees the labels that
  * came in during it.
  */
-import type { ModelStats, VersionStats } from './gateway-contract.js';
+import type { KpiSums, ModelStats, VersionStats } from './gateway-contract.js';
 import { LatencyHistogram } from './window-stats-histogram.js';
 
 export const MAX_WINDOW_SECONDS = 3600;
@@ -18,11 +18,14 @@ class SecondSlot {
   labeled = 0;
   correct = 0;
   latency = new LatencyHistogram();
+  /** Created with the first KPI of the second: most seconds of most models have none. */
+  kpis: Map<string, KpiSums> | undefined;
 
   resetTo(second: number): void {
     this.second = second;
     this.requests = this.errors = this.scoreSum = this.scoreCount = this.labeled = this.correct = 0;
     this.latency = new LatencyHistogram();
+    this.kpis = undefined;
   }
 }
 
@@ -46,6 +49,7 @@ class VersionWindow {
     const first = last - windowSeconds + 1;
     const latency = new LatencyHistogram();
     let requests = 0, errors = 0, scoreSum = 0, scoreCount = 0, labeled = 0, correct = 0;
+    const kpis: Record<string, KpiSums> = {};
     for (const slot of this.slots) {
       if (!slot || slot.second < first || slot.second > last) continue;
       requests += slot.requests;
@@ -55,6 +59,12 @@ class VersionWindow {
       labeled += slot.labeled;
       correct += slot.correct;
       latency.merge(slot.latency);
+      for (const [name, sums] of slot.kpis ?? []) {
+        const total = (kpis[name] ??= { count: 0, sum: 0, sumSquares: 0 });
+        total.count += sums.count;
+        total.sum += sums.sum;
+        total.sumSquares += sums.sumSquares;
+      }
     }
     return {
       version,
@@ -69,6 +79,7 @@ class VersionWindow {
       accuracy: labeled > 0 ? correct / labeled : null,
       ...(slowerThanMs !== undefined ? { slowerThan: { thresholdMs: slowerThanMs, requests: latency.countAbove(slowerThanMs) } } : {}),
       mergeable: { latencyBuckets: [...latency.buckets].sort((a, b) => a[0] - b[0]), scoreSum, scoreCount },
+      ...(Object.keys(kpis).length > 0 ? { kpis } : {}),
     };
   }
 }
@@ -103,6 +114,15 @@ export class WindowStats {
     const slot = this.window(model, version).slotFor(timestampMs);
     slot.labeled++;
     if (correct) slot.correct++;
+  }
+
+  recordKpi(model: string, version: number, timestampMs: number, name: string, value: number): void {
+    const slot = this.window(model, version).slotFor(timestampMs);
+    const sums = (slot.kpis ??= new Map()).get(name) ?? { count: 0, sum: 0, sumSquares: 0 };
+    sums.count++;
+    sums.sum += value;
+    sums.sumSquares += value * value;
+    slot.kpis.set(name, sums);
   }
 
   /** Every version with a window plus `routedVersions`, in version order; nulls where nothing was seen. */

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { Duration, durationMsIfValid, durationToMs } from './duration.js';
 import { quoteValue } from './problems.js';
+import { KPI_NAME_PATTERN } from '../serving/gateway-contract.js';
 import { DATA_SOURCE_EXPECTED, parseDataSource } from '../data/data-source-url.js';
 import { StorageConfig } from '../storage/storage-config.js';
 import { PerformanceMonitorSection } from '../performance/performance-config.js';
@@ -237,6 +238,9 @@ export const CanaryStep = z.strictObject({
   slaWindow: Duration.optional(),
 });
 
+/** A business KPI's name, as feedback carries it (src/serving/gateway-contract.ts). */
+const KpiName = z.string().regex(KPI_NAME_PATTERN, { error: (issue) => `expected a KPI name (lower-case letters, digits and _, at most 40, starting with a letter), got ${show(issue.input)}` });
+
 export const CanarySection = z
   .strictObject({
     steps: z.array(CanaryStep).min(1).default([{ weight: 5 }, { weight: 25 }, { weight: 50 }, { weight: 100 }]),
@@ -254,6 +258,21 @@ export const CanarySection = z
         accuracy: z.strictObject({ min: numberBetween(0, 1) }).optional(),
         /** Fewer canary requests than this in a check make it inconclusive, never a failure. */
         minSamples: z.number().int().nonnegative().default(50),
+        /**
+         * Business KPIs fed back per request (`kpis` in the feedback body), each bounded relative to
+         * the champion: roll back once the anytime-valid confidence sequence for the ratio of the
+         * means lies wholly below 1 − maxRelativeDrop (src/canary/kpi-comparison.ts).
+         */
+        kpis: z
+          .record(
+            KpiName,
+            z.strictObject({
+              maxRelativeDrop: numberBetween(0, 1),
+              /** The sequence's level: wrongly blaming a canary as good as the champion has probability ≤ alpha. */
+              alpha: numberBetween(0.0001, 0.5).default(0.05),
+            }),
+          )
+          .optional(),
       })
       .prefault({}),
     /** Crossing one of these in any check rolls back at once. */
@@ -455,6 +474,24 @@ export const DeploySection = z.strictObject({
     })
     .optional(),
   /**
+   * An A/B experiment instead of the canary steps: a fixed split (sticky per `x-routing-key`) for
+   * `duration`, checked every canary interval for hard limits only; at the end a report of each
+   * KPI's difference with its anytime-valid confidence sequence, and a person decides (`mlops
+   * canary approve|reject`). Never promoted automatically.
+   */
+  experiment: z
+    .strictObject({
+      percent: z.number().int().min(1).max(99).default(50),
+      duration: Duration.default('1h'),
+      kpis: z.array(KpiName).min(1, { error: 'expected at least one KPI to compare' }),
+      alpha: numberBetween(0.0001, 0.5).default(0.05),
+      /** How long the decision waits for a person after the report. */
+      decisionTimeout: Duration.default('24h'),
+      /** At the timeout: roll back (`reject`, default) or promote (`proceed`). */
+      onTimeout: z.enum(['reject', 'proceed']).default('reject'),
+    })
+    .optional(),
+  /**
    * One rollout per model at a time. A run that reaches its canary while another run of the same
    * model is between registration and its canary's outcome: `queue` waits its turn (default),
    * `skip` ends registered but not deployed, `supersede` rolls the running canary back and goes next.
@@ -474,6 +511,11 @@ export const DeploySection = z.strictObject({
 }).superRefine((deploy, ctx) => {
   if (deploy.shadow && deploy.target !== 'local' && deploy.target !== 'container') {
     ctx.addIssue({ code: 'custom', path: ['shadow'], message: `shadow traffic is mirrored by the traffic gateway: it needs target local or container, not "${deploy.target}"` });
+  }
+  for (const [path, used] of [[['experiment'], deploy.experiment !== undefined], [['canary', 'sla', 'kpis'], deploy.canary.sla.kpis !== undefined]] as const) {
+    if (used && deploy.target !== 'local' && deploy.target !== 'container') {
+      ctx.addIssue({ code: 'custom', path: [...path], message: `business KPIs are fed back through the traffic gateway's feedback API: they need target local or container, not "${deploy.target}"` });
+    }
   }
   // What each Kubernetes target cannot do without; checked here so a bad definition fails at load time.
   if (deploy.target === 'local' || deploy.target === 'container') return;

@@ -64,7 +64,7 @@ describe.skipIf(unavailable !== undefined)('gateway stats and Prometheus agree o
     for (const version of [1, 2]) {
       const [fromGateway, fromPrometheus] = await Promise.all([
         sources.gateway.versionMetrics(MODEL, version, WINDOW_SECONDS),
-        sources.prometheus.versionMetrics(MODEL, version, WINDOW_SECONDS),
+        sources.prometheus.versionMetrics(MODEL, version, WINDOW_SECONDS, { kpis: ['revenue', 'clicked', 'never_sent'] }),
       ]);
       measured.set(version, { gateway: fromGateway, prometheus: fromPrometheus });
     }
@@ -98,7 +98,7 @@ describe.skipIf(unavailable !== undefined)('gateway stats and Prometheus agree o
     const predicted = answer.outputs![0]!.data[0]! >= 0.5 ? 1 : 0;
     const label = index % 5 === 1 ? 1 - predicted : predicted;
     const feedback = await fetch(`${gateway.url}/v2/models/${MODEL}/feedback`, {
-      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ request_id: requestId, label }),
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ request_id: requestId, label, kpis: { revenue: (index % 7) - 2.5, clicked: index % 3 === 0 ? 1 : 0 } }),
     });
     expect(feedback.status).toBe(202);
   }
@@ -121,6 +121,18 @@ describe.skipIf(unavailable !== undefined)('gateway stats and Prometheus agree o
     expect(exact.labeled).toBeGreaterThan(20);
     const counts = ({ requests, errors, errorRate, labeled, correct, accuracy }: VersionMetrics) => ({ requests, errors, errorRate, labeled, correct, accuracy });
     expect(counts(estimate)).toEqual(counts(exact));
+  });
+
+  it.each([1, 2])('v%i: the same business KPI sums (negative values included)', (version) => {
+    const { gateway: exact, prometheus: estimate } = both(version);
+    expect(Object.keys(exact.kpis ?? {}).sort()).toEqual(['clicked', 'revenue']);
+    expect(Object.keys(estimate.kpis ?? {}).sort()).toEqual(['clicked', 'revenue']);
+    for (const name of ['clicked', 'revenue']) {
+      expect(estimate.kpis![name]!.count).toBe(exact.kpis![name]!.count);
+      expect(estimate.kpis![name]!.sum).toBeCloseTo(exact.kpis![name]!.sum, 9);
+      expect(estimate.kpis![name]!.sumSquares).toBeCloseTo(exact.kpis![name]!.sumSquares, 9);
+    }
+    expect(exact.kpis!.revenue!.sum).toBeLessThan(exact.kpis!.revenue!.count * 1.5);
   });
 
   it.each([1, 2])('v%i: the same mean score', (version) => {

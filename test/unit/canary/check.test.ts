@@ -174,3 +174,34 @@ describe('classifyCheck: errors vs champion (Bayes factor over the observed spli
     expect(classifyCheck(input(stats({ requests: 10, errors: 0 }), { stepEvidence })).verdict).toBe('inconclusive');
   });
 });
+
+describe('classifyCheck: business KPIs bounded relative to the champion (sla.kpis)', () => {
+  const sla = { ...defaults.sla, kpis: { clicked: { maxRelativeDrop: 0.05, alpha: 0.05 } } };
+  const clicks = (count: number, rate: number) => ({ count, sum: Math.round(count * rate), sumSquares: Math.round(count * rate) });
+
+  it('fails decisively once the step shows the canary clicks more than 5% less, and records this check\'s sums', () => {
+    const canary = stats({ kpis: { clicked: clicks(500, 0.14), other: clicks(500, 0.9) } });
+    const champion = stats({ requests: 1000, kpis: { clicked: clicks(500, 0.2) } }, 1);
+    const first = classifyCheck(input(canary, { champion, sla, canaryWeight: 50 }));
+    expect(first.numbers.kpis).toEqual({ clicked: { canary: clicks(500, 0.14), champion: clicks(500, 0.2) } });
+    expect(first.verdict).toBe('pass');
+    // Four more such checks over the step: now the whole ratio sequence lies under 0.95.
+    const step = { clicked: { canary: clicks(2000, 0.14), champion: clicks(2000, 0.2) } };
+    const later = classifyCheck(input(canary, { champion, sla, canaryWeight: 50, stepKpiEvidence: step }));
+    expect(later.verdict).toBe('fail');
+    expect(later.decisive).toBe(true);
+    expect(later.hardLimit).toBe(false);
+    expect(later.reasons).toHaveLength(1);
+    expect(later.reasons[0]).toMatch(/^KPI clicked: −30% \[−\d+(\.\d+)?%, −\d+(\.\d+)?%\] \(0\.14 vs 0\.2; .*\) vs champion: below the bound −5% over the step$/);
+  });
+
+  it('does not fail a canary whose KPI is as good, nor one whose drop the data cannot yet tell from 5%', () => {
+    const champion = stats({ requests: 1000, kpis: { clicked: clicks(500, 0.2) } }, 1);
+    const same = classifyCheck(input(stats({ kpis: { clicked: clicks(500, 0.2) } }), { champion, sla, canaryWeight: 50, stepKpiEvidence: { clicked: { canary: clicks(20_000, 0.2), champion: clicks(20_000, 0.2) } } }));
+    expect(same.verdict).toBe('pass');
+    const slight = classifyCheck(input(stats({ kpis: { clicked: clicks(500, 0.19) } }), { champion, sla, canaryWeight: 50 }));
+    expect(slight.verdict).toBe('pass');
+    // No KPI reports at all: nothing to judge, no failure.
+    expect(classifyCheck(input(stats(), { champion: stats({ requests: 1000 }, 1), sla, canaryWeight: 50 })).verdict).toBe('pass');
+  });
+});

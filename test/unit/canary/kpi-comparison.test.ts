@@ -75,7 +75,7 @@ describe('compareKpi invariants (fast-check)', () => {
         const c = compareKpi('k', challenger, champion, share, 0.05);
         if (c.withheld) return;
         const [lo, hi] = c.differenceInterval!;
-        const [rlo, rhi] = c.relativeInterval!;
+        const [rlo, rhi] = c.relativeInterval!.map((x, i) => x ?? (i === 0 ? -Infinity : Infinity)) as [number, number];
         // Skip ties at the boundary, where rounding decides.
         if (Math.min(Math.abs(lo), Math.abs(hi)) < 1e-9 * (Math.abs(lo) + Math.abs(hi)) || Math.min(Math.abs(rlo), Math.abs(rhi)) < 1e-9) return;
         expect(lo <= 0 && 0 <= hi).toBe(rlo <= 0 && 0 <= rhi);
@@ -90,10 +90,12 @@ describe('compareKpi invariants (fast-check)', () => {
         const wide = compareKpi('k', challenger, champion, share, alpha / 2);
         const narrow = compareKpi('k', challenger, champion, share, alpha);
         if (wide.withheld || narrow.withheld) return;
-        expect(wide.relativeInterval![0]).toBeLessThanOrEqual(narrow.relativeInterval![0] + 1e-12);
-        expect(wide.relativeInterval![1]).toBeGreaterThanOrEqual(narrow.relativeInterval![1] - 1e-12);
-        expect(narrow.relativeInterval![0]).toBeLessThanOrEqual(narrow.relativeDifference! + 1e-9);
-        expect(narrow.relativeInterval![1]).toBeGreaterThanOrEqual(narrow.relativeDifference! - 1e-9);
+        const [wideLo, wideHi] = wide.relativeInterval!.map((x, i) => x ?? (i === 0 ? -Infinity : Infinity));
+        const [lo, hi] = narrow.relativeInterval!.map((x, i) => x ?? (i === 0 ? -Infinity : Infinity));
+        expect(wideLo).toBeLessThanOrEqual(lo! + 1e-12);
+        expect(wideHi).toBeGreaterThanOrEqual(hi! - 1e-12);
+        expect(lo).toBeLessThanOrEqual(narrow.relativeDifference! + 1e-9);
+        expect(hi).toBeGreaterThanOrEqual(narrow.relativeDifference! - 1e-9);
       }),
       { numRuns: 300 },
     );
@@ -103,7 +105,7 @@ describe('compareKpi invariants (fast-check)', () => {
     fc.assert(
       fc.property(balanced, fc.double({ min: 0.01, max: 0.5, noNaN: true }), ({ challenger, champion, share }, drop) => {
         const c = compareKpi('k', challenger, champion, share, 0.05);
-        if (c.withheld || !Number.isFinite(c.relativeInterval![1])) return;
+        if (c.withheld || c.relativeInterval![1] === null) return;
         const upper = c.relativeInterval![1];
         if (Math.abs(upper + drop) < 1e-9) return;
         expect(kpiDropIsDecisive(challenger, champion, share, 0.05, drop)).toBe(upper < -drop);

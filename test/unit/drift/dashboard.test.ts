@@ -32,7 +32,7 @@ const targets = queryPanels.flatMap((panel) => (panel.targets ?? []).map((target
 async function exportedSeries(): Promise<Map<string, Set<string>>> {
   const gateway = new GatewayMetrics(() => {
     const counters = { bufferedRows: 0, droppedRows: 0, writtenRows: 0, filesWritten: 0, failedFlushes: 0, lastFlushMs: null };
-    return { predictions: counters, labels: counters };
+    return { predictions: counters, labels: counters, kpis: counters };
   });
   gateway.observeRequest('fraud-detector', 2, 200, 12, [0.1]);
   gateway.observeRequest('fraud-detector', 3, 503, 40, [null]);
