@@ -9,7 +9,6 @@ import {
   condition,
   continueAsNew,
   isCancellation,
-  proxyActivities,
   setHandler,
   sleep,
   upsertMemo,
@@ -26,9 +25,11 @@ import { applyDecision, decide, decideWhileStopped, initialState, pauseClock, re
 import { describeCommand, nextAction, receiveCommand, type CanaryCommand } from '../src/canary/commands.js';
 import { abortSignal, approvalUpdate, approveSignal, canaryStatusQuery, pauseSignal, resumeSignal } from './messages.js';
 import { checkApprovalDecision, describeApproval } from '../src/canary/approval.js';
+import { addKpiEvidence, compareKpi, describeKpiComparison, kpiEvidenceOf, type KpiEvidence } from '../src/canary/kpi-comparison.js';
 import type { CanaryOutcome, CanaryStatus } from './canary-status.js';
 import type { ApprovalDecision, ApprovalGate } from '../src/temporal/canary-status.js';
 import { MODEL, MODEL_VERSION, OUTCOME } from './search-attributes.js';
+import { deploying, measuring, mustFinish, notifying, quick, rollingBack } from './canary-activities.js';
 
 export interface CanaryRolloutInput {
   definition: PipelineDefinition;
@@ -57,38 +58,6 @@ function failureMessage(err: unknown): string {
   return (current?.message ?? String(err)).slice(0, 500);
 }
 
-const quick = proxyActivities<DeployActivities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '500 milliseconds', maximumInterval: '10 seconds', maximumAttempts: 5 },
-});
-const deploying = proxyActivities<DeployActivities>({
-  startToCloseTimeout: '3 minutes',
-  heartbeatTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 5 },
-});
-/** Measurements must not stall the window: one quick retry, then the check counts as an error. */
-const measuring = proxyActivities<DeployActivities>({
-  startToCloseTimeout: '15 seconds',
-  retry: { initialInterval: '500 milliseconds', maximumAttempts: 2 },
-});
-/** Alerts are retried a little, then given up: a paging outage must not stall a rollback. */
-const notifying = proxyActivities<DeployActivities>({
-  startToCloseTimeout: '1 minute',
-  heartbeatTimeout: '20 seconds',
-  retry: { initialInterval: '1 second', maximumInterval: '10 seconds', maximumAttempts: 5 },
-});
-/** Promotion must finish: it keeps retrying until the gateway answers. */
-const mustFinish = proxyActivities<DeployActivities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '500 milliseconds', maximumInterval: '10 seconds' },
-});
-
-/** Rollback steps: a few quick retries, then an alert and another round (rollBack never gives up). */
-const rollingBack = proxyActivities<DeployActivities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '500 milliseconds', maximumInterval: '10 seconds', maximumAttempts: 5 },
-});
-
 export async function canaryRollout(input: CanaryRolloutInput): Promise<CanaryOutcome> {
   const { definition, canaryVersion, championVersion } = input;
   const deploy = definition.deploy as DeploySection;
@@ -100,6 +69,8 @@ export async function canaryRollout(input: CanaryRolloutInput): Promise<CanaryOu
   const decideConfig = { ...config, stopEarly: patched('canary-stop-early') };
   // The schema keeps metricsWindow ≤ interval, so each check counts only requests no earlier one did.
   const metricsWindowSeconds = Math.max(1, Math.round(durationToMs(config.metricsWindow ?? config.interval) / 1000));
+  // The business KPIs the checks ask the metrics for: those the SLA bounds and those the experiment compares.
+  const kpiNames = [...new Set([...Object.keys(config.sla.kpis ?? {}), ...(deploy.experiment?.kpis ?? [])])];
 
   const status: CanaryStatus = input.carried ?? {
     model,
@@ -160,6 +131,7 @@ export async function canaryRollout(input: CanaryRolloutInput): Promise<CanaryOu
         const stopped = await shadowPhase(deploy.shadow, championVersion);
         if (stopped) return stopped;
       }
+      if (deploy.experiment && patched('experiment')) return await experimentPhase(deploy.experiment);
     }
 
     for (let stepIndex = Math.max(0, status.analysis.stepIndex); stepIndex < config.steps.length; stepIndex++) {
@@ -238,10 +210,14 @@ export async function canaryRollout(input: CanaryRolloutInput): Promise<CanaryOu
 
   /** One analysis check: the metrics of both versions over the last interval, classified. */
   async function measure() {
+    return (await measureWithMetrics()).check;
+  }
+
+  async function measureWithMetrics() {
     // The latency test's threshold is the champion's p99 at the previous check: fixed before this check's data.
     const slowerThanMs = latencyTest.enabled && championVersion !== undefined ? (status.analysis.latencyThresholdMs ?? undefined) : undefined;
-    const metrics = await measuring.measureVersions({ deploy, model, canaryVersion, championVersion, windowSeconds: metricsWindowSeconds, slowerThanMs });
-    return classifyCheck({
+    const metrics = await measuring.measureVersions({ deploy, model, canaryVersion, championVersion, windowSeconds: metricsWindowSeconds, slowerThanMs, ...(kpiNames.length > 0 ? { kpis: kpiNames } : {}) });
+    const check = classifyCheck({
       canary: metrics.canary,
       champion: metrics.champion,
       sla: config.sla,
@@ -253,7 +229,9 @@ export async function canaryRollout(input: CanaryRolloutInput): Promise<CanaryOu
       stepEvidence: status.analysis.evidence,
       latencyTest,
       stepLatencyEvidence: status.analysis.latencyEvidence,
+      stepKpiEvidence: status.analysis.kpiEvidence,
     });
+    return { check, metrics };
   }
 
   /**
@@ -276,8 +254,7 @@ export async function canaryRollout(input: CanaryRolloutInput): Promise<CanaryOu
    * gate's timeout. With `monitor`, checks keep running and a hard limit rolls back meanwhile.
    * Returns the outcome when the rollout ended here, undefined when it goes on.
    */
-  async function awaitApproval(gate: ApprovalGate, monitor: boolean): Promise<CanaryOutcome | undefined> {
-    const approval = deploy.approval!;
+  async function awaitApproval(gate: ApprovalGate, monitor: boolean, approval: { timeout: string; onTimeout: 'reject' | 'proceed' } = deploy.approval!): Promise<CanaryOutcome | undefined> {
     const deadline = Date.now() + durationToMs(approval.timeout);
     const previousPhase = status.phase;
     gateDecision = undefined;
@@ -290,7 +267,7 @@ export async function canaryRollout(input: CanaryRolloutInput): Promise<CanaryOu
       kind: 'canary-approval',
       model,
       version: canaryVersion,
-      summary: `${model} v${canaryVersion} waits for approval ${gate === 'before-canary' ? 'before any live traffic' : `at ${status.weight}% before promotion`}: mlops canary approve|reject ${model} (at ${status.approval.deadline}: ${approval.onTimeout})`,
+      summary: `${model} v${canaryVersion} waits for approval ${gate === 'before-canary' ? 'before any live traffic' : gate === 'after-experiment' ? `after its experiment (${status.experiment?.report.map(describeKpiComparison).join('; ') ?? ''})` : `at ${status.weight}% before promotion`}: mlops canary approve|reject ${model} (at ${status.approval.deadline}: ${approval.onTimeout})`,
     });
     let errors = 0;
     try {
@@ -372,6 +349,39 @@ export async function canaryRollout(input: CanaryRolloutInput): Promise<CanaryOu
     status.shadow = { passed: analysis.passed, summary: analysis.summary, reasons: analysis.reasons };
     note(analysis.summary);
     return analysis.passed ? undefined : rollBack(`shadow gates failed before any live traffic: ${analysis.reasons.join('; ')}`);
+  }
+
+  /**
+   * An A/B experiment: a fixed split for the set duration, each check adding its KPI reports to the
+   * report (anytime-valid, so reading it early is sound) while only hard limits and the fail-safe
+   * act; then a person decides. Never promoted on its own.
+   */
+  async function experimentPhase(experiment: NonNullable<DeploySection['experiment']>): Promise<CanaryOutcome> {
+    await shiftTraffic(experiment.percent);
+    status.phase = 'experimenting';
+    const startedAt = Date.now();
+    const endsAt = startedAt + durationToMs(experiment.duration);
+    status.experiment = { percent: experiment.percent, startedAt: new Date(startedAt).toISOString(), endsAt: new Date(endsAt).toISOString(), checks: 0, report: [], finished: false };
+    note(`experiment: ${experiment.percent}% on v${canaryVersion} until ${status.experiment.endsAt}; comparing ${experiment.kpis.join(', ')}; a person decides`);
+    let evidence: KpiEvidence = {};
+    let errors = 0;
+    while (Date.now() < endsAt) {
+      await condition(() => command !== undefined, Math.min(intervalMs, endsAt - Date.now()));
+      const early = nextAction(command, undefined);
+      if (early === 'rollback') return rollBack(describeCommand(command!));
+      if (early === 'promote') return promote(describeCommand(command!));
+      const { check, metrics } = await measureWithMetrics();
+      evidence = addKpiEvidence(evidence, kpiEvidenceOf(metrics.canary, metrics.champion, experiment.kpis));
+      status.experiment.checks++;
+      status.experiment.report = experiment.kpis.map((kpi) => compareKpi(kpi, evidence[kpi]!.canary, evidence[kpi]!.champion, experiment.percent / 100, experiment.alpha));
+      const { decision, consecutiveErrors } = decideWhileStopped(check, errors, config);
+      errors = consecutiveErrors;
+      if (decision.action === 'rollback') return rollBack(`${decision.reason} (during the experiment)`);
+    }
+    status.experiment.finished = true;
+    note(`experiment over after ${status.experiment.checks} checks: ${status.experiment.report.map(describeKpiComparison).join('; ')}`);
+    const stopped = await awaitApproval('after-experiment', true, { timeout: experiment.decisionTimeout, onTimeout: experiment.onTimeout });
+    return stopped ?? promote(`the experiment was approved: ${status.experiment.report.map(describeKpiComparison).join('; ')}`);
   }
 
   async function rollBack(reason: string): Promise<CanaryOutcome> {

@@ -53,6 +53,8 @@ function deploySummary({ deploy }: PipelineDefinition): string[] {
     `            fail-safe after ${c.consecutiveErrorLimit} checks without metrics; too little evidence: ${c.onInsufficientEvidence}`,
     `            one rollout of the model at a time; a run that finds one going: ${{ queue: 'waits its turn', skip: 'is not rolled out', supersede: 'rolls it back and goes next' }[deploy.concurrency]} (concurrency ${deploy.concurrency})`,
     ...(deploy.shadow ? [`  shadow    ${deploy.shadow.percent}% of requests mirrored to the new version for ${deploy.shadow.duration} before any live traffic; gates: agreement ≥ ${deploy.shadow.gates.minAgreement}, score drift (KS) ≤ ${deploy.shadow.gates.maxScoreDrift}, error rate ≤ ${deploy.shadow.gates.maxErrorRate}, p99 ≤ ${deploy.shadow.gates.maxP99} ms, ≥ ${deploy.shadow.gates.minSamples} paired requests`] : []),
+    ...(c.sla.kpis ? [`            KPIs vs the champion: ${Object.entries(c.sla.kpis).map(([name, bound]) => `${name} not below −${bound.maxRelativeDrop * 100}% (anytime-valid, alpha ${bound.alpha})`).join(', ')}`] : []),
+    ...(deploy.experiment ? [`  experiment ${deploy.experiment.percent}% on the new version for ${deploy.experiment.duration} instead of the steps; reports ${deploy.experiment.kpis.join(', ')} vs the champion (${(1 - deploy.experiment.alpha) * 100}% anytime-valid); a person decides within ${deploy.experiment.decisionTimeout}, then ${deploy.experiment.onTimeout}`] : []),
     ...(deploy.faults ? [`  faults    DRILL: ${deploy.faults.errorRate * 100}% errors, +${deploy.faults.addedLatencyMs} ms${deploy.faults.duration ? ` for ${deploy.faults.duration}` : ''}${deploy.faults.flap ? `, flapping ${deploy.faults.flap.on} on / ${deploy.faults.flap.off} off` : ''}`] : []),
   ];
 }

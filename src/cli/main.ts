@@ -101,6 +101,8 @@ program
   .option('--seconds <n>', 'how long to send', Number, 60)
   .option('--label-share <share>', 'share of requests whose label is fed back', share('--label-share'), 0.5)
   .option('--label-delay-ms <ms>', 'delay before a label is fed back', int('--label-delay-ms'), 1000)
+  .option('--kpi <name=rate>', 'also feed back a 0/1 business KPI for every answer, 1 with this probability (e.g. clicked=0.2)')
+  .option('--kpi-challenger-drop <share>', "the newest version's KPI rate is lower by this share (e.g. 0.3: 0.2 → 0.14)", share('--kpi-challenger-drop'), 0)
   .action(async (opts) => exit(await (await import('./commands/traffic.js')).trafficCommand({ ...opts, exclude: String(opts.exclude).split(',').filter(Boolean) })));
 
 const canary = program.command('canary').description("a running canary: status, approve (answer a waiting approval gate, else promote now), reject (a waiting gate), abort (roll back now), pause, resume");

@@ -1,6 +1,8 @@
 /**
  * Realistic traffic for demos and drills: rows of a dataset sent through the gateway at a
- * steady rate, with the true label fed back later for a share of them (delayed labels).
+ * steady rate, with the true label fed back later for a share of them (delayed labels), and
+ * optionally a business KPI for every answered request (a click with a set probability, lower by
+ * a set share on the newest version: a challenger that hurts the business).
  */
 import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -20,6 +22,11 @@ export interface TrafficOptions {
   /** Share of requests whose label is sent to the feedback API, after `labelDelayMs`. */
   labelShare: number;
   labelDelayMs: number;
+  /**
+   * A 0/1 KPI fed back with every answered request: 1 with probability `rate`, or
+   * `rate × (1 − challengerDrop)` on the newest version once two versions have answered.
+   */
+  kpi?: { name: string; rate: number; challengerDrop?: number };
   signal?: AbortSignal;
   onProgress?: (stats: TrafficStats) => void;
 }
@@ -29,12 +36,14 @@ export interface TrafficStats {
   byVersion: Record<string, { ok: number; errors: number }>;
   failed: number;
   labelsSent: number;
+  kpisSent: number;
 }
 
 export async function sendTraffic(options: TrafficOptions): Promise<TrafficStats> {
   const { table, model } = options;
   const dispatcher = new Agent({ connections: 64, keepAliveTimeout: 10_000 });
-  const stats: TrafficStats = { sent: 0, byVersion: {}, failed: 0, labelsSent: 0 };
+  const stats: TrafficStats = { sent: 0, byVersion: {}, failed: 0, labelsSent: 0, kpisSent: 0 };
+  const versionsSeen = new Set<number>();
   const columns = options.features.map((name) => {
     const column = table.columns.find((c) => c.name === name);
     if (!column) throw new Error(`column "${name}" is not in the traffic dataset`);
@@ -71,6 +80,11 @@ export async function sendTraffic(options: TrafficOptions): Promise<TrafficStats
   await dispatcher.close();
   return stats;
 
+  function kpiRate(kpi: NonNullable<TrafficOptions['kpi']>, version: number): number {
+    const newest = Math.max(...versionsSeen);
+    return versionsSeen.size >= 2 && version === newest ? kpi.rate * (1 - (kpi.challengerDrop ?? 0)) : kpi.rate;
+  }
+
   async function send(inputs: unknown[], truth: number | undefined): Promise<void> {
     try {
       const response = await request(`${options.gatewayUrl}/v2/models/${encodeURIComponent(model)}/infer`, {
@@ -81,23 +95,27 @@ export async function sendTraffic(options: TrafficOptions): Promise<TrafficStats
       });
       await response.body.dump();
       const version = String(response.headers[SERVED_VERSION_HEADER] ?? '?');
+      if (Number.isInteger(Number(version))) versionsSeen.add(Number(version));
       const bucket = (stats.byVersion[version] ??= { ok: 0, errors: 0 });
       if (response.statusCode >= 500) bucket.errors++;
       else bucket.ok++;
       const requestId = response.headers[REQUEST_ID_HEADER];
-      if (truth !== undefined && typeof requestId === 'string' && response.statusCode < 300 && Math.random() < options.labelShare) {
-        // Stopping drops the labels still waiting for their delay, instead of waiting it out.
-        const waited = await sleep(options.labelDelayMs, true, options.signal ? { signal: options.signal } : undefined).catch(() => false);
-        if (!waited) return;
-        const feedback = await request(`${options.gatewayUrl}/v2/models/${encodeURIComponent(model)}/feedback`, {
-          method: 'POST',
-          dispatcher,
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ request_id: requestId, label: truth }),
-        });
-        await feedback.body.dump();
-        stats.labelsSent++;
-      }
+      if (typeof requestId !== 'string' || response.statusCode >= 300) return;
+      const withLabel = truth !== undefined && Math.random() < options.labelShare;
+      const kpis = options.kpi ? { [options.kpi.name]: Math.random() < kpiRate(options.kpi, Number(version)) ? 1 : 0 } : undefined;
+      if (!withLabel && !kpis) return;
+      // Stopping drops the feedback still waiting for its delay, instead of waiting it out.
+      const waited = await sleep(options.labelDelayMs, true, options.signal ? { signal: options.signal } : undefined).catch(() => false);
+      if (!waited) return;
+      const feedback = await request(`${options.gatewayUrl}/v2/models/${encodeURIComponent(model)}/feedback`, {
+        method: 'POST',
+        dispatcher,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ request_id: requestId, ...(withLabel ? { label: truth } : {}), ...(kpis ? { kpis } : {}) }),
+      });
+      await feedback.body.dump();
+      if (withLabel) stats.labelsSent++;
+      if (kpis) stats.kpisSent++;
     } catch {
       stats.failed++;
     }

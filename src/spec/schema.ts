@@ -239,7 +239,8 @@ export const CanaryStep = z.strictObject({
 });
 
 /** A business KPI's name, as feedback carries it (src/serving/gateway-contract.ts). */
-const KpiName = z.string().regex(KPI_NAME_PATTERN, { error: (issue) => `expected a KPI name (lower-case letters, digits and _, at most 40, starting with a letter), got ${show(issue.input)}` });
+const KPI_NAME_EXPECTED = (input: unknown) => `expected a KPI name (lower-case letters, digits and _, at most 40, starting with a letter), got ${show(input)}`;
+const KpiName = z.string().regex(KPI_NAME_PATTERN, { error: (issue) => KPI_NAME_EXPECTED(issue.input) });
 
 export const CanarySection = z
   .strictObject({
@@ -271,6 +272,7 @@ export const CanarySection = z
               /** The sequence's level: wrongly blaming a canary as good as the champion has probability ≤ alpha. */
               alpha: numberBetween(0.0001, 0.5).default(0.05),
             }),
+            { error: (issue) => (issue.code === 'invalid_key' ? KPI_NAME_EXPECTED(issue.input) : undefined) },
           )
           .optional(),
       })

@@ -1,7 +1,8 @@
 /** The state `canaryRollout` keeps, returns from its `status` query and carries over continue-as-new. */
 import type { CanaryAnalysisState } from '../canary/analysis-state.js';
+import type { KpiComparison } from '../canary/kpi-comparison.js';
 
-export type CanaryPhase = 'deploying' | 'shadowing' | 'analysing' | 'paused' | 'holding' | 'awaiting-approval' | 'promoting' | 'rolling-back' | 'promoted' | 'rolled-back';
+export type CanaryPhase = 'deploying' | 'shadowing' | 'experimenting' | 'analysing' | 'paused' | 'holding' | 'awaiting-approval' | 'promoting' | 'rolling-back' | 'promoted' | 'rolled-back';
 
 export interface CanaryStatus {
   model: string;
@@ -21,9 +22,23 @@ export interface CanaryStatus {
   shadow?: { passed: boolean; summary: string; reasons: string[] };
   /** Set while an approval gate waits for a person (deploy.approval). */
   approval?: ApprovalGateState;
+  /** The A/B experiment (deploy.experiment): its split, clock and KPI report, updated every check. */
+  experiment?: ExperimentState;
 }
 
-export type ApprovalGate = 'before-canary' | 'before-promotion';
+export interface ExperimentState {
+  percent: number;
+  startedAt: string;
+  endsAt: string;
+  /** Checks run (each adds its metrics window's KPI reports to the report). */
+  checks: number;
+  /** Each KPI's difference with its anytime-valid confidence sequence, as of the latest check. */
+  report: KpiComparison[];
+  /** The duration is over; the decision is a person's (approval gate `after-experiment`). */
+  finished: boolean;
+}
+
+export type ApprovalGate = 'before-canary' | 'before-promotion' | 'after-experiment';
 
 export interface ApprovalGateState {
   gate: ApprovalGate;

@@ -17,6 +17,7 @@ import { GatewayAdminClient } from '../../src/serving/gateway-admin-client.js';
 import { canaryStatusQuery } from '../../src/temporal/contract.js';
 import type { CanaryOutcome, CanaryStatus } from '../../src/temporal/canary-status.js';
 import type { CanaryRolloutInput } from '../../workflows/canaryRollout.js';
+import type { TrafficOptions } from '../../src/serving/traffic-generator.js';
 
 export interface CanaryHarness {
   env: WorkflowTestEnvironment;
@@ -28,7 +29,7 @@ export interface CanaryHarness {
   rollout(input: CanaryRolloutInput): Promise<{ handle: WorkflowHandle; result: Promise<CanaryOutcome> }>;
   /** A model with a champion (v1, promoted directly) taking all traffic, plus a candidate v2. */
   modelWithChampion(name: string, trafficPerSecond?: number): Promise<{ champion: number; candidate: number }>;
-  startTraffic(model: string, requestsPerSecond: number): void;
+  startTraffic(model: string, requestsPerSecond: number, kpi?: TrafficOptions['kpi']): void;
   waitForStatus(handle: WorkflowHandle, predicate: (s: CanaryStatus) => boolean, timeoutMs?: number): Promise<CanaryStatus>;
   alerts(): Promise<{ kind: string; version?: number; model: string; summary: string }[]>;
   registryState(model: string): Promise<{ champion?: number; versions: Awaited<ReturnType<Awaited<ReturnType<typeof openRegistry>>['listVersions']>> }>;
@@ -82,8 +83,8 @@ export async function startCanaryHarness(prefix: string): Promise<CanaryHarness>
       if (trafficPerSecond > 0) harness.startTraffic(name, trafficPerSecond);
       return { champion: champion!, candidate: candidate! };
     },
-    startTraffic(model, requestsPerSecond) {
-      stops.push(stack.startTraffic(model, requestsPerSecond));
+    startTraffic(model, requestsPerSecond, kpi) {
+      stops.push(stack.startTraffic(model, requestsPerSecond, kpi));
     },
     async waitForStatus(handle, predicate, timeoutMs = 30_000) {
       const deadline = Date.now() + timeoutMs;

@@ -13,7 +13,7 @@ import { readBinaryTarget } from '../../src/train/binary-target.js';
 import { trainLogisticRegression } from '../../src/train/logistic-regression.js';
 import { writeArtifact } from '../../src/train/artifact-file.js';
 import { openRegistry } from '../../src/registry/open-registry.js';
-import { sendTraffic, type TrafficStats } from '../../src/serving/traffic-generator.js';
+import { sendTraffic, type TrafficOptions, type TrafficStats } from '../../src/serving/traffic-generator.js';
 
 export const GATEWAY_TOKEN = 'test-gateway-token';
 export const FEATURES_EXCLUDED = ['transaction_id', 'is_fraud'];
@@ -24,7 +24,8 @@ export interface ServingStack {
   /** Registers `count` more versions of `model` (same trained artifact) and returns their numbers. */
   registerVersions(model: string, count: number): Promise<number[]>;
   /** Sends traffic until the returned stop function is called. */
-  startTraffic(model: string, requestsPerSecond: number): () => Promise<TrafficStats>;
+  /** `kpi`: also feed back a business KPI with every answer (traffic-generator.ts). */
+  startTraffic(model: string, requestsPerSecond: number, kpi?: TrafficOptions['kpi']): () => Promise<TrafficStats>;
   close(): Promise<void>;
 }
 
@@ -62,12 +63,12 @@ export async function startServingStack(dataDir: string): Promise<ServingStack> 
         await registry.close();
       }
     },
-    startTraffic(model, requestsPerSecond) {
+    startTraffic(model, requestsPerSecond, kpi) {
       const controller = new AbortController();
       traffic.push(controller);
       const done = sendTraffic({
         gatewayUrl: gateway.url, model, table, features, target: 'is_fraud', requestsPerSecond,
-        durationMs: 10 * 60_000, labelShare: 0.5, labelDelayMs: 200, signal: controller.signal,
+        durationMs: 10 * 60_000, labelShare: 0.5, labelDelayMs: 200, signal: controller.signal, ...(kpi ? { kpi } : {}),
       });
       return async () => {
         controller.abort();

@@ -2,6 +2,7 @@
 import os from 'node:os';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { settingsFromEnv, webUiLink } from '../../temporal/settings.js';
+import { describeKpiComparison } from '../../canary/kpi-comparison.js';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { abortSignal, approvalUpdate, approveSignal, canaryStatusQuery, lifecycleStatusQuery, pauseSignal, resumeSignal } from '../../temporal/contract.js';
 import { lifecycleWorkflowId, type LifecycleStatus } from '../../temporal/lifecycle-status.js';
@@ -54,6 +55,17 @@ async function rolloutQueue(client: Client, model: string): Promise<string | und
   return [`  waiting for the rollout slot (${status.waiting.length}):`, ...status.waiting.map((request) => `    ${request.pipelineWorkflowId} v${request.version} (${request.concurrency}) since ${request.requestedAt.slice(11, 19)}`)].join('\n');
 }
 
+/** The experiment's split, clock and report: each KPI's difference with its anytime-valid interval. */
+function experimentLines(status: CanaryStatus): string[] {
+  const experiment = status.experiment;
+  if (!experiment) return [];
+  const clock = experiment.finished ? `ended ${experiment.endsAt.slice(11, 19)}, waiting for a decision` : `ends ${experiment.endsAt.slice(11, 19)}`;
+  return [
+    `  experiment: ${experiment.percent}% on v${status.canaryVersion} since ${experiment.startedAt.slice(11, 19)} (${clock}); ${experiment.checks} checks; no automatic promotion`,
+    ...experiment.report.map((comparison) => `    ${describeKpiComparison(comparison)}`),
+  ];
+}
+
 export function renderCanaryStatus(status: CanaryStatus): string {
   const a = status.analysis;
   const lines = [
@@ -63,6 +75,7 @@ export function renderCanaryStatus(status: CanaryStatus): string {
     ...a.checks.slice(-5).map((c) => `    ${new Date(c.at).toISOString().slice(11, 19)} ${c.verdict.padEnd(12)} ${c.reasons.join('; ')}`),
     status.phase === 'shadowing' ? '  shadow phase: requests mirrored to the canary, clients get the champion\'s answers; the shadow gates decide before any live traffic' : undefined,
     status.shadow ? `  ${status.shadow.summary}${status.shadow.passed ? '' : ` — failed: ${status.shadow.reasons.join('; ')}`}` : undefined,
+    ...experimentLines(status),
     a.decision ? `  decision: ${a.decision.action} (${a.decision.reason})` : undefined,
     ...status.events.slice(-5).map((e) => `  ${e.at.slice(11, 19)} ${e.message}`),
     status.approval ? `  WAITING FOR APPROVAL (${status.approval.gate}) until ${status.approval.deadline}, then ${status.approval.onTimeout}: mlops canary approve|reject ${status.model}` : undefined,

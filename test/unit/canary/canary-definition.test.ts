@@ -30,4 +30,17 @@ describe('the canary section of a definition', () => {
     expect(faults).toMatchObject({ errorRate: 0.05, flap: { on: '3m', off: '2m' } });
     expect(() => parseDefinitionText(definition('    slaWindow: 15m', '  faults: { errorRate: 0.05, flap: { on: 3m } }'))).toThrow(/deploy\.faults\.flap\.off/);
   });
+
+  it('takes KPI bounds and an experiment, and names the line of a bad KPI name or a target without the gateway', () => {
+    const text = definition('    sla:\n      kpis:\n        clicked: { maxRelativeDrop: 0.05 }', '  experiment: { duration: 2h, kpis: [clicked, revenue] }');
+    const { deploy } = parseDefinitionText(text).definition;
+    expect(deploy!.canary.sla.kpis).toEqual({ clicked: { maxRelativeDrop: 0.05, alpha: 0.05 } });
+    expect(deploy!.experiment).toEqual({ percent: 50, duration: '2h', kpis: ['clicked', 'revenue'], alpha: 0.05, decisionTimeout: '24h', onTimeout: 'reject' });
+    expect(() => parseDefinitionText(definition('    sla:\n      kpis:\n        Clicks: { maxRelativeDrop: 0.05 }'), 'p.yaml')).toThrow(/deploy\.canary\.sla\.kpis\.Clicks: expected a KPI name \(lower-case letters, digits and _, at most 40, starting with a letter\), got "Clicks"/);
+    expect(() => parseDefinitionText(definition('    sla:\n      kpis:\n        clicked: { maxRelativeDrop: 1.5 }'))).toThrow(/deploy\.canary\.sla\.kpis\.clicked\.maxRelativeDrop/);
+    expect(() => parseDefinitionText(definition('    slaWindow: 15m', '  experiment: { kpis: [] }'))).toThrow(/deploy\.experiment\.kpis: expected at least one KPI to compare/);
+    expect(() => parseDefinitionText(definition('    slaWindow: 15m', '  experiment: { percent: 100, kpis: [clicked] }'))).toThrow(/deploy\.experiment\.percent/);
+    const kserve = `${text}\n  target: kserve\n  kubernetes: { namespace: ml, kserve: { inferenceService: fraud } }`;
+    expect(() => parseDefinitionText(kserve)).toThrow(/deploy\.experiment: business KPIs are fed back through the traffic gateway's feedback API: they need target local or container, not "kserve"/);
+  });
 });

@@ -25,7 +25,14 @@ describe('gatewayQueries', () => {
   });
 
   it('writes the PromQL over the GATEWAY_METRICS series', () => {
-    expect(queries).toEqual({
+    const { kpi, ...fixed } = queries;
+    expect(kpi('clicked')).toEqual({
+      reports: `sum(${count('mlops_gateway_kpi_reports_total{model="churn",version="2",kpi="clicked"}')})`,
+      positive: `sum(${count('mlops_gateway_kpi_value_total{model="churn",version="2",kpi="clicked",sign="positive"}')})`,
+      negative: `sum(${count('mlops_gateway_kpi_value_total{model="churn",version="2",kpi="clicked",sign="negative"}')})`,
+      squares: `sum(${count('mlops_gateway_kpi_squares_total{model="churn",version="2",kpi="clicked"}')})`,
+    });
+    expect(fixed).toEqual({
       requests: `sum(${count(`mlops_gateway_requests_total${sel}`)})`,
       errors: `sum(${count('mlops_gateway_requests_total{model="churn",version="2",code=~"5.."}')})`,
       latencyP50: `histogram_quantile(0.5, sum by (le) (${count(`mlops_gateway_request_duration_seconds_bucket${sel}`)}))`,
