@@ -5,9 +5,11 @@
  * its decisions, then the recent canaries and the versions. While a canary runs the page reloads
  * itself every few seconds (a meta refresh: the CSP forbids scripts).
  */
+import { describeKpiComparison } from '../canary/kpi-comparison.js';
 import { escapeHtml, formatNumber, formatTime, svgLinePath } from '../drift/report-format.js';
 import { reportPageHead } from '../drift/report-style.js';
 import type { RecordedCheck } from '../canary/analysis-state.js';
+import type { ExperimentState } from '../temporal/canary-status.js';
 import type { CanarySummary, ModelPageData } from './model-page-data.js';
 
 const REFRESH_SECONDS = 3;
@@ -96,6 +98,7 @@ function renderLatestCanary(canary: CanarySummary, options: ModelPageOptions): s
     banner = `<div class="status outcome-failed"><span class="dot"></span><div><strong>${escapeHtml(canary.closedAs ?? 'ended')}</strong><p>The canary workflow ended without an outcome; see its history.</p></div></div>`;
   }
   if (status?.shadow) banner += `<p class="muted">${escapeHtml(status.shadow.summary)}${status.shadow.passed ? ' — shadow gates passed' : ''}</p>`;
+  if (status?.experiment) banner += experimentReport(status.experiment);
   const link = options.webUiLink ? ` <a href="${escapeHtml(options.webUiLink(canary.workflowId))}">Web UI</a>` : '';
   const meta = `<p class="muted">${escapeHtml(canary.workflowId)}, started ${escapeHtml(formatTime(canary.startedAt))}${canary.closedAt ? `, ended ${escapeHtml(formatTime(canary.closedAt))}` : ''}.${link}</p>`;
   if (!status) return `<section>${heading}${banner}${meta}</section>`;
@@ -162,4 +165,11 @@ function renderVersions(data: ModelPageData): string {
 
 function clock(epochMs: number): string {
   return Number.isFinite(epochMs) ? new Date(epochMs).toISOString().slice(11, 19) : '';
+}
+
+/** The experiment's KPI report: each KPI's difference with its anytime-valid interval (read any time). */
+function experimentReport(experiment: ExperimentState): string {
+  const state = experiment.finished ? 'ended, waiting for a decision' : `running until ${formatTime(experiment.endsAt)}`;
+  const rows = experiment.report.map((comparison) => `<li>${escapeHtml(describeKpiComparison(comparison))}</li>`).join('');
+  return `<h3 style="margin-top:16px">Experiment: ${experiment.percent}% on the new version, ${escapeHtml(state)}, ${experiment.checks} checks</h3><ul class="panel events">${rows || '<li class="muted">No KPI reports yet.</li>'}</ul>`;
 }

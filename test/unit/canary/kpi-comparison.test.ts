@@ -146,6 +146,7 @@ describe('compareKpi over time (simulated experiments, seeded)', () => {
         return Math.abs(pc - ps) > 1.645 * se;
       })) naiveRejected++;
     }
+    console.log(`peeking every 100 reports over ${runs} experiments without a difference: anytime-valid rejected ${rejected}, fixed-n 90% interval ${naiveRejected}`);
     expect(rejected / runs).toBeLessThanOrEqual(alpha + 0.03);
     expect(naiveRejected / runs).toBeGreaterThan(2 * alpha);
   });
