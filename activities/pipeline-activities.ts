@@ -24,6 +24,8 @@ import { openRegistry } from '../src/registry/open-registry.js';
 import { REFERENCE_PROFILE_ATTACHMENT } from '../src/drift/reference-profile-attachment.js';
 import { runTrainingJob, type TrainedModel } from '../src/train/training-job.js';
 import { runEvaluationJob, type Evaluation } from '../src/evaluate/evaluation-job.js';
+import { openBlobStore } from '../src/storage/open-blob-store.js';
+import { localCopy, shareFile } from '../src/storage/shared-file.js';
 import { isPermanentImageFailure, runServingImageJob, type ServingImageSummary } from '../src/build/serving-image-job.js';
 
 export interface ActivityDependencies {
@@ -64,6 +66,23 @@ export interface RegisteredVersion {
 export type { DataSnapshot, TrainedModel, Evaluation, GateResult, ServingImageSummary };
 
 export function createPipelineActivities(deps: ActivityDependencies) {
+  // With `storage`, what one activity writes for the next goes through the blob store too (shared-file.ts),
+  // so the next may run on any worker: the snapshot, the artifact, its reference profile.
+  const storeOf = (definition: PipelineDefinition) => (definition.storage ? openBlobStore(definition.storage) : undefined);
+  const localSnapshot = async (definition: PipelineDefinition, snapshot: DataSnapshot): Promise<DataSnapshot> => {
+    const store = storeOf(definition);
+    return store && snapshot.shared ? { ...snapshot, path: await localCopy(store, snapshot.shared, snapshot.path, deps.dataDir) } : snapshot;
+  };
+  const localModel = async (definition: PipelineDefinition, model: TrainedModel): Promise<TrainedModel> => {
+    const store = storeOf(definition);
+    if (!store || !model.shared) return model;
+    const artifactPath = await localCopy(store, model.shared.artifact, model.artifactPath, deps.dataDir);
+    const referenceProfilePath = model.shared.referenceProfile && model.referenceProfilePath
+      ? await localCopy(store, model.shared.referenceProfile, model.referenceProfilePath, deps.dataDir)
+      : model.referenceProfilePath;
+    return { ...model, artifactPath, ...(referenceProfilePath !== undefined ? { referenceProfilePath } : {}) };
+  };
+
   const policy = deps.policy ?? defaultWorkerPolicy();
   return {
     async loadPipelineDefinition(input: ParsedPipelineRunInput): Promise<LoadedPipeline> {
@@ -94,7 +113,8 @@ export function createPipelineActivities(deps: ActivityDependencies) {
           const version = args.dataObject?.versionId === undefined ? '' : ` (version ${args.dataObject.versionId})`;
           throw new DataVersionMismatch(`the data at ${source}${version} changed after the run was started: expected version ${args.expectedDataVersion}, found ${snapshot.dataVersion}`);
         }
-        return snapshot;
+        const store = storeOf(args.definition);
+        return store ? { ...snapshot, shared: await shareFile(store, snapshot.path) } : snapshot;
       });
     },
 
@@ -105,8 +125,9 @@ export function createPipelineActivities(deps: ActivityDependencies) {
         // Feature kinds as the previous version saw them (its reference profile), unless pinned by the contract.
         const expectedKinds = await previousFeatureKinds(args.definition, deps.dataDir);
         // Reads only what the checks need (contract-file.ts): the contract's columns, an id's uniqueness by aggregate.
-        const report = await readingSnapshot(args.snapshot, () =>
-          checkDataContractOnFile(args.snapshot.path, contract, { format: args.snapshot.format, ...(expectedKinds && { expectedKinds }) }));
+        const snapshot = await localSnapshot(args.definition, args.snapshot);
+        const report = await readingSnapshot(snapshot, () =>
+          checkDataContractOnFile(snapshot.path, contract, { format: snapshot.format, ...(expectedKinds && { expectedKinds }) }));
         if (!report.passed) throw new DataContractViolation(report);
         return { rowCount: report.rowCount, checks: report.checks.length };
       });
@@ -120,13 +141,20 @@ export function createPipelineActivities(deps: ActivityDependencies) {
       // A command's or container's output goes to the activity log (with the workflow and activity ids).
       const log = (line: string) => Context.current().log.info(line, { source: 'trainer' });
       await nonRetryableOn(async () => checkTrainer(policy, args.definition));
-      return nonRetryableOn(() => runTrainingJob({ ...args, runDir, heartbeat: (details) => Context.current().heartbeat(details), signal: Context.current().cancellationSignal, log }));
+      const snapshot = await localSnapshot(args.definition, args.snapshot);
+      const model = await nonRetryableOn(() => runTrainingJob({ ...args, snapshot, runDir, heartbeat: (details) => Context.current().heartbeat(details), signal: Context.current().cancellationSignal, log }));
+      const store = storeOf(args.definition);
+      if (!store) return model;
+      const artifact = await shareFile(store, model.artifactPath);
+      const referenceProfile = model.referenceProfilePath ? await shareFile(store, model.referenceProfilePath) : undefined;
+      return { ...model, shared: { artifact, ...(referenceProfile && { referenceProfile }) } };
     },
 
     async evaluateModel(args: { definition: PipelineDefinition; snapshot: DataSnapshot; model: TrainedModel }): Promise<Evaluation> {
       const registry = await openRegistry(args.definition.registry, { dataDir: deps.dataDir });
       try {
-        return await nonRetryableOn(() => runEvaluationJob({ ...args, registry, dataDir: deps.dataDir }));
+        const [snapshot, model] = await Promise.all([localSnapshot(args.definition, args.snapshot), localModel(args.definition, args.model)]);
+        return await nonRetryableOn(() => runEvaluationJob({ ...args, snapshot, model, registry, dataDir: deps.dataDir }));
       } finally {
         await registry.close();
       }
@@ -134,6 +162,7 @@ export function createPipelineActivities(deps: ActivityDependencies) {
 
     async registerModelVersion(args: RegisterInput): Promise<RegisteredVersion> {
       return nonRetryableOn(async () => {
+        const model = await localModel(args.definition, args.model);
         const registry = await openRegistry(args.definition.registry, { dataDir: deps.dataDir });
         try {
           const passed = args.evaluation.reasons.length === 0;
@@ -142,12 +171,12 @@ export function createPipelineActivities(deps: ActivityDependencies) {
             // One version per run, even when this activity is retried after a crash.
             idempotencyKey: `${args.workflowId}/${args.runId}`,
             status: passed ? 'candidate' : 'rejected',
-            artifactPath: args.model.artifactPath,
+            artifactPath: model.artifactPath,
             metrics: args.evaluation.metrics,
             gates: args.evaluation.gates,
             rejectionReasons: args.evaluation.reasons,
             aliases: passed ? ['challenger'] : [],
-            attachments: args.model.referenceProfilePath ? { [REFERENCE_PROFILE_ATTACHMENT]: args.model.referenceProfilePath } : {},
+            attachments: model.referenceProfilePath ? { [REFERENCE_PROFILE_ATTACHMENT]: model.referenceProfilePath } : {},
             description: args.definition.description,
             lineage: {
               dataVersion: args.snapshot.sha256,

@@ -14,6 +14,7 @@ import { DatasetError } from './dataset-error.js';
 import { datasetExtension, inferDatasetFormat, type DatasetFormat } from './dataset-format.js';
 import { loadDataset } from './load-dataset.js';
 import type { Table } from './table.js';
+import type { SharedFile } from '../storage/shared-file.js';
 
 export interface DataSnapshot {
   /** sha256 of the file bytes, hex. */
@@ -26,6 +27,8 @@ export interface DataSnapshot {
   sizeBytes: number;
   /** The user's `data.source` it was copied from: what errors about the data name. */
   source?: string;
+  /** The same bytes in the pipeline's blob store, for activities on other hosts (with `storage`). */
+  shared?: SharedFile;
 }
 
 export const DATA_VERSION_LENGTH = 16;

@@ -24,6 +24,7 @@ import { buildReferenceProfile, writeProfile } from '../drift/reference-profile.
 import { readBinaryTarget } from './binary-target.js';
 import { allRows } from '../data/table.js';
 import type { TrainingThreadInput, TrainingThreadMessage } from './training-thread.js';
+import type { SharedFile } from '../storage/shared-file.js';
 
 export interface TrainedModel {
   artifactPath: string;
@@ -37,6 +38,8 @@ export interface TrainedModel {
   trainerMetrics: Record<string, number>;
   trainRows: number;
   holdoutRows: number;
+  /** The artifact and profile in the pipeline's blob store, for activities on other hosts (with `storage`). */
+  shared?: { artifact: SharedFile; referenceProfile?: SharedFile };
 }
 
 export interface TrainingJob {

@@ -11,11 +11,14 @@ export interface WorkerProcess {
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
-export async function startWorkerProcess(settings: Settings): Promise<WorkerProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'workers/main.ts')], {
-    cwd: root,
+/** `cwd`: the worker's working directory (default the repo); `env`: added to the test's environment. */
+export async function startWorkerProcess(settings: Settings, options: { cwd?: string; env?: Record<string, string> } = {}): Promise<WorkerProcess> {
+  // tsx by absolute path: a working directory outside the repo has no node_modules to resolve it from.
+  const child = spawn(process.execPath, ['--import', path.join(root, 'node_modules/tsx/dist/esm/index.mjs'), path.join(root, 'workers/main.ts')], {
+    cwd: options.cwd ?? root,
     env: {
       ...process.env,
+      ...options.env,
       TEMPORAL_ADDRESS: settings.temporalAddress,
       MLOPS_TASK_QUEUE: settings.taskQueue,
       MLOPS_DATA_DIR: settings.dataDir,

@@ -70,8 +70,11 @@ export function renderCanaryStatus(status: CanaryStatus): string {
   const a = status.analysis;
   const lines = [
     `${status.model} v${status.canaryVersion} vs champion ${status.championVersion !== undefined ? `v${status.championVersion}` : '(none)'}: ${status.phase}${status.paused ? ' (paused)' : ''}`,
-    `  weight ${status.weight}%, step ${a.stepIndex + 1}, window ${status.windowRemainingMs !== undefined ? `${Math.round(status.windowRemainingMs / 1000)} s left` : 'closed'}`,
-    `  checks: ${a.counters.pass} pass, ${a.counters.fail} fail, ${a.counters.inconclusive} inconclusive, ${a.counters.error} error`,
+    // An experiment has no steps: its own lines below say where it stands.
+    ...(status.experiment ? [] : [
+      `  weight ${status.weight}%, step ${a.stepIndex + 1}, window ${status.windowRemainingMs !== undefined ? `${Math.round(status.windowRemainingMs / 1000)} s left` : 'closed'}`,
+      `  checks: ${a.counters.pass} pass, ${a.counters.fail} fail, ${a.counters.inconclusive} inconclusive, ${a.counters.error} error`,
+    ]),
     ...a.checks.slice(-5).map((c) => `    ${new Date(c.at).toISOString().slice(11, 19)} ${c.verdict.padEnd(12)} ${c.reasons.join('; ')}`),
     status.phase === 'shadowing' ? '  shadow phase: requests mirrored to the canary, clients get the champion\'s answers; the shadow gates decide before any live traffic' : undefined,
     status.shadow ? `  ${status.shadow.summary}${status.shadow.passed ? '' : ` — failed: ${status.shadow.reasons.join('; ')}`}` : undefined,

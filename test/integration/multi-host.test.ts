@@ -1,0 +1,188 @@
+/**
+ * Outgrowing one machine: three worker processes, each in its own empty working directory with its
+ * own data directory (nothing shared on disk), polling one task queue of the Temporal server built
+ * from Go modules on PostgreSQL; data sources, snapshots, artifacts and reference profiles in a real
+ * S3 server (SeaweedFS); the MLflow registry. Two waves of five concurrent pipelines (first
+ * versions, then challengers through canaries, one of them faulty) with one worker SIGKILLed while
+ * the canaries run. Every run ends with exactly one registered version and the right outcome, and
+ * the histories show steps of one run executed by different workers.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { generateFraudTable } from '../../src/data/generate.js';
+import { startGateway, type RunningGateway } from '../../src/serving/gateway.js';
+import { sendTraffic } from '../../src/serving/traffic-generator.js';
+import type { PipelineDefinitionInput } from '../../src/spec/schema.js';
+import type { Settings } from '../../src/temporal/settings.js';
+import type { PipelineResult } from '../../workflows/pipeline-status.js';
+import { mlflowApi, startMlflow, type RunningMlflow } from '../support/mlflow-server.js';
+import { startObjectStore, type RunningObjectStore } from '../support/object-store-server.js';
+import { fraudDefinition, makeDataset, makeWorkspace } from '../support/pipeline-fixtures.js';
+import { FEATURES_EXCLUDED, killModelServers } from '../support/serving-stack.js';
+import { startTemporalCluster, type TemporalCluster } from '../support/temporal-cluster.js';
+import { startWorkerProcess, type WorkerProcess } from '../support/worker-process.js';
+
+const TOKEN = 'multi-host-token';
+const MODELS = ['mh-a', 'mh-b', 'mh-c', 'mh-d', 'mh-e'];
+/** This model's challenger is deployed with injected faults: its canary must roll back. */
+const FAULTY = 'mh-e';
+
+let cluster: TemporalCluster;
+let objects: RunningObjectStore;
+let mlflow: RunningMlflow;
+let gateway: RunningGateway;
+let connection: Connection;
+let client: Client;
+const workers: WorkerProcess[] = [];
+const workerDataDirs: string[] = [];
+const traffic: AbortController[] = [];
+let settings: Settings;
+let workspace: string;
+
+beforeAll(async () => {
+  [cluster, objects, mlflow] = await Promise.all([startTemporalCluster(), startObjectStore('mlops-multi-host'), startMlflow()]);
+  // Credentials reach the workers through the SDK's default chain (here: the environment), never the definition.
+  Object.assign(process.env, {
+    AWS_ACCESS_KEY_ID: objects.accessKeyId, AWS_SECRET_ACCESS_KEY: objects.secretAccessKey, AWS_REGION: 'us-east-1', AWS_EC2_METADATA_DISABLED: 'true',
+    MLOPS_GATEWAY_TOKEN: TOKEN,
+  });
+  delete process.env.AWS_PROFILE;
+  delete process.env.AWS_SESSION_TOKEN;
+  workspace = await makeWorkspace();
+  gateway = await startGateway({ dataDir: path.join(workspace, 'gateway'), adminToken: TOKEN, flushIntervalMs: 500 });
+  connection = await Connection.connect({ address: cluster.address });
+  client = new Client({ connection, namespace: 'default' });
+  settings = { temporalAddress: cluster.address, namespace: 'default', taskQueue: `multi-host-${randomUUID()}`, dataDir: '', webUiUrl: 'http://127.0.0.1:8233' };
+  for (let i = 0; i < 3; i++) {
+    const home = await mkdtemp(path.join(os.tmpdir(), `mlops-host-${i}-`));
+    workerDataDirs.push(path.join(home, 'data'));
+    workers.push(await startWorkerProcess({ ...settings, dataDir: path.join(home, 'data') }, { cwd: home }));
+  }
+}, 300_000);
+
+afterAll(async () => {
+  for (const controller of traffic) controller.abort();
+  for (const worker of workers) await worker.kill('SIGTERM').catch(() => undefined);
+  for (const dir of workerDataDirs) await killModelServers(dir);
+  await connection?.close();
+  await gateway?.close();
+  await Promise.all([cluster?.stop(), objects?.stop(), mlflow?.stop()]);
+});
+
+/** Each day's data lands in the object store; the definition names it by s3:// URL only. */
+async function landData(model: string, day: number): Promise<string> {
+  const file = await makeDataset(workspace, `${model}-day${day}.csv`, { seed: 100 * day + MODELS.indexOf(model), rows: 3000 });
+  const key = `landing/${model}/day${day}.csv`;
+  await objects.client.send(new PutObjectCommand({ Bucket: objects.bucket, Key: key, Body: await readFile(file) }));
+  return `s3://${objects.bucket}/${key}`;
+}
+
+function definitionFor(model: string, source: string): PipelineDefinitionInput {
+  return fraudDefinition(source, {
+    model,
+    registry: mlflow.registrySection(),
+    storage: { url: `s3://${objects.bucket}/mlops`, endpoint: objects.endpoint, forcePathStyle: true },
+    deploy: {
+      target: 'local',
+      gateway: { url: gateway.url },
+      canary: {
+        steps: [{ weight: 30 }, { weight: 60 }],
+        slaWindow: '6s', interval: '1s', metricsWindow: '1s',
+        sla: { errorRate: { max: 0.03 }, latencyP99Ms: { max: 2000 }, minSamples: 10 },
+        hardLimits: { errorRate: { max: 0.45 } },
+        errorRateTest: { enabled: false },
+        consecutiveErrorLimit: 5,
+      },
+      ...(model === FAULTY ? { faults: { errorRate: 0.3 } } : {}),
+    },
+  } as Partial<PipelineDefinitionInput>);
+}
+
+/** The definition travels in the run's input: no host needs a file. */
+async function startRun(model: string, day: number): Promise<WorkflowHandle> {
+  return client.workflow.start('modelPipeline', {
+    taskQueue: settings.taskQueue,
+    workflowId: `multi-host/${model}/${day}/${randomUUID()}`,
+    args: [{ pipeline: definitionFor(model, await landData(model, day)), trigger: 'cli' }],
+  });
+}
+
+function startTraffic(model: string): void {
+  const controller = new AbortController();
+  traffic.push(controller);
+  const { table } = generateFraudTable({ rows: 3000, seed: 5, fraudRate: 0.1 });
+  void sendTraffic({
+    gatewayUrl: gateway.url, model, table, target: 'is_fraud', requestsPerSecond: 40, durationMs: 10 * 60_000,
+    features: table.columns.map((c) => c.name).filter((n) => !FEATURES_EXCLUDED.includes(n)), labelShare: 0, labelDelayMs: 0, signal: controller.signal,
+  });
+}
+
+/** Which worker (Temporal's identity of the poller) started each activity of a run, in order. */
+async function activityWorkers(handle: WorkflowHandle): Promise<{ activity: string; identity: string }[]> {
+  const events = (await handle.fetchHistory()).events ?? [];
+  const typeByScheduledId = new Map<string, string>();
+  for (const event of events) {
+    if (event.activityTaskScheduledEventAttributes) typeByScheduledId.set(String(event.eventId), event.activityTaskScheduledEventAttributes.activityType?.name ?? '?');
+  }
+  return events
+    .filter((event) => event.activityTaskStartedEventAttributes)
+    .map((event) => ({
+      activity: typeByScheduledId.get(String(event.activityTaskStartedEventAttributes!.scheduledEventId)) ?? '?',
+      identity: event.activityTaskStartedEventAttributes!.identity ?? '?',
+    }));
+}
+
+async function mlflowVersions(model: string): Promise<{ version: string; tags?: { key: string; value: string }[] }[]> {
+  const answer = await mlflowApi<{ model_versions?: { version: string; tags?: { key: string; value: string }[] }[] }>(mlflow.url, 'GET', 'model-versions/search', { filter: `name='${model}'` });
+  return answer.model_versions ?? [];
+}
+
+it('runs five pipelines at once on three workers that share nothing on disk, survives a SIGKILL, and registers each version once', async () => {
+  // Wave 1: the first version of each model (promoted directly: nothing to compare with).
+  const first = await Promise.all(MODELS.map((model) => startRun(model, 1)));
+  const firstResults = (await Promise.all(first.map((handle) => handle.result()))) as PipelineResult[];
+  expect(firstResults.map((r) => [r.outcome, r.version])).toEqual(MODELS.map(() => ['promoted', 1]));
+  for (const model of MODELS) startTraffic(model);
+
+  // Wave 2: challengers through canaries; one worker is killed while they run.
+  const second = await Promise.all(MODELS.map((model) => startRun(model, 2)));
+  const killed = workers[0]!;
+  for (let i = 0; i < 600 && !(await anyCanaryRunning()); i++) await sleep(100);
+  await killed.kill('SIGKILL');
+  const secondResults = (await Promise.all(second.map((handle) => handle.result()))) as PipelineResult[];
+
+  for (const [index, model] of MODELS.entries()) {
+    const result = secondResults[index]!;
+    expect(result.version, model).toBe(2);
+    expect(result.outcome, `${model}: ${result.canary?.reason ?? result.reasons.join('; ')}`).toBe(model === FAULTY ? 'rolled-back' : 'promoted');
+    // Exactly one registered version per run: retries after the kill created no duplicate.
+    expect((await mlflowVersions(model)).map((v) => v.version).sort(), model).toEqual(['1', '2']);
+  }
+
+  // Steps of one run ran on different workers, and nothing was on a shared disk: the snapshot and
+  // the artifact reached them through the object store.
+  const identities = await Promise.all([...first, ...second].map(activityWorkers));
+  const mixed = identities.filter((steps) => new Set(steps.map((s) => s.identity)).size > 1);
+  expect(mixed.length, JSON.stringify(identities.map((steps) => steps.map((s) => `${s.activity}@${s.identity}`)), null, 1)).toBeGreaterThan(0);
+  const trainedElsewhere = identities.some((steps) => {
+    const snapshot = steps.find((s) => s.activity === 'snapshotData')?.identity;
+    const later = steps.filter((s) => ['trainModel', 'evaluateModel', 'registerModelVersion'].includes(s.activity)).map((s) => s.identity);
+    return snapshot !== undefined && later.some((identity) => identity !== snapshot);
+  });
+  expect(trainedElsewhere).toBe(true);
+  const shared = await objects.client.send(new ListObjectsV2Command({ Bucket: objects.bucket, Prefix: 'mlops/sha256/' }));
+  expect(shared.KeyCount ?? 0).toBeGreaterThanOrEqual(10 * 2);
+}, 600_000);
+
+async function anyCanaryRunning(): Promise<boolean> {
+  for await (const execution of client.workflow.list({ query: `WorkflowType = "canaryRollout" AND ExecutionStatus = "Running"` })) {
+    if (execution.workflowId.includes('mh-')) return true;
+  }
+  return false;
+}
