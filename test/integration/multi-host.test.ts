@@ -1,6 +1,7 @@
 /**
- * Outgrowing one machine: three worker processes, each in its own empty working directory with its
- * own data directory (nothing shared on disk), polling one task queue of the Temporal server built
+ * Outgrowing one machine: three worker processes, each on a disk of its own (a private mount
+ * namespace with an empty tmpfs at the same path: a file one writes does not exist for the others,
+ * as on separate hosts), polling one task queue of the Temporal server built
  * from Go modules on PostgreSQL; data sources, snapshots, artifacts and reference profiles in a real
  * S3 server (SeaweedFS); the MLflow registry. Two waves of five concurrent pipelines (first
  * versions, then challengers through canaries, one of them faulty) with one worker SIGKILLed while
@@ -8,7 +9,7 @@
  * the histories show steps of one run executed by different workers.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -24,7 +25,7 @@ import type { PipelineResult } from '../../workflows/pipeline-status.js';
 import { mlflowApi, startMlflow, type RunningMlflow } from '../support/mlflow-server.js';
 import { startObjectStore, type RunningObjectStore } from '../support/object-store-server.js';
 import { fraudDefinition, makeDataset, makeWorkspace } from '../support/pipeline-fixtures.js';
-import { FEATURES_EXCLUDED, killModelServers } from '../support/serving-stack.js';
+import { FEATURES_EXCLUDED } from '../support/serving-stack.js';
 import { startTemporalCluster, type TemporalCluster } from '../support/temporal-cluster.js';
 import { startWorkerProcess, type WorkerProcess } from '../support/worker-process.js';
 
@@ -40,7 +41,8 @@ let gateway: RunningGateway;
 let connection: Connection;
 let client: Client;
 const workers: WorkerProcess[] = [];
-const workerDataDirs: string[] = [];
+/** The same path on every "host"; each worker has its own private disk mounted there. */
+let hostDir: string;
 const traffic: AbortController[] = [];
 let settings: Settings;
 let workspace: string;
@@ -59,17 +61,15 @@ beforeAll(async () => {
   connection = await Connection.connect({ address: cluster.address });
   client = new Client({ connection, namespace: 'default' });
   settings = { temporalAddress: cluster.address, namespace: 'default', taskQueue: `multi-host-${randomUUID()}`, dataDir: '', webUiUrl: 'http://127.0.0.1:8233' };
-  for (let i = 0; i < 3; i++) {
-    const home = await mkdtemp(path.join(os.tmpdir(), `mlops-host-${i}-`));
-    workerDataDirs.push(path.join(home, 'data'));
-    workers.push(await startWorkerProcess({ ...settings, dataDir: path.join(home, 'data') }, { cwd: home }));
-  }
+  hostDir = await mkdtemp(path.join(os.tmpdir(), 'mlops-host-'));
+  for (let i = 0; i < 3; i++) workers.push(await startWorkerProcess({ ...settings, dataDir: path.join(hostDir, 'data') }, { privateDir: hostDir }));
 }, 300_000);
 
 afterAll(async () => {
   for (const controller of traffic) controller.abort();
   for (const worker of workers) await worker.kill('SIGTERM').catch(() => undefined);
-  for (const dir of workerDataDirs) await killModelServers(dir);
+  // The model servers the workers started live in the workers' private mounts: found by their environment.
+  await killProcessesWithEnv(`MLOPS_DATA_DIR=${path.join(hostDir, 'data')}`);
   await connection?.close();
   await gateway?.close();
   await Promise.all([cluster?.stop(), objects?.stop(), mlflow?.stop()]);
@@ -168,6 +168,7 @@ it('runs five pipelines at once on three workers that share nothing on disk, sur
   // Steps of one run ran on different workers, and nothing was on a shared disk: the snapshot and
   // the artifact reached them through the object store.
   const identities = await Promise.all([...first, ...second].map(activityWorkers));
+  console.log(`killed worker pid ${killed.process.pid}; activities per run (worker identity = pid@host):\n${identities.map((steps, i) => `  ${i < 5 ? 'wave 1' : 'wave 2'} ${MODELS[i % 5]}: ${steps.map((s) => `${s.activity}@${s.identity.split('@')[0]}`).join(' ')}`).join('\n')}`);
   const mixed = identities.filter((steps) => new Set(steps.map((s) => s.identity)).size > 1);
   expect(mixed.length, JSON.stringify(identities.map((steps) => steps.map((s) => `${s.activity}@${s.identity}`)), null, 1)).toBeGreaterThan(0);
   const trainedElsewhere = identities.some((steps) => {
@@ -185,4 +186,18 @@ async function anyCanaryRunning(): Promise<boolean> {
     if (execution.workflowId.includes('mh-')) return true;
   }
   return false;
+}
+
+async function killProcessesWithEnv(entry: string): Promise<void> {
+  for (const pid of await readdir('/proc').catch(() => [] as string[])) {
+    if (!/^\d+$/.test(pid)) continue;
+    const environ = await readFile(`/proc/${pid}/environ`, 'utf8').catch(() => '');
+    if (environ.split('\0').includes(entry)) {
+      try {
+        process.kill(Number(pid), 'SIGKILL');
+      } catch {
+        // gone already
+      }
+    }
+  }
 }

@@ -11,11 +11,28 @@ export interface WorkerProcess {
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
-/** `cwd`: the worker's working directory (default the repo); `env`: added to the test's environment. */
-export async function startWorkerProcess(settings: Settings, options: { cwd?: string; env?: Record<string, string> } = {}): Promise<WorkerProcess> {
+export interface WorkerProcessOptions {
+  /** The worker's working directory (default the repo). */
+  cwd?: string;
+  /** Added to the test's environment. */
+  env?: Record<string, string>;
+  /**
+   * A host of its own, as far as disks go: the worker runs in a private mount namespace with an
+   * empty tmpfs mounted at this (existing) directory, which is also its working directory. Workers
+   * given the same directory each see their own disk there, as on separate machines: a path one
+   * writes does not exist for the others. Needs unshare(1) and CAP_SYS_ADMIN (root here).
+   */
+  privateDir?: string;
+}
+
+export async function startWorkerProcess(settings: Settings, options: WorkerProcessOptions = {}): Promise<WorkerProcess> {
   // tsx by absolute path: a working directory outside the repo has no node_modules to resolve it from.
-  const child = spawn(process.execPath, ['--import', path.join(root, 'node_modules/tsx/dist/esm/index.mjs'), path.join(root, 'workers/main.ts')], {
-    cwd: options.cwd ?? root,
+  const node = [process.execPath, '--import', path.join(root, 'node_modules/tsx/dist/esm/index.mjs'), path.join(root, 'workers/main.ts')];
+  const [command, ...args] = options.privateDir
+    ? ['unshare', '--mount', '--propagation', 'private', 'sh', '-c', 'mount -t tmpfs tmpfs "$0" && cd "$0" && exec "$@"', options.privateDir, ...node]
+    : node;
+  const child = spawn(command!, args, {
+    cwd: options.privateDir ? '/' : (options.cwd ?? root),
     env: {
       ...process.env,
       ...options.env,
