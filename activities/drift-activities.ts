@@ -2,7 +2,7 @@
  * The activities of `driftMonitor`: read the window of the prediction log, compare it with the
  * champion's reference profile, keep the report (HTML + JSON) and export the gauges.
  */
-import { mkdir, readdir, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { ApplicationFailure, Context } from '@temporalio/activity';
@@ -13,6 +13,7 @@ import { featureSpecs, type DriftProfile, type FeatureSpec, type ProfileOptions 
 import { parseProfile, serializeProfile } from '../src/drift/profile-file.js';
 import { mergeAllProfiles } from '../src/drift/merge-profiles.js';
 import { hourPartition } from '../src/serving/prediction-log.js';
+import { LOG_PREFIX } from '../src/serving/log-upload.js';
 import { openBlobStore } from '../src/storage/open-blob-store.js';
 import { FileBlobStore } from '../src/storage/file-blob-store.js';
 import type { ModelVersion } from '../src/registry/model-registry.js';
@@ -101,7 +102,7 @@ export function createDriftActivities(deps: ActivityDependencies & { gauges: Dri
       },
       current: async (features) => {
         Context.current().heartbeat('reading undecided columns of the window in full');
-        return profileFromPredictionLog(deps.dataDir, definition.model, args.fromMs, args.toMs, features, { ...reference.options, sampleSize: EVERY_VALUE });
+        return withWindowLog(definition, args.fromMs, args.toMs, (dataDir) => profileFromPredictionLog(dataDir, definition.model, args.fromMs, args.toMs, features, { ...reference.options, sampleSize: EVERY_VALUE }));
       },
     });
     await writeDriftReport(report, dir);
@@ -118,6 +119,38 @@ export function createDriftActivities(deps: ActivityDependencies & { gauges: Dri
     };
   }
 
+  /**
+   * The window's prediction log where this worker can read it. With `storage`, the gateways upload
+   * their log files to the store (`mlops gateway --storage`, log-upload.ts): the window's hours are
+   * downloaded into a temporary data directory on this worker's disk, read, and removed. Without
+   * `storage`, or while the store holds none of the window, the local data directory.
+   */
+  async function withWindowLog<T>(definition: PipelineDefinition, fromMs: number, toMs: number, read: (dataDir: string) => Promise<T>): Promise<T> {
+    if (!definition.storage) return read(deps.dataDir);
+    const store = openBlobStore(definition.storage);
+    const files = (await Promise.all(windowHours(fromMs, toMs).map((hour) => store.list(`${LOG_PREFIX}/predictions/${hourPartition(definition.model, hour)}/`)))).flat();
+    if (files.length === 0) return read(deps.dataDir);
+    const temporary = await mkdtemp(path.join(deps.dataDir, 'tmp-window-'));
+    try {
+      for (const file of files) {
+        Context.current().heartbeat(`downloading ${file.key}`);
+        await store.getToFile(file.key, path.join(temporary, ...file.key.slice(LOG_PREFIX.length + 1).split('/')));
+      }
+      return await read(temporary);
+    } finally {
+      await rm(temporary, { recursive: true, force: true });
+    }
+  }
+
+  /** Bytes of log per hour of the model: from the store when it holds the model's log, else the local directory. */
+  async function hourBytesReader(definition: PipelineDefinition): Promise<(model: string, hour: number) => Promise<number>> {
+    const local = (model: string, hour: number) => parquetBytes(path.join(deps.dataDir, 'predictions', hourPartition(model, hour)));
+    if (!definition.storage) return local;
+    const store = openBlobStore(definition.storage);
+    if ((await store.list(`${LOG_PREFIX}/predictions/model=${definition.model}/`)).length === 0) return local;
+    return async (model, hour) => (await store.list(`${LOG_PREFIX}/predictions/${hourPartition(model, hour)}/`)).reduce((sum, file) => sum + file.size, 0);
+  }
+
   const requireDrift = (definition: PipelineDefinition) => {
     if (!definition.monitor?.drift) throw ApplicationFailure.nonRetryable(`${definition.model}: no monitor.drift section`, 'SpecError');
   };
@@ -129,7 +162,7 @@ export function createDriftActivities(deps: ActivityDependencies & { gauges: Dri
       return withReference(args.definition, 'champion', args.windowKey, async (context) => {
         Context.current().heartbeat('reading the prediction log');
         // Read each feature as the reference has it, with the reference's profile options.
-        const current = await profileFromPredictionLog(deps.dataDir, args.definition.model, args.fromMs, args.toMs, featureSpecs(context.reference), context.reference.options);
+        const current = await withWindowLog(args.definition, args.fromMs, args.toMs, (dataDir) => profileFromPredictionLog(dataDir, args.definition.model, args.fromMs, args.toMs, featureSpecs(context.reference), context.reference.options));
         return compareWindow(args, context, current);
       }) as Promise<DriftSummary>;
     },
@@ -141,7 +174,7 @@ export function createDriftActivities(deps: ActivityDependencies & { gauges: Dri
         championVersion: champion.version,
         features: featureSpecs(reference),
         options: reference.options,
-        partitions: await logPartitions(deps.dataDir, args.definition.model, args.fromMs, args.toMs, args.minPartitionBytes ?? DEFAULT_PARTITION_BYTES),
+        partitions: await logPartitions(await hourBytesReader(args.definition), args.definition.model, args.fromMs, args.toMs, args.minPartitionBytes ?? DEFAULT_PARTITION_BYTES),
       }));
       return 'partitions' in planned ? planned : { features: [], partitions: [] };
     },
@@ -150,7 +183,7 @@ export function createDriftActivities(deps: ActivityDependencies & { gauges: Dri
     async profileDriftPartition(args: DriftWindowArgs & { features: FeatureSpec[]; options: ProfileOptions; partition: { fromMs: number; toMs: number } }): Promise<{ key: string; rows: number }> {
       const { definition, partition } = args;
       Context.current().heartbeat(`profiling ${new Date(partition.fromMs).toISOString()}`);
-      const profile = await profileFromPredictionLog(deps.dataDir, definition.model, partition.fromMs, partition.toMs, args.features, args.options);
+      const profile = await withWindowLog(definition, partition.fromMs, partition.toMs, (dataDir) => profileFromPredictionLog(dataDir, definition.model, partition.fromMs, partition.toMs, args.features, args.options));
       const key = `drift-partitions/${definition.model}/${args.windowKey}/${partition.fromMs}-${partition.toMs}.json`;
       // Idempotent: a retry writes the same bytes under the same key.
       await partitionStore(definition).put(key, Readable.from([Buffer.from(serializeProfile(profile))]));
@@ -167,7 +200,9 @@ export function createDriftActivities(deps: ActivityDependencies & { gauges: Dri
           Context.current().heartbeat(`reading ${key}`);
           profiles.push(parseProfile(await text(await store.get(key)), key));
         }
-        const current = profiles.length > 0 ? mergeAllProfiles(profiles) : (await profileFromPredictionLog(deps.dataDir, args.definition.model, args.fromMs, args.toMs, featureSpecs(context.reference), context.reference.options));
+        const current = profiles.length > 0
+          ? mergeAllProfiles(profiles)
+          : await withWindowLog(args.definition, args.fromMs, args.toMs, (dataDir) => profileFromPredictionLog(dataDir, args.definition.model, args.fromMs, args.toMs, featureSpecs(context.reference), context.reference.options));
         const summary = await compareWindow(args, context, current);
         for (const key of args.keys) await store.delete(key);
         return summary;
@@ -188,10 +223,10 @@ interface ReferenceContext {
  * partition (profiling a partition costs ~0.3 s of set-up whatever its size) and a busy one
  * spreads over the workers hour by hour.
  */
-async function logPartitions(dataDir: string, model: string, fromMs: number, toMs: number, minBytes: number): Promise<Array<{ fromMs: number; toMs: number }>> {
+async function logPartitions(hourBytes: (model: string, hour: number) => Promise<number>, model: string, fromMs: number, toMs: number, minBytes: number): Promise<Array<{ fromMs: number; toMs: number }>> {
   const partitions: Array<{ fromMs: number; toMs: number; bytes: number }> = [];
-  for (let hour = Math.floor(fromMs / HOUR_MS) * HOUR_MS; hour < toMs; hour += HOUR_MS) {
-    const bytes = await parquetBytes(path.join(dataDir, 'predictions', hourPartition(model, hour)));
+  for (const hour of windowHours(fromMs, toMs)) {
+    const bytes = await hourBytes(model, hour);
     if (bytes === 0) continue;
     const span = { fromMs: Math.max(fromMs, hour), toMs: Math.min(toMs, hour + HOUR_MS), bytes };
     const last = partitions.at(-1);
@@ -213,6 +248,13 @@ async function parquetBytes(directory: string): Promise<number> {
 }
 
 const HOUR_MS = 3_600_000;
+
+/** The start of every hour the window touches. */
+function windowHours(fromMs: number, toMs: number): number[] {
+  const hours: number[] = [];
+  for (let hour = Math.floor(fromMs / HOUR_MS) * HOUR_MS; hour < toMs; hour += HOUR_MS) hours.push(hour);
+  return hours;
+}
 /** About 2M logged predictions of 25 features: below this, one pass is as fast as the fan-out. */
 const DEFAULT_PARTITION_BYTES = 64 * 2 ** 20;
 

@@ -87,6 +87,10 @@ program
   .option('--host <host>', 'interface to listen on', '127.0.0.1')
   .option('--token-env <name>', 'environment variable holding the admin API token', 'MLOPS_GATEWAY_TOKEN')
   .option('--state-dir <dir>', "this replica's route table directory (default: the data directory); replicas sharing one data directory for their logs need one each")
+  .option('--storage <url>', 'also upload the logs to this object store (s3://bucket/prefix or file:///dir): the pipelines\' `storage`, so workers on other hosts read them')
+  .option('--storage-endpoint <url>', 'S3 endpoint (MinIO, SeaweedFS, GCS interoperability); credentials from the AWS SDK chain')
+  .option('--storage-region <region>', 'S3 region')
+  .option('--storage-path-style', 'S3 path-style addressing (MinIO, SeaweedFS)')
   .action(async (opts) => exit(await (await import('./commands/gateway.js')).gatewayCommand(opts)));
 
 program

@@ -22,6 +22,7 @@ export interface LabelLogOptions extends LogBufferLimits {
   dataDir: string;
   now?: () => number;
   onError?: (error: unknown) => void;
+  onFile?: (file: string) => void;
 }
 
 export class LabelLog {

@@ -10,7 +10,10 @@ import { feedbackRoutes } from './feedback-routes.js';
 import { adminRoutes } from './gateway-admin-routes.js';
 import { GatewayMetrics } from './gateway-metrics.js';
 import { servingRoutes } from './gateway-serving-routes.js';
+import { Gauge } from 'prom-client';
+import type { BlobStore } from '../storage/blob-store.js';
 import { KpiLog } from './kpi-log.js';
+import { LogUploader } from './log-upload.js';
 import { UpstreamPools, type UpstreamLimits } from './gateway-upstreams.js';
 import { PredictionLog, SHADOW_PREDICTIONS_DIRECTORY } from './prediction-log.js';
 import { RouteTableStore } from './route-table-store.js';
@@ -42,6 +45,11 @@ export interface GatewayOptions extends UpstreamLimits {
   now?: () => number;
   /** Where log write failures go (default console.error). */
   onError?: (error: unknown) => void;
+  /**
+   * The object store the logs are uploaded to as they are written (log-upload.ts), so workers on
+   * other hosts read them: the same store as the pipelines' `storage`.
+   */
+  logStore?: BlobStore;
 }
 
 export interface RunningGateway {
@@ -57,7 +65,11 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   if (!options.adminToken) throw new Error('startGateway: adminToken must not be empty');
   const now = options.now ?? preciseNow;
   const onError = options.onError ?? ((error: unknown) => console.error(`gateway: ${(error as Error).message ?? String(error)}`));
-  const logLimits = { flushIntervalMs: options.flushIntervalMs, flushRows: options.flushRows, maxBufferedRows: options.maxBufferedRows, now, onError };
+  const uploader = options.logStore ? new LogUploader(options.logStore, options.dataDir, onError) : undefined;
+  const logLimits = {
+    flushIntervalMs: options.flushIntervalMs, flushRows: options.flushRows, maxBufferedRows: options.maxBufferedRows, now, onError,
+    ...(uploader ? { onFile: (file: string) => uploader.enqueue(file) } : {}),
+  };
 
   const predictionLog = new PredictionLog({ dataDir: options.dataDir, ...logLimits });
   const shadowLog = new PredictionLog({ dataDir: options.dataDir, directory: SHADOW_PREDICTIONS_DIRECTORY, ...logLimits });
@@ -65,6 +77,14 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const kpiLog = new KpiLog({ dataDir: options.dataDir, ...logLimits });
   await Promise.all([predictionLog.open(), shadowLog.open(), labelLog.open(), kpiLog.open()]);
   const metrics = new GatewayMetrics(() => ({ predictions: predictionLog.stats, labels: labelLog.stats, kpis: kpiLog.stats }));
+  if (uploader) {
+    new Gauge({
+      name: 'mlops_gateway_log_upload_pending_files', help: 'Log files written but not yet in the object store', registers: [metrics.registry],
+      collect() {
+        this.set(uploader.counters.pending);
+      },
+    });
+  }
   const stats = new WindowStats();
   const feedbackIndex = new FeedbackIndex(options.feedbackIndex);
   const upstreams = new UpstreamPools(options);
@@ -103,6 +123,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       closing = true;
       await app.close();
       await Promise.all([predictionLog.close(), shadowLog.close(), labelLog.close(), kpiLog.close(), upstreams.close()]);
+      // The last flush's files too: a replica stopped for good must not keep its last second to itself.
+      await uploader?.settle();
     },
   };
 }

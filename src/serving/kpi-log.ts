@@ -23,6 +23,7 @@ export interface KpiLogOptions extends LogBufferLimits {
   dataDir: string;
   now?: () => number;
   onError?: (error: unknown) => void;
+  onFile?: (file: string) => void;
 }
 
 export const KPI_LOG_DIRECTORY = 'kpis';

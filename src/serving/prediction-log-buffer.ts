@@ -32,6 +32,8 @@ export interface PartitionedLogOptions<T> extends LogBufferLimits {
   onError?: (error: unknown) => void;
   /** Called after each flush that had rows (for benchmarks and monitoring). */
   onFlush?: (flush: { rows: number; files: number; ms: number }) => void;
+  /** Called with each Parquet file once it is complete on disk (the object-store upload hooks here). */
+  onFile?: (file: string) => void;
 }
 
 export interface LogCounters {
@@ -136,6 +138,7 @@ export class PartitionedParquetLog<T> {
         await this.writer.write(file, this.options.columnsOf(rows));
         this.counters.writtenRows += rows.length;
         this.counters.filesWritten++;
+        this.options.onFile?.(file);
       } catch (error) {
         this.counters.failedFlushes++;
         this.requeue(rows);

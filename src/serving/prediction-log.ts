@@ -42,7 +42,7 @@ export const FEATURE_COLUMN_PREFIX = 'f_';
 
 type FeatureValue = PredictionRecord['features'][string];
 
-export interface PredictionLogOptions extends LogBufferLimits, Pick<PartitionedLogOptions<PredictionRecord>, 'now' | 'onError' | 'onFlush'> {
+export interface PredictionLogOptions extends LogBufferLimits, Pick<PartitionedLogOptions<PredictionRecord>, 'now' | 'onError' | 'onFlush' | 'onFile'> {
   dataDir: string;
   /** The folder under dataDir: `predictions` (default), or `shadow-predictions` for mirrored requests. */
   directory?: string;

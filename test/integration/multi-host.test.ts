@@ -6,7 +6,8 @@
  * S3 server (SeaweedFS); the MLflow registry. Two waves of five concurrent pipelines (first
  * versions, then challengers through canaries, one of them faulty) with one worker SIGKILLed while
  * the canaries run. Every run ends with exactly one registered version and the right outcome, and
- * the histories show steps of one run executed by different workers.
+ * the histories show steps of one run executed by different workers. Two gateway replicas, each on
+ * its own disk, upload their logs to the store; a drift check on the workers reads both from there.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, readdir, readFile } from 'node:fs/promises';
@@ -18,6 +19,8 @@ import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { generateFraudTable } from '../../src/data/generate.js';
 import { startGateway, type RunningGateway } from '../../src/serving/gateway.js';
+import { readLogRows } from '../../src/serving/prediction-log-read.js';
+import { openBlobStore } from '../../src/storage/open-blob-store.js';
 import { sendTraffic } from '../../src/serving/traffic-generator.js';
 import type { PipelineDefinitionInput } from '../../src/spec/schema.js';
 import type { Settings } from '../../src/temporal/settings.js';
@@ -37,7 +40,9 @@ const FAULTY = 'mh-e';
 let cluster: TemporalCluster;
 let objects: RunningObjectStore;
 let mlflow: RunningMlflow;
+/** Two gateway replicas behind every canary, each with its own disk, both uploading their logs to the store. */
 let gateway: RunningGateway;
+let replicaB: RunningGateway;
 let connection: Connection;
 let client: Client;
 const workers: WorkerProcess[] = [];
@@ -57,7 +62,9 @@ beforeAll(async () => {
   delete process.env.AWS_PROFILE;
   delete process.env.AWS_SESSION_TOKEN;
   workspace = await makeWorkspace();
-  gateway = await startGateway({ dataDir: path.join(workspace, 'gateway'), adminToken: TOKEN, flushIntervalMs: 500 });
+  const logStore = openBlobStore({ url: `s3://${objects.bucket}/mlops`, endpoint: objects.endpoint, forcePathStyle: true });
+  gateway = await startGateway({ dataDir: path.join(workspace, 'gateway-a'), adminToken: TOKEN, flushIntervalMs: 500, logStore });
+  replicaB = await startGateway({ dataDir: path.join(workspace, 'gateway-b'), adminToken: TOKEN, flushIntervalMs: 500, logStore });
   connection = await Connection.connect({ address: cluster.address });
   client = new Client({ connection, namespace: 'default' });
   settings = { temporalAddress: cluster.address, namespace: 'default', taskQueue: `multi-host-${randomUUID()}`, dataDir: '', webUiUrl: 'http://127.0.0.1:8233' };
@@ -72,6 +79,7 @@ afterAll(async () => {
   await killProcessesWithEnv(`MLOPS_DATA_DIR=${path.join(hostDir, 'data')}`);
   await connection?.close();
   await gateway?.close();
+  await replicaB?.close();
   await Promise.all([cluster?.stop(), objects?.stop(), mlflow?.stop()]);
 });
 
@@ -90,7 +98,7 @@ function definitionFor(model: string, source: string): PipelineDefinitionInput {
     storage: { url: `s3://${objects.bucket}/mlops`, endpoint: objects.endpoint, forcePathStyle: true },
     deploy: {
       target: 'local',
-      gateway: { url: gateway.url },
+      gateway: { urls: [gateway.url, replicaB.url] },
       canary: {
         steps: [{ weight: 30 }, { weight: 60 }],
         slaWindow: '6s', interval: '1s', metricsWindow: '1s',
@@ -101,6 +109,7 @@ function definitionFor(model: string, source: string): PipelineDefinitionInput {
       },
       ...(model === FAULTY ? { faults: { errorRate: 0.3 } } : {}),
     },
+    monitor: { drift: { schedule: '0 3 * * *', window: '10m', minRows: 50, onDrift: [] } },
   } as Partial<PipelineDefinitionInput>);
 }
 
@@ -113,14 +122,26 @@ async function startRun(model: string, day: number): Promise<WorkflowHandle> {
   });
 }
 
+/** Clients reach both replicas (as behind a load balancer): half the traffic each. */
 function startTraffic(model: string): void {
-  const controller = new AbortController();
-  traffic.push(controller);
   const { table } = generateFraudTable({ rows: 3000, seed: 5, fraudRate: 0.1 });
-  void sendTraffic({
-    gatewayUrl: gateway.url, model, table, target: 'is_fraud', requestsPerSecond: 40, durationMs: 10 * 60_000,
-    features: table.columns.map((c) => c.name).filter((n) => !FEATURES_EXCLUDED.includes(n)), labelShare: 0, labelDelayMs: 0, signal: controller.signal,
-  });
+  for (const replica of [gateway, replicaB]) {
+    const controller = new AbortController();
+    traffic.push(controller);
+    void sendTraffic({
+      gatewayUrl: replica.url, model, table, target: 'is_fraud', requestsPerSecond: 20, durationMs: 10 * 60_000,
+      features: table.columns.map((c) => c.name).filter((n) => !FEATURES_EXCLUDED.includes(n)), labelShare: 0, labelDelayMs: 0, signal: controller.signal,
+    });
+  }
+}
+
+/** The JSON results of a run's completed activities of one type. */
+async function activityResults<T>(handle: WorkflowHandle, activity: string): Promise<T[]> {
+  const events = (await handle.fetchHistory()).events ?? [];
+  const scheduled = new Set(events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === activity).map((e) => String(e.eventId)));
+  return events
+    .filter((e) => e.activityTaskCompletedEventAttributes && scheduled.has(String(e.activityTaskCompletedEventAttributes.scheduledEventId)))
+    .map((e) => JSON.parse(Buffer.from(e.activityTaskCompletedEventAttributes!.result!.payloads![0]!.data!).toString('utf8')) as T);
 }
 
 /** Which worker (Temporal's identity of the poller) started each activity of a run, in order. */
@@ -179,6 +200,24 @@ it('runs five pipelines at once on three workers that share nothing on disk, sur
   expect(trainedElsewhere).toBe(true);
   const shared = await objects.client.send(new ListObjectsV2Command({ Bucket: objects.bucket, Prefix: 'mlops/sha256/' }));
   expect(shared.KeyCount ?? 0).toBeGreaterThanOrEqual(10 * 2);
+
+  // A drift check on the workers, whose disks hold no log: each partition activity reads the
+  // window from the store, where both replicas uploaded their log files; it counts every row of both.
+  for (const controller of traffic) controller.abort();
+  await sleep(1_500); // the last flush (every 500 ms) and its upload
+  const windowEnd = Date.now() - 1_000;
+  const drift = await client.workflow.start('driftMonitor', {
+    taskQueue: settings.taskQueue, workflowId: `multi-host/drift/${randomUUID()}`,
+    args: [{ pipeline: definitionFor('mh-a', 's3://unused/x.csv'), windowEnd: new Date(windowEnd).toISOString(), fanOut: true }],
+  });
+  const driftResult = (await drift.result()) as { outcome: string };
+  expect(['drift', 'no-drift']).toContain(driftResult.outcome);
+  const partitions = await activityResults<{ rows: number }>(drift, 'profileDriftPartition');
+  const rowsOf = async (replica: string) => (await readLogRows(path.join(workspace, replica, 'predictions', 'model=mh-a'), windowEnd - 10 * 60_000, windowEnd, 'ts')).length;
+  const [rowsA, rowsB] = await Promise.all([rowsOf('gateway-a'), rowsOf('gateway-b')]);
+  expect(rowsA).toBeGreaterThan(0);
+  expect(rowsB).toBeGreaterThan(0);
+  expect(partitions.reduce((sum, p) => sum + p.rows, 0)).toBe(rowsA + rowsB);
 }, 600_000);
 
 async function anyCanaryRunning(): Promise<boolean> {

@@ -3,6 +3,9 @@
  * finishes the requests in flight and flushes the prediction and label logs before exiting.
  */
 import { startGateway } from '../../serving/gateway.js';
+import type { BlobStore } from '../../storage/blob-store.js';
+import { openBlobStore } from '../../storage/open-blob-store.js';
+import { StorageConfig } from '../../storage/storage-config.js';
 import { settingsFromEnv } from '../../temporal/settings.js';
 import { nextShutdownSignal } from '../shutdown-signal.js';
 
@@ -15,6 +18,11 @@ export interface GatewayCommandOptions {
   tokenEnv?: string;
   /** This replica's route table directory, when replicas share one data directory for their logs. */
   stateDir?: string;
+  /** Upload the logs to this object store (the pipelines' `storage`). */
+  storage?: string;
+  storageEndpoint?: string;
+  storageRegion?: string;
+  storagePathStyle?: boolean;
 }
 
 export const DEFAULT_TOKEN_ENV = 'MLOPS_GATEWAY_TOKEN';
@@ -27,9 +35,21 @@ export async function gatewayCommand(options: GatewayCommandOptions, env: NodeJS
     return 2;
   }
   const dataDir = options.dataDir ?? settingsFromEnv(env).dataDir;
+  let logStore: BlobStore | undefined;
+  if (options.storage) {
+    const config = StorageConfig.safeParse({
+      url: options.storage, ...(options.storageEndpoint && { endpoint: options.storageEndpoint }),
+      ...(options.storageRegion && { region: options.storageRegion }), ...(options.storagePathStyle && { forcePathStyle: true }),
+    });
+    if (!config.success) {
+      console.error(`gateway: --storage: ${config.error.issues.map((issue) => `${issue.path.join('.') || 'url'}: ${issue.message}`).join('; ')}`);
+      return 2;
+    }
+    logStore = openBlobStore(config.data);
+  }
   const shutdown = nextShutdownSignal();
-  const gateway = await startGateway({ host: options.host, port: options.port, dataDir, adminToken, ...(options.stateDir ? { stateDir: options.stateDir } : {}) });
-  console.log(`gateway: listening on ${gateway.url}`);
+  const gateway = await startGateway({ host: options.host, port: options.port, dataDir, adminToken, ...(options.stateDir ? { stateDir: options.stateDir } : {}), ...(logStore && { logStore }) });
+  console.log(`gateway: listening on ${gateway.url}${logStore ? `; logs uploaded to ${logStore.url}` : ''}`);
   const signal = await shutdown;
   console.log(`gateway: ${signal}, flushing logs and stopping`);
   await gateway.close();
