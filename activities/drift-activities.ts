@@ -16,6 +16,7 @@ import { hourPartition } from '../src/serving/prediction-log.js';
 import { LOG_PREFIX } from '../src/serving/log-upload.js';
 import { openBlobStore } from '../src/storage/open-blob-store.js';
 import { FileBlobStore } from '../src/storage/file-blob-store.js';
+import type { BlobStore } from '../src/storage/blob-store.js';
 import type { ModelVersion } from '../src/registry/model-registry.js';
 import { profileFromPredictionLog } from '../src/drift/window-profile.js';
 import { compareResolvingUndecided, EVERY_VALUE } from '../src/drift/exact-fallback.js';
@@ -34,8 +35,10 @@ export interface DriftSummary {
   share?: number;
   driftedColumns: string[];
   findings: number;
-  /** The report's folder: report.html and report.json. */
+  /** The report's folder: report.html and report.json (on the disk of the worker that wrote it). */
   reportPath?: string;
+  /** With `storage`: the report's copy in the object store, readable from any host. */
+  reportUrl?: string;
 }
 
 export interface DriftWindowArgs {
@@ -107,6 +110,7 @@ export function createDriftActivities(deps: ActivityDependencies & { gauges: Dri
     });
     await writeDriftReport(report, dir);
     deps.gauges.update(report);
+    const reportUrl = definition.storage ? await uploadReport(openBlobStore(definition.storage), dir, `reports/drift/${definition.model}/${args.windowKey}`) : undefined;
     return {
       outcome: report.datasetDrift ? 'drift' : 'no-drift',
       championVersion: champion.version,
@@ -116,6 +120,7 @@ export function createDriftActivities(deps: ActivityDependencies & { gauges: Dri
       driftedColumns: report.columns.filter((c) => c.drifted).map((c) => c.column),
       findings: report.findings.length,
       reportPath: dir,
+      ...(reportUrl && { reportUrl }),
     };
   }
 
@@ -132,10 +137,17 @@ export function createDriftActivities(deps: ActivityDependencies & { gauges: Dri
     if (files.length === 0) return read(deps.dataDir);
     const temporary = await mkdtemp(path.join(deps.dataDir, 'tmp-window-'));
     try {
-      for (const file of files) {
-        Context.current().heartbeat(`downloading ${file.key}`);
-        await store.getToFile(file.key, path.join(temporary, ...file.key.slice(LOG_PREFIX.length + 1).split('/')));
-      }
+      // Gateways write a file per partition per flush (every second by default): many small
+      // objects, so several downloads at a time (per-object latency dominates on a real S3).
+      let next = 0;
+      const download = async () => {
+        while (next < files.length) {
+          const file = files[next++]!;
+          await store.getToFile(file.key, path.join(temporary, ...file.key.slice(LOG_PREFIX.length + 1).split('/')));
+          if (next % 100 === 0) Context.current().heartbeat(`downloaded ${next} of ${files.length} log files`);
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(16, files.length) }, download));
       return await read(temporary);
     } finally {
       await rm(temporary, { recursive: true, force: true });
@@ -248,6 +260,15 @@ async function parquetBytes(directory: string): Promise<number> {
 }
 
 const HOUR_MS = 3_600_000;
+
+/** Every file of a report folder under `prefix` (idempotent: the same keys on a retry); the HTML's URL. */
+async function uploadReport(store: BlobStore, dir: string, prefix: string): Promise<string> {
+  const files = await readdir(dir, { recursive: true });
+  for (const file of files) {
+    if ((await stat(path.join(dir, file))).isFile()) await store.put(`${prefix}/${file.split(path.sep).join('/')}`, { path: path.join(dir, file) });
+  }
+  return `${store.url.replace(/\/$/, '')}/${prefix}/report.html`;
+}
 
 /** The start of every hour the window touches. */
 function windowHours(fromMs: number, toMs: number): number[] {

@@ -86,6 +86,7 @@ export async function driftMonitor(rawInput: DriftMonitorInput): Promise<DriftMo
     driftedColumns: summary.driftedColumns,
     findings: summary.findings,
     reportPath: summary.reportPath,
+    ...(summary.reportUrl && { reportUrl: summary.reportUrl }),
   };
   if (summary.championVersion !== undefined) upsertSearchAttributes([{ key: MODEL_VERSION, value: summary.championVersion }]);
   upsertSearchAttributes([{ key: OUTCOME, value: summary.outcome }]);

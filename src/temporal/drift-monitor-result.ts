@@ -7,6 +7,8 @@ export interface DriftMonitorResult {
   driftedColumns: string[];
   findings: number;
   reportPath?: string;
+  /** With `storage`: the report in the object store (reportPath is on one worker's disk). */
+  reportUrl?: string;
   /** The retraining run this window started (or found already started). */
   retrainWorkflowId?: string;
   /** Why no retraining started although asked: the data is unchanged since the run it names. */

@@ -41,7 +41,7 @@ describe('docker-compose.yml', () => {
 
   it('passes `docker-compose config` and holds the whole stack', () => {
     expect(Object.keys(config.services).sort()).toEqual(
-      ['api', 'gateway', 'grafana', 'mlflow', 'postgresql', 'prometheus', 'temporal', 'temporal-search-attributes', 'temporal-ui', 'worker'].sort(),
+      ['api', 'gateway', 'grafana', 'mlflow', 'object-store', 'postgresql', 'prometheus', 'temporal', 'temporal-search-attributes', 'temporal-ui', 'worker'].sort(),
     );
     for (const name of ['worker', 'api', 'gateway']) expect(config.services[name]!.build, `${name} is built from the repo's Dockerfile`).toBeDefined();
     expect(config.services['temporal-ui']!.environment?.TEMPORAL_START_WORKFLOW_DISABLED).toBe('false');
@@ -60,7 +60,7 @@ describe('docker-compose.yml', () => {
 
   it('keeps state in named volumes and mounts files that exist', () => {
     const named = new Set(Object.keys(config.volumes));
-    expect([...named].sort()).toEqual(['grafana-data', 'mlflow-data', 'mlops-data', 'postgres-data', 'prometheus-data']);
+    expect([...named].sort()).toEqual(['grafana-data', 'mlflow-data', 'mlops-data', 'object-store-data', 'postgres-data', 'prometheus-data']);
     for (const [name, service] of Object.entries(config.services)) {
       for (const volume of service.volumes ?? []) {
         const source = typeof volume === 'string' ? volume.split(':')[0]! : volume.source;

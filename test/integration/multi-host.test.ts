@@ -210,8 +210,13 @@ it('runs five pipelines at once on three workers that share nothing on disk, sur
     taskQueue: settings.taskQueue, workflowId: `multi-host/drift/${randomUUID()}`,
     args: [{ pipeline: definitionFor('mh-a', 's3://unused/x.csv'), windowEnd: new Date(windowEnd).toISOString(), fanOut: true }],
   });
-  const driftResult = (await drift.result()) as { outcome: string };
+  const driftResult = (await drift.result()) as { outcome: string; reportUrl?: string };
   expect(['drift', 'no-drift']).toContain(driftResult.outcome);
+  // The report is on one worker's private disk, and in the store for everyone else.
+  expect(driftResult.reportUrl).toMatch(new RegExp(`^s3://${objects.bucket}/mlops/reports/drift/mh-a/[^/]+/report\\.html$`));
+  const reportKey = driftResult.reportUrl!.slice(`s3://${objects.bucket}/`.length);
+  const reportObjects = await objects.client.send(new ListObjectsV2Command({ Bucket: objects.bucket, Prefix: reportKey.replace(/report\.html$/, '') }));
+  expect((reportObjects.Contents ?? []).map((o) => path.basename(o.Key!)).sort()).toEqual(expect.arrayContaining(['report.html', 'report.json']));
   const partitions = await activityResults<{ rows: number }>(drift, 'profileDriftPartition');
   const rowsOf = async (replica: string) => (await readLogRows(path.join(workspace, replica, 'predictions', 'model=mh-a'), windowEnd - 10 * 60_000, windowEnd, 'ts')).length;
   const [rowsA, rowsB] = await Promise.all([rowsOf('gateway-a'), rowsOf('gateway-b')]);

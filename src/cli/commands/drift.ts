@@ -36,6 +36,7 @@ export async function driftCheckCommand(file: string, options: { follow: boolean
   }
   console.log(`${workflowId}: ${result.outcome}${result.share !== undefined ? ` — ${result.driftedColumns.length} drifted feature(s), ${(result.share * 100).toFixed(0)}% of those evaluated` : ''}`);
   if (result.driftedColumns.length) console.log(`  drifted: ${result.driftedColumns.join(', ')}`);
+  if (result.reportUrl) console.log(`  report in the object store: ${result.reportUrl}`);
   if (result.reportPath) console.log(`  report: ${path.join(result.reportPath, 'report.html')}${process.env.MLOPS_API_URL ? ` (${process.env.MLOPS_API_URL}/reports/drift/${definition.model})` : ''}`);
   console.log(`  Web UI: ${webUiLink(settings, workflowId)}`);
   if (result.retrainWorkflowId) {
