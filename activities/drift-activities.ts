@@ -2,7 +2,7 @@
  * The activities of `driftMonitor`: read the window of the prediction log, compare it with the
  * champion's reference profile, keep the report (HTML + JSON) and export the gauges.
  */
-import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { ApplicationFailure, Context } from '@temporalio/activity';
@@ -14,6 +14,7 @@ import { parseProfile, serializeProfile } from '../src/drift/profile-file.js';
 import { mergeAllProfiles } from '../src/drift/merge-profiles.js';
 import { hourPartition } from '../src/serving/prediction-log.js';
 import { LOG_PREFIX } from '../src/serving/log-upload.js';
+import { windowHours, withLogWindow } from '../src/storage/log-window.js';
 import { openBlobStore } from '../src/storage/open-blob-store.js';
 import { FileBlobStore } from '../src/storage/file-blob-store.js';
 import type { BlobStore } from '../src/storage/blob-store.js';
@@ -22,6 +23,7 @@ import { profileFromPredictionLog } from '../src/drift/window-profile.js';
 import { compareResolvingUndecided, EVERY_VALUE } from '../src/drift/exact-fallback.js';
 import { profileFromTable } from '../src/drift/reference-profile.js';
 import { loadDataset } from '../src/data/load-dataset.js';
+import { findSnapshotFile } from '../src/data/snapshot.js';
 import { writeDriftReport } from '../src/drift/report-html.js';
 import type { DriftGauges } from '../src/drift/drift-gauges.js';
 import { REFERENCE_PROFILE_ATTACHMENT } from '../src/drift/reference-profile-attachment.js';
@@ -100,7 +102,7 @@ export function createDriftActivities(deps: ActivityDependencies & { gauges: Dri
       // Columns whose sketched distance cannot tell the verdict, from every value.
       reference: async (features) => {
         Context.current().heartbeat('reading the training snapshot for undecided columns');
-        const snapshot = await findSnapshotFile(deps.dataDir, champion.lineage.dataVersion);
+        const snapshot = await findSnapshotFile(deps.dataDir, champion.lineage.dataVersion, definition.storage ? openBlobStore(definition.storage) : undefined);
         return snapshot === undefined ? undefined : profileFromTable(await loadDataset(snapshot), features.map((f) => f.name), { ...reference.options, sampleSize: EVERY_VALUE });
       },
       current: async (features) => {
@@ -124,35 +126,12 @@ export function createDriftActivities(deps: ActivityDependencies & { gauges: Dri
     };
   }
 
-  /**
-   * The window's prediction log where this worker can read it. With `storage`, the gateways upload
-   * their log files to the store (`mlops gateway --storage`, log-upload.ts): the window's hours are
-   * downloaded into a temporary data directory on this worker's disk, read, and removed. Without
-   * `storage`, or while the store holds none of the window, the local data directory.
-   */
-  async function withWindowLog<T>(definition: PipelineDefinition, fromMs: number, toMs: number, read: (dataDir: string) => Promise<T>): Promise<T> {
-    if (!definition.storage) return read(deps.dataDir);
-    const store = openBlobStore(definition.storage);
-    const files = (await Promise.all(windowHours(fromMs, toMs).map((hour) => store.list(`${LOG_PREFIX}/predictions/${hourPartition(definition.model, hour)}/`)))).flat();
-    if (files.length === 0) return read(deps.dataDir);
-    const temporary = await mkdtemp(path.join(deps.dataDir, 'tmp-window-'));
-    try {
-      // Gateways write a file per partition per flush (every second by default): many small
-      // objects, so several downloads at a time (per-object latency dominates on a real S3).
-      let next = 0;
-      const download = async () => {
-        while (next < files.length) {
-          const file = files[next++]!;
-          await store.getToFile(file.key, path.join(temporary, ...file.key.slice(LOG_PREFIX.length + 1).split('/')));
-          if (next % 100 === 0) Context.current().heartbeat(`downloaded ${next} of ${files.length} log files`);
-        }
-      };
-      await Promise.all(Array.from({ length: Math.min(16, files.length) }, download));
-      return await read(temporary);
-    } finally {
-      await rm(temporary, { recursive: true, force: true });
-    }
-  }
+  /** The window's prediction log where this worker can read it (src/storage/log-window.ts). */
+  const withWindowLog = <T>(definition: PipelineDefinition, fromMs: number, toMs: number, read: (dataDir: string) => Promise<T>): Promise<T> =>
+    withLogWindow({
+      store: definition.storage ? openBlobStore(definition.storage) : undefined, dataDir: deps.dataDir, logs: ['predictions'],
+      model: definition.model, fromMs, toMs, heartbeat: (details) => Context.current().heartbeat(details),
+    }, read);
 
   /** Bytes of log per hour of the model: from the store when it holds the model's log, else the local directory. */
   async function hourBytesReader(definition: PipelineDefinition): Promise<(model: string, hour: number) => Promise<number>> {
@@ -270,12 +249,6 @@ async function uploadReport(store: BlobStore, dir: string, prefix: string): Prom
   return `${store.url.replace(/\/$/, '')}/${prefix}/report.html`;
 }
 
-/** The start of every hour the window touches. */
-function windowHours(fromMs: number, toMs: number): number[] {
-  const hours: number[] = [];
-  for (let hour = Math.floor(fromMs / HOUR_MS) * HOUR_MS; hour < toMs; hour += HOUR_MS) hours.push(hour);
-  return hours;
-}
 /** About 2M logged predictions of 25 features: below this, one pass is as fast as the fan-out. */
 const DEFAULT_PARTITION_BYTES = 64 * 2 ** 20;
 
@@ -287,10 +260,3 @@ async function text(stream: Readable): Promise<string> {
 
 export type DriftActivities = ReturnType<typeof createDriftActivities>;
 
-/** The training snapshot of a data version (`<dataDir>/snapshots/<sha256>.<ext>`), if still there. */
-async function findSnapshotFile(dataDir: string, sha256: string): Promise<string | undefined> {
-  const directory = path.join(dataDir, 'snapshots');
-  const names = await readdir(directory).catch(() => [] as string[]);
-  const name = sha256 ? names.find((entry) => entry.startsWith(`${sha256}.`)) : undefined;
-  return name === undefined ? undefined : path.join(directory, name);
-}

@@ -20,6 +20,8 @@ import {
   type PerformanceFinding, type PerformanceReport, type PerformanceWindowSummary,
 } from '../src/performance/performance-report.js';
 import type { ActivityDependencies } from './pipeline-activities.js';
+import { openBlobStore } from '../src/storage/open-blob-store.js';
+import { withLogWindow } from '../src/storage/log-window.js';
 
 export interface PerformanceCheckSummary {
   model: string;
@@ -44,9 +46,15 @@ export function createPerformanceActivities(deps: ActivityDependencies) {
       const threshold = definition.evaluate.threshold;
 
       Context.current().heartbeat('reading the prediction and label logs');
-      const predictions = await readPredictionsForPerformance(deps.dataDir, definition.model, fromMs, asOfMs, fairnessGate?.attribute);
-      // A label cannot arrive before its prediction: labels from fromMs on are all that can join.
-      const labels = await readLabelsForPerformance(deps.dataDir, definition.model, fromMs, asOfMs + 1);
+      // With `storage`, from the object store the gateways upload to (src/storage/log-window.ts).
+      const { predictions, labels } = await withLogWindow({
+        store: definition.storage ? openBlobStore(definition.storage) : undefined, dataDir: deps.dataDir, logs: ['predictions', 'labels'],
+        model: definition.model, fromMs, toMs: asOfMs + 1, heartbeat: (details) => Context.current().heartbeat(details),
+      }, async (dataDir) => ({
+        predictions: await readPredictionsForPerformance(dataDir, definition.model, fromMs, asOfMs, fairnessGate?.attribute),
+        // A label cannot arrive before its prediction: labels from fromMs on are all that can join.
+        labels: await readLabelsForPerformance(dataDir, definition.model, fromMs, asOfMs + 1),
+      }));
       const joined = joinLabelsByWindow(predictions, labels, { windowMs, asOfMs, minLabels: config.minLabels, minLabelCoverage: config.minLabelCoverage });
 
       const references = new Map<number, LoadedVersionReference>();
@@ -57,6 +65,7 @@ export function createPerformanceActivities(deps: ActivityDependencies) {
           references.set(version, await loadVersionReference({
             registry, dataDir: deps.dataDir, model: definition.model, version,
             target: definition.data.target, evaluate: definition.evaluate, estimate: config.estimate,
+            ...(definition.storage && { store: openBlobStore(definition.storage) }),
           }));
         }
       } finally {

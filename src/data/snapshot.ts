@@ -14,7 +14,8 @@ import { DatasetError } from './dataset-error.js';
 import { datasetExtension, inferDatasetFormat, type DatasetFormat } from './dataset-format.js';
 import { loadDataset } from './load-dataset.js';
 import type { Table } from './table.js';
-import type { SharedFile } from '../storage/shared-file.js';
+import type { BlobStore } from '../storage/blob-store.js';
+import { localCopy, type SharedFile } from '../storage/shared-file.js';
 
 export interface DataSnapshot {
   /** sha256 of the file bytes, hex. */
@@ -109,6 +110,21 @@ export async function findSnapshot(dataDir: string, dataVersion: string, options
  * The snapshot as a table. A problem with the data is reported against the user's source
  * (`data/day1.csv (data version e3b0c442…)`), not the internal copy under `.data/snapshots/`.
  */
+/**
+ * The training snapshot of a data version (its full sha256) on this host: `<dataDir>/snapshots/<sha256>.<ext>`,
+ * else, with the pipeline's blob store, its content-addressed copy there (put by snapshotData,
+ * src/storage/shared-file.ts) fetched into `<dataDir>/shared/`. undefined when neither has it.
+ */
+export async function findSnapshotFile(dataDir: string, sha256: string, store?: BlobStore): Promise<string | undefined> {
+  if (!sha256) return undefined;
+  const directory = snapshotsDirectory(dataDir);
+  const name = (await readdir(directory).catch(() => [] as string[])).find((entry) => entry.startsWith(`${sha256}.`));
+  if (name !== undefined) return join(directory, name);
+  const key = `sha256/${sha256}`;
+  if (!store || !(await store.exists(key))) return undefined;
+  return localCopy(store, { key, sha256 }, '', dataDir);
+}
+
 export async function loadSnapshot(snapshot: DataSnapshot): Promise<Table> {
   return readingSnapshot(snapshot, () => loadDataset(snapshot.path, { format: snapshot.format }));
 }

@@ -11,10 +11,11 @@
  * When the snapshot is gone (cleaned up, or on another host) there is no CBPE model and the
  * reason says so; realised metrics are still judged against the baseline.
  */
-import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { loadDataset } from '../data/load-dataset.js';
-import { snapshotsDirectory } from '../data/snapshot.js';
+import { findSnapshotFile, snapshotsDirectory } from '../data/snapshot.js';
+import type { BlobStore } from '../storage/blob-store.js';
 import { holdoutSplit } from '../data/split.js';
 import { allRows } from '../data/table.js';
 import { openScoringModel } from '../model/open-scoring-model.js';
@@ -39,6 +40,8 @@ export interface VersionReferenceRequest {
   target: string;
   evaluate: Pick<EvaluateSection, 'holdout' | 'seed' | 'threshold'>;
   estimate: boolean;
+  /** The pipeline's blob store, where the training snapshot is when another host took it. */
+  store?: BlobStore;
 }
 
 /** What a cached CBPE model was fitted from; any difference refits. */
@@ -80,7 +83,7 @@ export async function loadVersionReference(request: VersionReferenceRequest): Pr
   const cached = await readCache(cacheFile);
   if (cached && JSON.stringify(cached.key) === JSON.stringify(key)) return { baseline, cbpe: cached.cbpe };
 
-  const snapshot = await findSnapshotFile(request.dataDir, key.dataVersion);
+  const snapshot = await findSnapshotFile(request.dataDir, key.dataVersion, request.store);
   if (snapshot === undefined) {
     return { baseline, cbpe: null, cbpeUnavailable: `the training snapshot ${key.dataVersion.slice(0, 16)} of v${version} is not in ${snapshotsDirectory(request.dataDir)}: nothing to fit CBPE on` };
   }
@@ -122,9 +125,3 @@ async function readCache(file: string): Promise<CbpeCacheFile | undefined> {
 }
 
 /** The training snapshot of a data version (`<dataDir>/snapshots/<sha256>.<ext>`), if still there. */
-async function findSnapshotFile(dataDir: string, sha256: string): Promise<string | undefined> {
-  const directory = snapshotsDirectory(dataDir);
-  const names = await readdir(directory).catch(() => [] as string[]);
-  const name = sha256 ? names.find((entry) => entry.startsWith(`${sha256}.`)) : undefined;
-  return name === undefined ? undefined : path.join(directory, name);
-}

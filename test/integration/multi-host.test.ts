@@ -25,6 +25,7 @@ import { sendTraffic } from '../../src/serving/traffic-generator.js';
 import type { PipelineDefinitionInput } from '../../src/spec/schema.js';
 import type { Settings } from '../../src/temporal/settings.js';
 import type { PipelineResult } from '../../workflows/pipeline-status.js';
+import type { PerformanceMonitorResult } from '../../src/temporal/performance-monitor-result.js';
 import { mlflowApi, startMlflow, type RunningMlflow } from '../support/mlflow-server.js';
 import { startObjectStore, type RunningObjectStore } from '../support/object-store-server.js';
 import { fraudDefinition, makeDataset, makeWorkspace } from '../support/pipeline-fixtures.js';
@@ -109,7 +110,10 @@ function definitionFor(model: string, source: string): PipelineDefinitionInput {
       },
       ...(model === FAULTY ? { faults: { errorRate: 0.3 } } : {}),
     },
-    monitor: { drift: { schedule: '0 3 * * *', window: '10m', minRows: 50, onDrift: [] } },
+    monitor: {
+      drift: { schedule: '0 3 * * *', window: '10m', minRows: 50, onDrift: [] },
+      performance: { schedule: '0 4 * * *', window: '30s', lookback: '5m', metrics: { roc_auc: { maxDrop: 0.5 } }, minLabels: 20, onDegradation: [] },
+    },
   } as Partial<PipelineDefinitionInput>);
 }
 
@@ -130,7 +134,7 @@ function startTraffic(model: string): void {
     traffic.push(controller);
     void sendTraffic({
       gatewayUrl: replica.url, model, table, target: 'is_fraud', requestsPerSecond: 20, durationMs: 10 * 60_000,
-      features: table.columns.map((c) => c.name).filter((n) => !FEATURES_EXCLUDED.includes(n)), labelShare: 0, labelDelayMs: 0, signal: controller.signal,
+      features: table.columns.map((c) => c.name).filter((n) => !FEATURES_EXCLUDED.includes(n)), labelShare: 0.5, labelDelayMs: 200, signal: controller.signal,
     });
   }
 }
@@ -223,6 +227,16 @@ it('runs five pipelines at once on three workers that share nothing on disk, sur
   expect(rowsA).toBeGreaterThan(0);
   expect(rowsB).toBeGreaterThan(0);
   expect(partitions.reduce((sum, p) => sum + p.rows, 0)).toBe(rowsA + rowsB);
+
+  // The performance check on the workers joins both replicas' predictions and labels from the store,
+  // and fits CBPE on the training snapshot fetched from the store by its sha256.
+  const performance = (await client.workflow.execute('performanceMonitor', {
+    taskQueue: settings.taskQueue, workflowId: `multi-host/performance/${randomUUID()}`,
+    args: [{ pipeline: definitionFor('mh-a', 's3://unused/x.csv'), asOf: new Date(windowEnd).toISOString() }],
+  })) as PerformanceMonitorResult;
+  const labelled = performance.windows.filter((w) => w.labelCoverage > 0);
+  expect(labelled.length, JSON.stringify(performance.windows.map((w) => [w.version, w.start, w.labelCoverage, w.incompleteBecause]))).toBeGreaterThan(0);
+  expect(labelled.some((w) => w.metrics.some((m) => m.realised !== null && m.estimated !== null))).toBe(true);
 }, 600_000);
 
 async function anyCanaryRunning(): Promise<boolean> {
