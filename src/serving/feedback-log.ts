@@ -6,7 +6,7 @@
  *   request_id VARCHAR, ts TIMESTAMP (when the label arrived, UTC), label INTEGER (0 | 1)
  */
 import path from 'node:path';
-import { PartitionedParquetLog, type LogBufferLimits, type LogCounters } from './prediction-log-buffer.js';
+import { PartitionedParquetLog, RecordLog, type LogBufferLimits } from './prediction-log-buffer.js';
 import { readLogRows } from './prediction-log-read.js';
 import { hasParquetFiles, hourPartition } from './prediction-log.js';
 
@@ -25,11 +25,9 @@ export interface LabelLogOptions extends LogBufferLimits {
   onFile?: (file: string) => void;
 }
 
-export class LabelLog {
-  private readonly log: PartitionedParquetLog<LabelRecord>;
-
+export class LabelLog extends RecordLog<LabelRecord> {
   constructor(options: LabelLogOptions) {
-    this.log = new PartitionedParquetLog<LabelRecord>({
+    super(new PartitionedParquetLog<LabelRecord>({
       ...options,
       root: path.join(options.dataDir, 'labels'),
       partitionOf: (record) => hourPartition(record.model, record.timestamp),
@@ -38,27 +36,7 @@ export class LabelLog {
         { name: 'ts', type: 'TIMESTAMP_MS', values: records.map((r) => r.timestamp) },
         { name: 'label', type: 'INTEGER', values: records.map((r) => r.label) },
       ],
-    });
-  }
-
-  open(): Promise<void> {
-    return this.log.open();
-  }
-
-  append(record: LabelRecord): void {
-    this.log.append(record);
-  }
-
-  get stats(): LogCounters {
-    return this.log.stats;
-  }
-
-  flush(): Promise<void> {
-    return this.log.flush();
-  }
-
-  close(): Promise<void> {
-    return this.log.close();
+    }));
   }
 }
 

@@ -6,7 +6,7 @@
  *   request_id VARCHAR, ts TIMESTAMP (when the feedback arrived, UTC), kpi VARCHAR, value DOUBLE
  */
 import path from 'node:path';
-import { PartitionedParquetLog, type LogBufferLimits, type LogCounters } from './prediction-log-buffer.js';
+import { PartitionedParquetLog, RecordLog, type LogBufferLimits } from './prediction-log-buffer.js';
 import { readLogRows } from './prediction-log-read.js';
 import { hasParquetFiles, hourPartition } from './prediction-log.js';
 
@@ -28,11 +28,9 @@ export interface KpiLogOptions extends LogBufferLimits {
 
 export const KPI_LOG_DIRECTORY = 'kpis';
 
-export class KpiLog {
-  private readonly log: PartitionedParquetLog<KpiRecord>;
-
+export class KpiLog extends RecordLog<KpiRecord> {
   constructor(options: KpiLogOptions) {
-    this.log = new PartitionedParquetLog<KpiRecord>({
+    super(new PartitionedParquetLog<KpiRecord>({
       ...options,
       root: path.join(options.dataDir, KPI_LOG_DIRECTORY),
       partitionOf: (record) => hourPartition(record.model, record.timestamp),
@@ -42,27 +40,7 @@ export class KpiLog {
         { name: 'kpi', type: 'VARCHAR', values: records.map((r) => r.kpi) },
         { name: 'value', type: 'DOUBLE', values: records.map((r) => r.value) },
       ],
-    });
-  }
-
-  open(): Promise<void> {
-    return this.log.open();
-  }
-
-  append(record: KpiRecord): void {
-    this.log.append(record);
-  }
-
-  get stats(): LogCounters {
-    return this.log.stats;
-  }
-
-  flush(): Promise<void> {
-    return this.log.flush();
-  }
-
-  close(): Promise<void> {
-    return this.log.close();
+    }));
   }
 }
 

@@ -169,3 +169,28 @@ export class PartitionedParquetLog<T> {
     this.head = 0;
   }
 }
+
+/** A typed log over one PartitionedParquetLog: its lifecycle and counters, delegated (the label and KPI logs). */
+export class RecordLog<T> {
+  constructor(private readonly log: PartitionedParquetLog<T>) {}
+
+  open(): Promise<void> {
+    return this.log.open();
+  }
+
+  append(record: T): void {
+    this.log.append(record);
+  }
+
+  get stats(): LogCounters {
+    return this.log.stats;
+  }
+
+  flush(): Promise<void> {
+    return this.log.flush();
+  }
+
+  close(): Promise<void> {
+    return this.log.close();
+  }
+}

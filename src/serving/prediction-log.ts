@@ -34,7 +34,7 @@
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { PredictionRecord } from './gateway-contract.js';
-import { PartitionedParquetLog, type LogBufferLimits, type LogCounters, type PartitionedLogOptions } from './prediction-log-buffer.js';
+import { PartitionedParquetLog, RecordLog, type LogBufferLimits, type PartitionedLogOptions } from './prediction-log-buffer.js';
 import type { ParquetColumn, ParquetColumnType, ParquetValue } from './prediction-log-parquet.js';
 import { readLogRows } from './prediction-log-read.js';
 
@@ -51,64 +51,42 @@ export interface PredictionLogOptions extends LogBufferLimits, Pick<PartitionedL
 /** Where mirrored (shadow) requests are logged, beside `predictions/`, in the same layout. */
 export const SHADOW_PREDICTIONS_DIRECTORY = 'shadow-predictions';
 
-export class PredictionLog {
-  private readonly log: PartitionedParquetLog<PredictionRecord>;
-  /** model → feature → column type, fixed by the first value seen, so the files of a model agree. */
-  private readonly featureTypes = new Map<string, Map<string, ParquetColumnType>>();
-
+export class PredictionLog extends RecordLog<PredictionRecord> {
   constructor(options: PredictionLogOptions) {
-    this.log = new PartitionedParquetLog<PredictionRecord>({
+    // model → feature → column type, fixed by the first value seen, so the files of a model agree.
+    const featureTypes = new Map<string, Map<string, ParquetColumnType>>();
+    super(new PartitionedParquetLog<PredictionRecord>({
       ...options,
       root: path.join(options.dataDir, options.directory ?? 'predictions'),
       partitionOf: (record) => hourPartition(record.model, record.timestamp),
-      columnsOf: (records) => this.columnsOf(records),
-    });
+      columnsOf: (records) => predictionColumns(records, featureTypes),
+    }));
   }
+}
 
-  open(): Promise<void> {
-    return this.log.open();
+function predictionColumns(records: readonly PredictionRecord[], featureTypes: Map<string, Map<string, ParquetColumnType>>): ParquetColumn[] {
+  const columns: ParquetColumn[] = [
+    { name: 'request_id', type: 'VARCHAR', values: records.map((r) => r.requestId) },
+    { name: 'ts', type: 'TIMESTAMP_MS', values: records.map((r) => r.timestamp) },
+    { name: 'model', type: 'VARCHAR', values: records.map((r) => r.model) },
+    { name: 'version', type: 'INTEGER', values: records.map((r) => r.version) },
+    { name: 'status', type: 'INTEGER', values: records.map((r) => r.status) },
+    { name: 'latency_ms', type: 'DOUBLE', values: records.map((r) => r.latencyMs) },
+    { name: 'score', type: 'DOUBLE', values: records.map((r) => r.score) },
+    { name: 'error', type: 'VARCHAR', values: records.map((r) => r.error ?? null) },
+  ];
+  const model = records[0]?.model ?? '';
+  let types = featureTypes.get(model);
+  if (!types) featureTypes.set(model, (types = new Map()));
+  const names = new Set<string>();
+  for (const record of records) for (const name in record.features) names.add(name);
+  for (const name of [...names].sort()) {
+    const type = types.get(name) ?? firstValueType(records, name);
+    if (!type) continue; // only NULLs so far: nothing to type it by, and nothing lost
+    types.set(name, type);
+    columns.push({ name: FEATURE_COLUMN_PREFIX + name, type, values: records.map((r) => convertFeature(r.features[name] ?? null, type)) });
   }
-
-  append(record: PredictionRecord): void {
-    this.log.append(record);
-  }
-
-  get stats(): LogCounters {
-    return this.log.stats;
-  }
-
-  flush(): Promise<void> {
-    return this.log.flush();
-  }
-
-  close(): Promise<void> {
-    return this.log.close();
-  }
-
-  private columnsOf(records: readonly PredictionRecord[]): ParquetColumn[] {
-    const columns: ParquetColumn[] = [
-      { name: 'request_id', type: 'VARCHAR', values: records.map((r) => r.requestId) },
-      { name: 'ts', type: 'TIMESTAMP_MS', values: records.map((r) => r.timestamp) },
-      { name: 'model', type: 'VARCHAR', values: records.map((r) => r.model) },
-      { name: 'version', type: 'INTEGER', values: records.map((r) => r.version) },
-      { name: 'status', type: 'INTEGER', values: records.map((r) => r.status) },
-      { name: 'latency_ms', type: 'DOUBLE', values: records.map((r) => r.latencyMs) },
-      { name: 'score', type: 'DOUBLE', values: records.map((r) => r.score) },
-      { name: 'error', type: 'VARCHAR', values: records.map((r) => r.error ?? null) },
-    ];
-    const model = records[0]?.model ?? '';
-    let types = this.featureTypes.get(model);
-    if (!types) this.featureTypes.set(model, (types = new Map()));
-    const names = new Set<string>();
-    for (const record of records) for (const name in record.features) names.add(name);
-    for (const name of [...names].sort()) {
-      const type = types.get(name) ?? firstValueType(records, name);
-      if (!type) continue; // only NULLs so far: nothing to type it by, and nothing lost
-      types.set(name, type);
-      columns.push({ name: FEATURE_COLUMN_PREFIX + name, type, values: records.map((r) => convertFeature(r.features[name] ?? null, type)) });
-    }
-    return columns;
-  }
+  return columns;
 }
 
 const lastPartition = { model: '', hour: NaN, path: '' };

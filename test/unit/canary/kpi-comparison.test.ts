@@ -3,6 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { mulberry32 } from '../../../src/data/seeded-random.js';
 import {
   addKpiSums, compareKpi, describeKpiComparison, kpiDropIsDecisive, MIN_REPORTS_PER_VERSION, NO_KPI_SUMS, TUNED_FOR_REPORTS, type KpiSums,
 } from '../../../src/canary/kpi-comparison.js';
@@ -22,17 +23,6 @@ const fixtures = JSON.parse(
   readFileSync(path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../fixtures/canary/kpi-confseq.json'), 'utf8'),
 ) as { tunedForReports: number; cases: ConfseqCase[] };
 
-/** A seeded PRNG (mulberry32) so the simulations are the same on every run. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function observe(sums: KpiSums, value: number): KpiSums {
   return addKpiSums(sums, { count: 1, sum: value, sumSquares: value * value });
@@ -132,7 +122,7 @@ describe('compareKpi over time (simulated experiments, seeded)', () => {
   };
 
   it('with no difference, looking every 100 reports rejects in at most about alpha of the experiments (a fixed-n interval does not)', () => {
-    const rng = random(7);
+    const rng = mulberry32(7);
     const alpha = 0.1;
     let rejected = 0, naiveRejected = 0;
     const runs = 300;
@@ -152,14 +142,14 @@ describe('compareKpi over time (simulated experiments, seeded)', () => {
   });
 
   it('finds a 30% drop in clicks (0.2 → 0.14) within 5,000 reports in nearly every experiment', () => {
-    const rng = random(11);
+    const rng = mulberry32(11);
     let found = 0;
     for (let k = 0; k < 100; k++) if (run(rng, 5_000, 0.5, 0.14, 0.2, (c, s) => kpiDropIsDecisive(c, s, 0.5, 0.05, 0.05))) found++;
     expect(found).toBeGreaterThanOrEqual(95);
   });
 
   it('never calls a 5% bound decisive when the challenger is as good, over 200 peeking experiments at 5% traffic', () => {
-    const rng = random(13);
+    const rng = mulberry32(13);
     let wrong = 0;
     for (let k = 0; k < 200; k++) if (run(rng, 20_000, 0.05, 0.2, 0.2, (c, s) => kpiDropIsDecisive(c, s, 0.05, 0.05, 0.05))) wrong++;
     expect(wrong / 200).toBeLessThanOrEqual(0.05);
