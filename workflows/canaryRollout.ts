@@ -25,7 +25,7 @@ import { applyDecision, decide, decideWhileStopped, initialState, pauseClock, re
 import { describeCommand, nextAction, receiveCommand, type CanaryCommand } from '../src/canary/commands.js';
 import { abortSignal, approvalUpdate, approveSignal, canaryStatusQuery, pauseSignal, resumeSignal } from './messages.js';
 import { checkApprovalDecision, describeApproval } from '../src/canary/approval.js';
-import { addKpiEvidence, compareKpi, describeKpiComparison, kpiEvidenceOf, type KpiEvidence } from '../src/canary/kpi-comparison.js';
+import { addKpiEvidence, compareKpi, describeKpiComparison, kpiEvidenceOf, NO_KPI_SUMS, type KpiEvidence } from '../src/canary/kpi-comparison.js';
 import type { CanaryOutcome, CanaryStatus } from './canary-status.js';
 import type { ApprovalDecision, ApprovalGate } from '../src/temporal/canary-status.js';
 import { MODEL, MODEL_VERSION, OUTCOME } from './search-attributes.js';
@@ -362,7 +362,9 @@ export async function canaryRollout(input: CanaryRolloutInput): Promise<CanaryOu
     const startedAt = Date.now();
     const endsAt = startedAt + durationToMs(experiment.duration);
     status.experiment = { percent: experiment.percent, startedAt: new Date(startedAt).toISOString(), endsAt: new Date(endsAt).toISOString(), checks: 0, report: [], finished: false };
-    note(`experiment: ${experiment.percent}% on v${canaryVersion} until ${status.experiment.endsAt}; comparing ${experiment.kpis.join(', ')}; a person decides`);
+    // Reports before then may be feedback on requests served before the split (see experiment.warmup).
+    const countFrom = startedAt + durationToMs(experiment.warmup ?? config.interval);
+    note(`experiment: ${experiment.percent}% on v${canaryVersion} until ${status.experiment.endsAt}; comparing ${experiment.kpis.join(', ')} on reports from ${new Date(countFrom).toISOString()}; a person decides`);
     let evidence: KpiEvidence = {};
     let errors = 0;
     while (Date.now() < endsAt) {
@@ -371,9 +373,9 @@ export async function canaryRollout(input: CanaryRolloutInput): Promise<CanaryOu
       if (early === 'rollback') return rollBack(describeCommand(command!));
       if (early === 'promote') return promote(describeCommand(command!));
       const { check, metrics } = await measureWithMetrics();
-      evidence = addKpiEvidence(evidence, kpiEvidenceOf(metrics.canary, metrics.champion, experiment.kpis));
+      if (Date.now() - metricsWindowSeconds * 1000 >= countFrom) evidence = addKpiEvidence(evidence, kpiEvidenceOf(metrics.canary, metrics.champion, experiment.kpis));
       status.experiment.checks++;
-      status.experiment.report = experiment.kpis.map((kpi) => compareKpi(kpi, evidence[kpi]!.canary, evidence[kpi]!.champion, experiment.percent / 100, experiment.alpha));
+      status.experiment.report = experiment.kpis.map((kpi) => compareKpi(kpi, evidence[kpi]?.canary ?? NO_KPI_SUMS, evidence[kpi]?.champion ?? NO_KPI_SUMS, experiment.percent / 100, experiment.alpha));
       const { decision, consecutiveErrors } = decideWhileStopped(check, errors, config);
       errors = consecutiveErrors;
       if (decision.action === 'rollback') return rollBack(`${decision.reason} (during the experiment)`);

@@ -122,7 +122,24 @@ export async function findSnapshotFile(dataDir: string, sha256: string, store?: 
   if (name !== undefined) return join(directory, name);
   const key = `sha256/${sha256}`;
   if (!store || !(await store.exists(key))) return undefined;
-  return localCopy(store, { key, sha256 }, '', dataDir);
+  // Content-addressed keys carry no extension, and the loaders go by it: Parquet starts with PAR1.
+  for (const extension of ['.parquet', '.csv']) {
+    const earlier = join(dataDir, 'shared', `${sha256}${extension}`);
+    if ((await sha256File(earlier).catch(() => undefined))?.sha256 === sha256) return earlier;
+  }
+  const fetched = await localCopy(store, { key, sha256 }, '', dataDir);
+  const handle = await open(fetched, 'r');
+  const magic = Buffer.alloc(4);
+  try {
+    await handle.read(magic, 0, 4, 0);
+  } finally {
+    await handle.close();
+  }
+  const named = `${fetched}${magic.toString('latin1') === 'PAR1' ? '.parquet' : '.csv'}`;
+  await rename(fetched, named).catch(async (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'ENOENT') throw error; // a concurrent reader renamed it first
+  });
+  return named;
 }
 
 export async function loadSnapshot(snapshot: DataSnapshot): Promise<Table> {

@@ -485,6 +485,13 @@ export const DeploySection = z.strictObject({
     .strictObject({
       percent: z.number().int().min(1).max(99).default(50),
       duration: Duration.default('1h'),
+      /**
+       * KPI reports are counted when the feedback arrives: for this long after the split starts,
+       * feedback of requests the champion served before it still arrives, and would tilt the
+       * comparison (a sample ratio mismatch). Set it to the KPI's feedback delay; default one
+       * canary interval.
+       */
+      warmup: Duration.optional(),
       kpis: z.array(KpiName).min(1, { error: 'expected at least one KPI to compare' }),
       alpha: numberBetween(0.0001, 0.5).default(0.05),
       /** How long the decision waits for a person after the report. */

@@ -233,6 +233,8 @@ it('runs five pipelines at once on three workers that share nothing on disk, sur
   const performance = (await client.workflow.execute('performanceMonitor', {
     taskQueue: settings.taskQueue, workflowId: `multi-host/performance/${randomUUID()}`,
     args: [{ pipeline: definitionFor('mh-a', 's3://unused/x.csv'), asOf: new Date(windowEnd).toISOString() }],
+  }).catch((err: Error & { cause?: Error & { cause?: Error } }) => {
+    throw new Error(`performanceMonitor failed: ${err.cause?.cause?.message ?? err.cause?.message ?? err.message}`);
   })) as PerformanceMonitorResult;
   const labelled = performance.windows.filter((w) => w.labelCoverage > 0);
   expect(labelled.length, JSON.stringify(performance.windows.map((w) => [w.version, w.start, w.labelCoverage, w.incompleteBecause]))).toBeGreaterThan(0);

@@ -55,7 +55,7 @@ describe('experiment', () => {
   it('holds a fixed split, reports the KPI difference with its interval, never promotes on its own, and rolls back on reject', async () => {
     const { champion, candidate } = await h.modelWithChampion('kpi-experiment', 0);
     h.startTraffic('kpi-experiment', 200, { name: 'clicked', rate: 0.3, challengerDrop: 0.5 });
-    const definition = h.definition('kpi-experiment', { experiment: { percent: 50, duration: '12s', kpis: ['clicked'], decisionTimeout: '1h' } });
+    const definition = h.definition('kpi-experiment', { experiment: { percent: 50, duration: '20s', kpis: ['clicked'], decisionTimeout: '1h' } });
     const { handle, result } = await h.rollout({ definition, canaryVersion: candidate, championVersion: champion });
     const outcome = await h.env.run(async () => {
       const running = await h.waitForStatus(handle, (s) => s.phase === 'experimenting' && (s.experiment?.checks ?? 0) >= 2);
@@ -68,9 +68,11 @@ describe('experiment', () => {
       expect(waiting.approval).toMatchObject({ gate: 'after-experiment', onTimeout: 'reject' });
       expect(waiting.experiment!.finished).toBe(true);
       const [clicked] = waiting.experiment!.report;
-      expect(clicked).toMatchObject({ kpi: 'clicked', withheld: null, share: 0.5 });
-      expect(clicked!.challenger.reports).toBeGreaterThan(500);
-      expect(clicked!.champion.reports).toBeGreaterThan(500);
+      expect(clicked!.withheld, JSON.stringify(clicked)).toBeNull();
+      expect(clicked).toMatchObject({ kpi: 'clicked', share: 0.5 });
+      // Throughput depends on the machine's load; the interval's width follows from what arrived.
+      expect(clicked!.challenger.reports).toBeGreaterThan(300);
+      expect(clicked!.champion.reports).toBeGreaterThan(300);
       // The true relative difference is −50%: the interval holds it and excludes 0. (At a single look
       // the 95% anytime-valid interval is about ±3.5 standard errors wide: a miss is ~1 in 2,000.)
       const [lo, hi] = clicked!.relativeInterval!;
