@@ -98,7 +98,10 @@ describe('canaryRollout under adversity', () => {
       delete process.env.MLOPS_DRILL_GATEWAY_TOKEN;
       const stuck = await h.waitForStatus(handle, (s) => s.events.some((e) => e.message.startsWith('rollback could not move traffic back to the champion')));
       expect(stuck.phase).toBe('rolling-back');
-      expect((await h.alerts()).filter((a) => a.model === 'lost-secret' && a.kind === 'canary-rollback-stuck').length).toBeGreaterThanOrEqual(1);
+      // The event is noted before the alert activity delivers it: poll for the alert.
+      const stuckAlerts = async () => (await h.alerts()).filter((a) => a.model === 'lost-secret' && a.kind === 'canary-rollback-stuck');
+      for (let i = 0; i < 100 && (await stuckAlerts()).length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 100));
+      expect((await stuckAlerts()).length).toBeGreaterThanOrEqual(1);
       // The canary still serves: the rollback cannot move traffic without the token, and says so.
       expect(await h.weights('lost-secret')).toEqual([[champion, 70], [candidate, 30]]);
       process.env.MLOPS_DRILL_GATEWAY_TOKEN = GATEWAY_TOKEN;
