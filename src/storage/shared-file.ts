@@ -5,11 +5,9 @@
  * host (or the same host after its data directory was wiped) gets them back by sha256, verified,
  * into `<dataDir>/shared/`. Without `storage` nothing is shared: one host, today's `.data/`.
  */
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
+import { sha256File } from '../data/content-hash.js';
 import type { BlobStore } from './blob-store.js';
 
 /** Where the bytes are in the blob store, and what they hash to. */
@@ -39,8 +37,5 @@ export async function localCopy(store: BlobStore, shared: SharedFile, preferred:
 
 async function hasBytes(file: string, sha256: string): Promise<boolean> {
   const info = await stat(file).catch(() => undefined);
-  if (!info?.isFile()) return false;
-  const hash = createHash('sha256');
-  await pipeline(createReadStream(file), hash);
-  return hash.digest('hex') === sha256;
+  return info?.isFile() === true && (await sha256File(file)).sha256 === sha256;
 }
