@@ -10,7 +10,7 @@
  * its own disk, upload their logs to the store; a drift check on the workers reads both from there.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, readdir, readFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -208,7 +208,11 @@ it('runs five pipelines at once on three workers that share nothing on disk, sur
   // A drift check on the workers, whose disks hold no log: each partition activity reads the
   // window from the store, where both replicas uploaded their log files; it counts every row of both.
   for (const controller of traffic) controller.abort();
-  await sleep(1_500); // the last flush (every 500 ms) and its upload
+  await sleep(1_500); // requests in flight finish and the last flush (every 500 ms) writes its files
+  // Uploads run behind the writes (seconds behind on a loaded machine): wait until every file both
+  // replicas wrote is in the store with its bytes, which is the guarantee the drift check relies on.
+  const uploadedIn = await untilLogsUploaded(['gateway-a', 'gateway-b'], 'mh-a', 120_000);
+  console.log(`every prediction log file of both replicas was in the store ${uploadedIn} ms after the traffic stopped`);
   const windowEnd = Date.now() - 1_000;
   const drift = await client.workflow.start('driftMonitor', {
     taskQueue: settings.taskQueue, workflowId: `multi-host/drift/${randomUUID()}`,
@@ -240,6 +244,34 @@ it('runs five pipelines at once on three workers that share nothing on disk, sur
   expect(labelled.length, JSON.stringify(performance.windows.map((w) => [w.version, w.start, w.labelCoverage, w.incompleteBecause]))).toBeGreaterThan(0);
   expect(labelled.some((w) => w.metrics.some((m) => m.realised !== null && m.estimated !== null))).toBe(true);
 }, 600_000);
+
+/** Waits until every prediction log file of the replicas is in the store with the same size; returns the ms it took. */
+async function untilLogsUploaded(replicas: string[], model: string, timeoutMs: number): Promise<number> {
+  const started = Date.now();
+  let missing: string[] = [];
+  while (Date.now() - started < timeoutMs) {
+    const local = new Map<string, number>();
+    for (const replica of replicas) {
+      const root = path.join(workspace, replica);
+      for (const entry of await readdir(path.join(root, 'predictions', `model=${model}`), { recursive: true, withFileTypes: true })) {
+        if (!entry.isFile() || !entry.name.endsWith('.parquet')) continue;
+        const file = path.join(entry.parentPath, entry.name);
+        local.set(['mlops', 'logs', ...path.relative(root, file).split(path.sep)].join('/'), (await stat(file)).size);
+      }
+    }
+    const stored = new Map<string, number>();
+    let token: string | undefined;
+    do {
+      const page = await objects.client.send(new ListObjectsV2Command({ Bucket: objects.bucket, Prefix: `mlops/logs/predictions/model=${model}/`, ContinuationToken: token }));
+      for (const object of page.Contents ?? []) stored.set(object.Key!, object.Size ?? -1);
+      token = page.NextContinuationToken;
+    } while (token);
+    missing = [...local].filter(([key, size]) => stored.get(key) !== size).map(([key]) => key);
+    if (local.size > 0 && missing.length === 0) return Date.now() - started;
+    await sleep(250);
+  }
+  throw new Error(`log files not in the store after ${timeoutMs} ms: ${missing.join(', ')}`);
+}
 
 async function anyCanaryRunning(): Promise<boolean> {
   for await (const execution of client.workflow.list({ query: `WorkflowType = "canaryRollout" AND ExecutionStatus = "Running"` })) {
