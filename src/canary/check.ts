@@ -20,7 +20,7 @@ import type { VersionStats } from '../serving/gateway-contract.js';
 import type { CanarySection } from '../spec/schema.js';
 import { formatNumber, formatPair } from '../evaluate/format-number.js';
 import { addErrorCounts, compareErrorRates, NO_ERROR_COUNTS, type ErrorCounts, type ErrorRateComparison } from './error-rate-test.js';
-import { addKpiEvidence, compareKpi, describeKpiComparison, kpiDropIsDecisive, kpiEvidenceOf, type KpiEvidence } from './kpi-comparison.js';
+import { addKpiEvidence, compareKpi, describeKpiComparison, kpiDropIsDecisive, kpiRiseIsDecisive, kpiEvidenceOf, type KpiEvidence } from './kpi-comparison.js';
 import { compareLatency, latencyTestFailure, slowCounts, type LatencyTestConfig } from './latency-test.js';
 
 export type Verdict = 'pass' | 'fail' | 'inconclusive' | 'error';
@@ -199,7 +199,7 @@ function accuracyFloor(numbers: CheckNumbers, min: number | undefined, minLabels
 
 /**
  * sla.kpis: a KPI whose ratio to the champion's is, over the step so far, decisively below
- * 1 − maxRelativeDrop. ρ is the configured split, as for errors.
+ * 1 − maxRelativeDrop (or above 1 + maxRelativeRise). ρ is the configured split, as for errors.
  */
 function kpiSlaFailures(input: CheckInput, current: KpiEvidence | undefined): string[] {
   const bounds = input.sla.kpis;
@@ -208,9 +208,13 @@ function kpiSlaFailures(input: CheckInput, current: KpiEvidence | undefined): st
   const share = input.canaryWeight / 100;
   return Object.entries(bounds).flatMap(([name, bound]) => {
     const sums = step[name];
-    if (!sums || !kpiDropIsDecisive(sums.canary, sums.champion, share, bound.alpha, bound.maxRelativeDrop)) return [];
+    if (!sums) return [];
+    const breach = bound.maxRelativeRise !== undefined
+      ? kpiRiseIsDecisive(sums.canary, sums.champion, share, bound.alpha, bound.maxRelativeRise) && `above the bound +${formatNumber(bound.maxRelativeRise * 100, 3)}%`
+      : kpiDropIsDecisive(sums.canary, sums.champion, share, bound.alpha, bound.maxRelativeDrop ?? 0) && `below the bound −${formatNumber((bound.maxRelativeDrop ?? 0) * 100, 3)}%`;
+    if (!breach) return [];
     const comparison = compareKpi(name, sums.canary, sums.champion, share, bound.alpha);
-    return [`KPI ${describeKpiComparison(comparison)} vs champion: below the bound −${formatNumber(bound.maxRelativeDrop * 100, 3)}% over the step`];
+    return [`KPI ${describeKpiComparison(comparison)} vs champion: ${breach} over the step`];
   });
 }
 

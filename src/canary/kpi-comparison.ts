@@ -164,15 +164,29 @@ function ratioInterval(a: number, b: number, c: number, d: number, w: number): [
 /**
  * The canary SLA `sla.kpis.<kpi>.maxRelativeDrop: δ`: decisive against the canary when the ratio
  * r0 = 1 − δ is rejected from below, i.e. the whole sequence for the ratio lies under 1 − δ.
- * Tested on the contrast ψ(r0) directly, so it holds even when the ratio interval is open.
  */
 export function kpiDropIsDecisive(challenger: KpiSums, champion: KpiSums, share: number, alpha: number, maxRelativeDrop: number): boolean {
+  return ratioIsRejected(challenger, champion, share, alpha, 1 - maxRelativeDrop, 'below');
+}
+
+/**
+ * `sla.kpis.<kpi>.maxRelativeRise: δ`, for a KPI where lower is better (refunds, complaints):
+ * decisive when the whole sequence for the ratio lies above 1 + δ.
+ */
+export function kpiRiseIsDecisive(challenger: KpiSums, champion: KpiSums, share: number, alpha: number, maxRelativeRise: number): boolean {
+  return ratioIsRejected(challenger, champion, share, alpha, 1 + maxRelativeRise, 'above');
+}
+
+/**
+ * Is the ratio r0 outside the sequence, with the whole sequence on `side` of it? Tested on the
+ * contrast ψ(r0) directly, so it holds even when the ratio interval is open.
+ */
+function ratioIsRejected(challenger: KpiSums, champion: KpiSums, share: number, alpha: number, r0: number, side: 'below' | 'above'): boolean {
   if (withheldBecause(challenger, champion, share)) return false;
   const { n, a, b, c, d } = pseudoOutcomeMoments(challenger, champion, share);
-  const r0 = 1 - maxRelativeDrop;
   const mean = a - r0 * b;
   const variance = Math.max(0, c + r0 * r0 * d - mean * mean);
-  return mean < 0 && mean * mean > boundarySquared(n, alpha) * variance;
+  return (side === 'below' ? mean < 0 : mean > 0) && mean * mean > boundarySquared(n, alpha) * variance;
 }
 
 /** `clicked: −28.4% [−35.1%, −21.2%] (0.143 vs 0.2; 3,012 vs 2,988 reports)`. */

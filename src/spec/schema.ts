@@ -262,16 +262,27 @@ export const CanarySection = z
         /**
          * Business KPIs fed back per request (`kpis` in the feedback body), each bounded relative to
          * the champion: roll back once the anytime-valid confidence sequence for the ratio of the
-         * means lies wholly below 1 − maxRelativeDrop (src/canary/kpi-comparison.ts).
+         * means lies wholly below 1 − maxRelativeDrop (clicks, revenue: higher is better) or wholly
+         * above 1 + maxRelativeRise (refunds, complaints: lower is better); src/canary/kpi-comparison.ts.
          */
         kpis: z
           .record(
             KpiName,
-            z.strictObject({
-              maxRelativeDrop: numberBetween(0, 1),
-              /** The sequence's level: wrongly blaming a canary as good as the champion has probability ≤ alpha. */
-              alpha: numberBetween(0.0001, 0.5).default(0.05),
-            }),
+            z
+              .strictObject({
+                maxRelativeDrop: numberBetween(0, 1).optional(),
+                maxRelativeRise: numberBetween(0, 100).optional(),
+                /** The sequence's level: wrongly blaming a canary as good as the champion has probability ≤ alpha. */
+                alpha: numberBetween(0.0001, 0.5).default(0.05),
+              })
+              .check((ctx) => {
+                if ((ctx.value.maxRelativeDrop === undefined) === (ctx.value.maxRelativeRise === undefined)) {
+                  ctx.issues.push({
+                    code: 'custom', input: ctx.value,
+                    message: 'expected exactly one of maxRelativeDrop (higher is better, e.g. 0.05 for clicks) or maxRelativeRise (lower is better, e.g. 0.1 for refunds)',
+                  });
+                }
+              }),
             { error: (issue) => (issue.code === 'invalid_key' ? KPI_NAME_EXPECTED(issue.input) : undefined) },
           )
           .optional(),

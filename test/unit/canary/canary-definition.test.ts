@@ -38,6 +38,12 @@ describe('the canary section of a definition', () => {
     expect(deploy!.experiment).toEqual({ percent: 50, duration: '2h', kpis: ['clicked', 'revenue'], alpha: 0.05, decisionTimeout: '24h', onTimeout: 'reject' });
     expect(() => parseDefinitionText(definition('    sla:\n      kpis:\n        Clicks: { maxRelativeDrop: 0.05 }'), 'p.yaml')).toThrow(/deploy\.canary\.sla\.kpis\.Clicks: expected a KPI name \(lower-case letters, digits and _, at most 40, starting with a letter\), got "Clicks"/);
     expect(() => parseDefinitionText(definition('    sla:\n      kpis:\n        clicked: { maxRelativeDrop: 1.5 }'))).toThrow(/deploy\.canary\.sla\.kpis\.clicked\.maxRelativeDrop/);
+    const cost = parseDefinitionText(definition('    sla:\n      kpis:\n        refunded: { maxRelativeRise: 0.1, alpha: 0.01 }')).definition.deploy!.canary.sla.kpis;
+    expect(cost).toEqual({ refunded: { maxRelativeRise: 0.1, alpha: 0.01 } });
+    for (const bound of ['{ alpha: 0.05 }', '{ maxRelativeDrop: 0.05, maxRelativeRise: 0.1 }']) {
+      expect(() => parseDefinitionText(definition(`    sla:\n      kpis:\n        refunded: ${bound}`), 'p.yaml'), bound).toThrow(/deploy\.canary\.sla\.kpis\.refunded: expected exactly one of maxRelativeDrop \(higher is better.*\) or maxRelativeRise \(lower is better/);
+    }
+    expect(() => parseDefinitionText(definition('    sla:\n      kpis:\n        refunded: { maxRelativeRise: -0.1 }'))).toThrow(/deploy\.canary\.sla\.kpis\.refunded\.maxRelativeRise: expected a number between 0 and 100, got -0\.1/);
     expect(() => parseDefinitionText(definition('    slaWindow: 15m', '  experiment: { kpis: [] }'))).toThrow(/deploy\.experiment\.kpis: expected at least one KPI to compare/);
     expect(() => parseDefinitionText(definition('    slaWindow: 15m', '  experiment: { percent: 100, kpis: [clicked] }'))).toThrow(/deploy\.experiment\.percent/);
     const kserve = `${text}\n  target: kserve\n  kubernetes: { namespace: ml, kserve: { inferenceService: fraud } }`;

@@ -204,4 +204,15 @@ describe('classifyCheck: business KPIs bounded relative to the champion (sla.kpi
     // No KPI reports at all: nothing to judge, no failure.
     expect(classifyCheck(input(stats(), { champion: stats({ requests: 1000 }, 1), sla, canaryWeight: 50 })).verdict).toBe('pass');
   });
+
+  it('fails a canary whose lower-is-better KPI rises beyond maxRelativeRise, and not one that falls', () => {
+    const costSla = { ...defaults.sla, kpis: { refunded: { maxRelativeRise: 0.1, alpha: 0.05 } } };
+    const champion = stats({ requests: 1000, kpis: { refunded: clicks(500, 0.05) } }, 1);
+    const more = classifyCheck(input(stats({ kpis: { refunded: clicks(500, 0.08) } }), { champion, sla: costSla, canaryWeight: 50, stepKpiEvidence: { refunded: { canary: clicks(8000, 0.08), champion: clicks(8000, 0.05) } } }));
+    expect(more.verdict).toBe('fail');
+    expect(more.decisive).toBe(true);
+    expect(more.reasons[0]).toMatch(/^KPI refunded: \+60% \[\+\d+(\.\d+)?%, \+\d+(\.\d+)?%\] \(0\.08 vs 0\.05; .*\) vs champion: above the bound \+10% over the step$/);
+    const fewer = classifyCheck(input(stats({ kpis: { refunded: clicks(500, 0.02) } }), { champion, sla: costSla, canaryWeight: 50, stepKpiEvidence: { refunded: { canary: clicks(8000, 0.02), champion: clicks(8000, 0.05) } } }));
+    expect(fewer.verdict).toBe('pass');
+  });
 });

@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { mulberry32 } from '../../../src/data/seeded-random.js';
 import {
-  addKpiSums, compareKpi, describeKpiComparison, kpiDropIsDecisive, MIN_REPORTS_PER_VERSION, NO_KPI_SUMS, TUNED_FOR_REPORTS, type KpiSums,
+  addKpiSums, compareKpi, describeKpiComparison, kpiDropIsDecisive, kpiRiseIsDecisive, MIN_REPORTS_PER_VERSION, NO_KPI_SUMS, TUNED_FOR_REPORTS, type KpiSums,
 } from '../../../src/canary/kpi-comparison.js';
 
 interface ConfseqCase {
@@ -102,6 +102,52 @@ describe('compareKpi invariants (fast-check)', () => {
       }),
       { numRuns: 500 },
     );
+  });
+});
+
+/** Like `balanced`, with the challenger's mean anywhere from 0.5× to 3× the champion's. */
+const varied = fc.tuple(balanced, fc.double({ min: 0.5, max: 3, noNaN: true })).map(([{ challenger, champion, share }, factor]) => ({
+  share, champion, challenger: { count: challenger.count, sum: challenger.sum * factor * 1.1, sumSquares: challenger.sumSquares * (factor * 1.1) ** 2 },
+}));
+
+describe('KPI bounds where lower is better (maxRelativeRise, fast-check)', () => {
+  it('the rise bound is decisive exactly when the whole ratio sequence lies above 1 + maxRelativeRise', () => {
+    let decisive = 0;
+    fc.assert(
+      fc.property(varied, fc.double({ min: 0.01, max: 1, noNaN: true }), ({ challenger, champion, share }, rise) => {
+        const c = compareKpi('k', challenger, champion, share, 0.05);
+        if (c.withheld || c.relativeInterval![0] === null) return;
+        const lower = c.relativeInterval![0];
+        if (Math.abs(lower - rise) < 1e-9) return;
+        const verdict = kpiRiseIsDecisive(challenger, champion, share, 0.05, rise);
+        if (verdict) decisive++;
+        expect(verdict).toBe(lower > rise);
+      }),
+      { numRuns: 500 },
+    );
+    // The generator reaches both sides of the bound, so the equivalence was tested both ways.
+    expect(decisive).toBeGreaterThan(10);
+  });
+
+  it('a rise of the challenger is a drop of the champion seen from the other side of the split', () => {
+    fc.assert(
+      fc.property(varied, fc.double({ min: 0.01, max: 1, noNaN: true }), ({ challenger, champion, share }, rise) => {
+        const c = compareKpi('k', challenger, champion, share, 0.05);
+        const swapped = compareKpi('k', champion, challenger, 1 - share, 0.05);
+        if (c.withheld || !c.relativeInterval![0] || !swapped.relativeInterval![1]) return;
+        // Away from the bound, where rounding cannot decide.
+        if (Math.abs(c.relativeInterval![0] - rise) < 1e-6) return;
+        expect(kpiRiseIsDecisive(challenger, champion, share, 0.05, rise)).toBe(kpiDropIsDecisive(champion, challenger, 1 - share, 0.05, 1 - 1 / (1 + rise)));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('is never decisive while the reports are too few or their split contradicts the configured one', () => {
+    const refunds = (count: number, rate: number): KpiSums => ({ count, sum: count * rate, sumSquares: count * rate });
+    expect(kpiRiseIsDecisive(refunds(10, 1), refunds(1_000, 0.05), 0.5, 0.05, 0.1)).toBe(false);
+    expect(kpiRiseIsDecisive(refunds(2_000, 0.2), refunds(8_000, 0.05), 0.5, 0.05, 0.1)).toBe(false);
+    expect(kpiRiseIsDecisive(refunds(5_000, 0.2), refunds(5_000, 0.05), 0.5, 0.05, 0.1)).toBe(true);
   });
 });
 
