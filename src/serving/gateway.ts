@@ -12,7 +12,7 @@ import { GatewayMetrics } from './gateway-metrics.js';
 import { servingRoutes } from './gateway-serving-routes.js';
 import { Gauge } from 'prom-client';
 import type { BlobStore } from '../storage/blob-store.js';
-import { KpiLog } from './kpi-log.js';
+import { KPI_LOG_DIRECTORY, KpiLog } from './kpi-log.js';
 import { LogUploader } from './log-upload.js';
 import { UpstreamPools, type UpstreamLimits } from './gateway-upstreams.js';
 import { PredictionLog, SHADOW_PREDICTIONS_DIRECTORY } from './prediction-log.js';
@@ -50,6 +50,8 @@ export interface GatewayOptions extends UpstreamLimits {
    * other hosts read them: the same store as the pipelines' `storage`.
    */
   logStore?: BlobStore;
+  /** At start, upload what the logs of this far back lack in the store (a killed predecessor's files); default 48 h. */
+  resumeUploadsForMs?: number;
 }
 
 export interface RunningGateway {
@@ -76,12 +78,24 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const labelLog = new LabelLog({ dataDir: options.dataDir, ...logLimits });
   const kpiLog = new KpiLog({ dataDir: options.dataDir, ...logLimits });
   await Promise.all([predictionLog.open(), shadowLog.open(), labelLog.open(), kpiLog.open()]);
+  if (uploader) {
+    // A predecessor killed with uploads pending (or that did not outlive a store outage) left its
+    // last files only on this disk; the drift checks on other hosts would never see them.
+    const logs = ['predictions', SHADOW_PREDICTIONS_DIRECTORY, 'labels', KPI_LOG_DIRECTORY];
+    void uploader.resume(logs, now() - (options.resumeUploadsForMs ?? 48 * 3_600_000)).catch(onError);
+  }
   const metrics = new GatewayMetrics(() => ({ predictions: predictionLog.stats, labels: labelLog.stats, kpis: kpiLog.stats }));
   if (uploader) {
     new Gauge({
       name: 'mlops_gateway_log_upload_pending_files', help: 'Log files written but not yet in the object store', registers: [metrics.registry],
       collect() {
         this.set(uploader.counters.pending);
+      },
+    });
+    new Gauge({
+      name: 'mlops_gateway_log_upload_resumed_files', help: 'Log files found at start that an earlier run wrote and the object store lacked', registers: [metrics.registry],
+      collect() {
+        this.set(uploader.counters.resumed);
       },
     });
   }

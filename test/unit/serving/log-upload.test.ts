@@ -1,8 +1,12 @@
 import { mkdtemp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
+import { startGateway } from '../../../src/serving/gateway.js';
 import { LogUploader, logKey } from '../../../src/serving/log-upload.js';
+import { hourPartition, SHADOW_PREDICTIONS_DIRECTORY } from '../../../src/serving/prediction-log.js';
 import type { BlobStore } from '../../../src/storage/blob-store.js';
 import { FileBlobStore } from '../../../src/storage/file-blob-store.js';
 
@@ -29,11 +33,54 @@ describe('LogUploader', () => {
       uploader.enqueue(file);
     }
     await uploader.settle(20_000);
-    expect(uploader.counters).toEqual({ uploaded: 4, pending: 0, failedAttempts: 3 });
+    expect(uploader.counters).toEqual({ uploaded: 4, resumed: 0, pending: 0, failedAttempts: 3 });
     expect(errors[0]).toMatch(/^uploading .*1000-w1-0\.parquet to file:\/\/.*: 503 Slow Down$/);
     expect(logKey(dataDir, files[0]!)).toBe('logs/predictions/model=m/date=2026-12-04/hour=06/1000-w1-0.parquet');
     const listed = await store.list('logs/predictions/model=m/');
     expect(listed.map((f) => f.key)).toEqual(files.map((f) => logKey(dataDir, f)));
     for (const [i, file] of files.entries()) expect(await readFile(path.join(dataDir, 'store', logKey(dataDir, file)), 'utf8')).toBe(`bytes ${i}`);
+  });
+});
+
+describe('a gateway started after one killed with uploads pending', () => {
+  it('uploads the recent log files the store lacks or holds cut short, and nothing else', async () => {
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'mlops-log-resume-'));
+    const store = new FileBlobStore(path.join(dataDir, '..', `${path.basename(dataDir)}-store`));
+    const hourAgo = Date.now() - 3_600_000;
+    const partition = (log: string, at: number) => path.join(dataDir, log, 'model=m', hourPartition('m', at).split('/').slice(1).join('/'));
+    const write = async (file: string, bytes: string) => {
+      await mkdir(path.dirname(file), { recursive: true });
+      await writeFile(file, bytes);
+      return file;
+    };
+    // What the killed gateway left: one file never uploaded, one uploaded, one whose upload the
+    // store holds cut short, a temporary file of an interrupted write, and a file of three days ago.
+    const missing = await write(path.join(partition('predictions', hourAgo), '1-w1-0.parquet'), 'never uploaded');
+    const uploaded = await write(path.join(partition('labels', hourAgo), '1-w1-1.parquet'), 'uploaded before the kill');
+    await store.put(logKey(dataDir, uploaded), Readable.from([Buffer.from('uploaded before the kill')]));
+    const short = await write(path.join(partition('kpis', Date.now()), '1-w1-2.parquet'), 'the whole file');
+    await store.put(logKey(dataDir, short), Readable.from([Buffer.from('the who')]));
+    await write(path.join(partition(SHADOW_PREDICTIONS_DIRECTORY, hourAgo), '.1-w1-3.parquet.ab12.tmp'), 'half a file');
+    const old = await write(path.join(partition('predictions', Date.now() - 72 * 3_600_000), '1-w1-4.parquet'), 'three days old');
+
+    const gateway = await startGateway({ dataDir, adminToken: 'resume-test-token', logStore: store });
+    try {
+      let metrics = '';
+      for (let i = 0; i < 200; i++) {
+        metrics = await (await fetch(`${gateway.url}/metrics`)).text();
+        if (/^mlops_gateway_log_upload_resumed_files 2$/m.test(metrics) && /^mlops_gateway_log_upload_pending_files 0$/m.test(metrics)) break;
+        await sleep(25);
+      }
+      expect(metrics).toMatch(/^mlops_gateway_log_upload_resumed_files 2$/m);
+      expect(metrics).toMatch(/^mlops_gateway_log_upload_pending_files 0$/m);
+      const keys = (await store.list('logs/')).map((info) => info.key).sort();
+      expect(keys).toEqual([logKey(dataDir, short), logKey(dataDir, uploaded), logKey(dataDir, missing)].sort());
+      expect(keys).not.toContain(logKey(dataDir, old));
+      const read = async (file: string) => readFile(path.join(store.root, logKey(dataDir, file)), 'utf8');
+      expect(await read(missing)).toBe('never uploaded');
+      expect(await read(short)).toBe('the whole file');
+    } finally {
+      await gateway.close();
+    }
   });
 });
