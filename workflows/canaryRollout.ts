@@ -7,6 +7,7 @@
 import {
   CancellationScope,
   condition,
+  ContinueAsNew,
   continueAsNew,
   isCancellation,
   setHandler,
@@ -25,7 +26,7 @@ import { applyDecision, decide, decideWhileStopped, initialState, pauseClock, re
 import { describeCommand, nextAction, receiveCommand, type CanaryCommand } from '../src/canary/commands.js';
 import { abortSignal, approvalUpdate, approveSignal, canaryStatusQuery, pauseSignal, resumeSignal } from './messages.js';
 import { checkApprovalDecision, describeApproval } from '../src/canary/approval.js';
-import { addKpiEvidence, compareKpi, describeKpiComparison, kpiEvidenceOf, NO_KPI_SUMS, type KpiEvidence } from '../src/canary/kpi-comparison.js';
+import { addKpiEvidence, compareKpi, describeKpiComparison, kpiEvidenceOf, NO_KPI_SUMS } from '../src/canary/kpi-comparison.js';
 import type { CanaryOutcome, CanaryStatus } from './canary-status.js';
 import type { ApprovalDecision, ApprovalGate } from '../src/temporal/canary-status.js';
 import { MODEL, MODEL_VERSION, OUTCOME } from './search-attributes.js';
@@ -39,6 +40,11 @@ export interface CanaryRolloutInput {
   carried?: CanaryStatus;
   /** A message received before continue-as-new and not yet acted on. */
   carriedCommand?: CanaryCommand;
+  /**
+   * Continue as new once the history has this many events, besides when the server suggests it
+   * (at thousands of events): lets a test see a long experiment or step cross runs in seconds.
+   */
+  continueAsNewAfterEvents?: number;
 }
 
 /**
@@ -132,6 +138,12 @@ export async function canaryRollout(input: CanaryRolloutInput): Promise<CanaryOu
         if (stopped) return stopped;
       }
       if (deploy.experiment && patched('experiment')) return await experimentPhase(deploy.experiment);
+    } else if (status.phase === 'experimenting' && deploy.experiment) {
+      return await experimentPhase(deploy.experiment);
+    } else if (status.phase === 'awaiting-approval' && status.approval?.gate === 'after-experiment' && deploy.experiment) {
+      return await experimentDecision(deploy.experiment, true);
+    } else if (status.phase === 'awaiting-approval' && status.approval?.gate === 'before-promotion') {
+      return (await awaitApproval('before-promotion', true, deploy.approval, true)) ?? (await promote('every step passed its analysis'));
     }
 
     for (let stepIndex = Math.max(0, status.analysis.stepIndex); stepIndex < config.steps.length; stepIndex++) {
@@ -184,10 +196,7 @@ export async function canaryRollout(input: CanaryRolloutInput): Promise<CanaryOu
           if (stopped) return stopped;
           continue;
         }
-        if (workflowInfo().continueAsNewSuggested) {
-          await condition(allHandlersFinished);
-          return await continueAsNew<typeof canaryRollout>({ ...input, carried: status, carriedCommand: command });
-        }
+        if (historyIsLong()) return await continueAsNewCarrying();
       }
       note(`step ${stepIndex + 1} passed: ${status.analysis.decision?.reason ?? ''}`);
     }
@@ -198,6 +207,8 @@ export async function canaryRollout(input: CanaryRolloutInput): Promise<CanaryOu
     return await promote('every step passed its analysis');
   } catch (err) {
     if (status.outcome) throw err;
+    // Continuing as new is how a long rollout goes on, not a failure to roll back from.
+    if (err instanceof ContinueAsNew && patched('continue-as-new-is-not-a-failure')) throw err;
     if (isCancellation(err)) {
       // A cancelled rollout must not leave the canary taking traffic.
       await CancellationScope.nonCancellable(() => rollBack('the rollout was cancelled'));
@@ -254,22 +265,30 @@ export async function canaryRollout(input: CanaryRolloutInput): Promise<CanaryOu
    * gate's timeout. With `monitor`, checks keep running and a hard limit rolls back meanwhile.
    * Returns the outcome when the rollout ended here, undefined when it goes on.
    */
-  async function awaitApproval(gate: ApprovalGate, monitor: boolean, approval: { timeout: string; onTimeout: 'reject' | 'proceed' } = deploy.approval!): Promise<CanaryOutcome | undefined> {
-    const deadline = Date.now() + durationToMs(approval.timeout);
-    const previousPhase = status.phase;
-    gateDecision = undefined;
-    status.phase = 'awaiting-approval';
-    status.approval = { gate, since: new Date().toISOString(), deadline: new Date(deadline).toISOString(), onTimeout: approval.onTimeout, checks: 0 };
-    note(`waiting for approval (${gate}) until ${status.approval.deadline}`);
-    await alert({
-      dedupKey: `canary/${model}/${canaryVersion}/approval/${gate}`,
-      severity: 'warning',
-      kind: 'canary-approval',
-      model,
-      version: canaryVersion,
-      summary: `${model} v${canaryVersion} waits for approval ${gate === 'before-canary' ? 'before any live traffic' : gate === 'after-experiment' ? `after its experiment (${status.experiment?.report.map(describeKpiComparison).join('; ') ?? ''})` : `at ${status.weight}% before promotion`}: mlops canary approve|reject ${model} (at ${status.approval.deadline}: ${approval.onTimeout})`,
-    });
-    let errors = 0;
+  /**
+   * Waits at an approval gate; `resumed`: the gate was already waiting in the run that continued
+   * as new (its deadline, checks and alert stand).
+   */
+  async function awaitApproval(gate: ApprovalGate, monitor: boolean, approval: { timeout: string; onTimeout: 'reject' | 'proceed' } = deploy.approval!, resumed = false): Promise<CanaryOutcome | undefined> {
+    const mayContinueAsNew = patched('approval-continue-as-new');
+    const previousPhase = resumed ? (gate === 'after-experiment' ? 'experimenting' : 'analysing') : status.phase;
+    if (!resumed || !status.approval) {
+      gateDecision = undefined;
+      status.phase = 'awaiting-approval';
+      const deadlineAt = new Date(Date.now() + durationToMs(approval.timeout)).toISOString();
+      status.approval = { gate, since: new Date().toISOString(), deadline: deadlineAt, onTimeout: approval.onTimeout, checks: 0 };
+      note(`waiting for approval (${gate}) until ${status.approval.deadline}`);
+      await alert({
+        dedupKey: `canary/${model}/${canaryVersion}/approval/${gate}`,
+        severity: 'warning',
+        kind: 'canary-approval',
+        model,
+        version: canaryVersion,
+        summary: `${model} v${canaryVersion} waits for approval ${gate === 'before-canary' ? 'before any live traffic' : gate === 'after-experiment' ? `after its experiment (${status.experiment?.report.map(describeKpiComparison).join('; ') ?? ''})` : `at ${status.weight}% before promotion`}: mlops canary approve|reject ${model} (at ${status.approval.deadline}: ${approval.onTimeout})`,
+      });
+    }
+    input.carried = undefined;
+    const deadline = Date.parse(status.approval.deadline);
     try {
       for (;;) {
         const remaining = deadline - Date.now();
@@ -285,9 +304,11 @@ export async function canaryRollout(input: CanaryRolloutInput): Promise<CanaryOu
         const check = await measure();
         status.approval.checks++;
         status.approval.lastCheck = { at: new Date().toISOString(), verdict: check.verdict, reasons: check.reasons };
-        const { decision, consecutiveErrors } = decideWhileStopped(check, errors, config);
-        errors = consecutiveErrors;
+        const { decision, consecutiveErrors } = decideWhileStopped(check, status.approval.consecutiveErrors ?? 0, config);
+        status.approval.consecutiveErrors = consecutiveErrors;
         if (decision.action === 'rollback') return await rollBack(`${decision.reason} (while awaiting approval)`);
+        // A gate may wait for days with a check every interval: the history must not outgrow its limit.
+        if (mayContinueAsNew && !gateDecision && historyIsLong()) return await continueAsNewCarrying();
       }
     } finally {
       status.approval = undefined;
@@ -357,33 +378,62 @@ export async function canaryRollout(input: CanaryRolloutInput): Promise<CanaryOu
    * act; then a person decides. Never promoted on its own.
    */
   async function experimentPhase(experiment: NonNullable<DeploySection['experiment']>): Promise<CanaryOutcome> {
-    await shiftTraffic(experiment.percent);
-    status.phase = 'experimenting';
-    const startedAt = Date.now();
-    const endsAt = startedAt + durationToMs(experiment.duration);
-    status.experiment = { percent: experiment.percent, startedAt: new Date(startedAt).toISOString(), endsAt: new Date(endsAt).toISOString(), checks: 0, report: [], finished: false };
-    // Reports before then may be feedback on requests served before the split (see experiment.warmup).
-    const countFrom = startedAt + durationToMs(experiment.warmup ?? config.interval);
-    note(`experiment: ${experiment.percent}% on v${canaryVersion} until ${status.experiment.endsAt}; comparing ${experiment.kpis.join(', ')} on reports from ${new Date(countFrom).toISOString()}; a person decides`);
-    let evidence: KpiEvidence = {};
-    let errors = 0;
+    // Experiments run for days: one check an interval outgrows a history unless it continues as new.
+    const mayContinueAsNew = patched('experiment-continue-as-new');
+    if (!status.experiment) {
+      await shiftTraffic(experiment.percent);
+      status.phase = 'experimenting';
+      const startedAt = Date.now();
+      // Reports before then may be feedback on requests served before the split (see experiment.warmup).
+      const countFrom = startedAt + durationToMs(experiment.warmup ?? config.interval);
+      status.experiment = {
+        percent: experiment.percent, startedAt: new Date(startedAt).toISOString(), endsAt: new Date(startedAt + durationToMs(experiment.duration)).toISOString(),
+        checks: 0, report: [], finished: false, countingFrom: new Date(countFrom).toISOString(), sums: {}, consecutiveErrors: 0,
+      };
+      note(`experiment: ${experiment.percent}% on v${canaryVersion} until ${status.experiment.endsAt}; comparing ${experiment.kpis.join(', ')} on reports from ${status.experiment.countingFrom}; a person decides`);
+    } else {
+      note(`experiment continued in a new run after ${status.experiment.checks} checks`);
+    }
+    const state = status.experiment;
+    const endsAt = Date.parse(state.endsAt);
+    const countFrom = Date.parse(state.countingFrom!);
+    input.carried = undefined;
     while (Date.now() < endsAt) {
       await condition(() => command !== undefined, Math.min(intervalMs, endsAt - Date.now()));
       const early = nextAction(command, undefined);
       if (early === 'rollback') return rollBack(describeCommand(command!));
       if (early === 'promote') return promote(describeCommand(command!));
       const { check, metrics } = await measureWithMetrics();
-      if (Date.now() - metricsWindowSeconds * 1000 >= countFrom) evidence = addKpiEvidence(evidence, kpiEvidenceOf(metrics.canary, metrics.champion, experiment.kpis));
-      status.experiment.checks++;
-      status.experiment.report = experiment.kpis.map((kpi) => compareKpi(kpi, evidence[kpi]?.canary ?? NO_KPI_SUMS, evidence[kpi]?.champion ?? NO_KPI_SUMS, experiment.percent / 100, experiment.alpha));
-      const { decision, consecutiveErrors } = decideWhileStopped(check, errors, config);
-      errors = consecutiveErrors;
+      if (Date.now() - metricsWindowSeconds * 1000 >= countFrom) state.sums = addKpiEvidence(state.sums, kpiEvidenceOf(metrics.canary, metrics.champion, experiment.kpis));
+      const sums = state.sums ?? {};
+      state.checks++;
+      state.report = experiment.kpis.map((kpi) => compareKpi(kpi, sums[kpi]?.canary ?? NO_KPI_SUMS, sums[kpi]?.champion ?? NO_KPI_SUMS, experiment.percent / 100, experiment.alpha));
+      const { decision, consecutiveErrors } = decideWhileStopped(check, state.consecutiveErrors ?? 0, config);
+      state.consecutiveErrors = consecutiveErrors;
       if (decision.action === 'rollback') return rollBack(`${decision.reason} (during the experiment)`);
+      if (mayContinueAsNew && Date.now() < endsAt && historyIsLong()) return await continueAsNewCarrying();
     }
     status.experiment.finished = true;
     note(`experiment over after ${status.experiment.checks} checks: ${status.experiment.report.map(describeKpiComparison).join('; ')}`);
-    const stopped = await awaitApproval('after-experiment', true, { timeout: experiment.decisionTimeout, onTimeout: experiment.onTimeout });
-    return stopped ?? promote(`the experiment was approved: ${status.experiment.report.map(describeKpiComparison).join('; ')}`);
+    return await experimentDecision(experiment, false);
+  }
+
+  /** After the experiment, a person decides: approve promotes, reject (or the timeout's reject) rolls back. */
+  async function experimentDecision(experiment: NonNullable<DeploySection['experiment']>, resumed: boolean): Promise<CanaryOutcome> {
+    const stopped = await awaitApproval('after-experiment', true, { timeout: experiment.decisionTimeout, onTimeout: experiment.onTimeout }, resumed);
+    return stopped ?? promote(`the experiment was approved: ${status.experiment!.report.map(describeKpiComparison).join('; ')}`);
+  }
+
+  /** The server suggests continuing as new (or the test's threshold is reached). */
+  function historyIsLong(): boolean {
+    const info = workflowInfo();
+    return info.continueAsNewSuggested || (input.continueAsNewAfterEvents !== undefined && info.historyLength >= input.continueAsNewAfterEvents);
+  }
+
+  /** The state and any message not yet acted on go to the next run; updates in flight finish first. */
+  async function continueAsNewCarrying(): Promise<never> {
+    await condition(allHandlersFinished);
+    return await continueAsNew<typeof canaryRollout>({ ...input, carried: status, carriedCommand: command });
   }
 
   async function rollBack(reason: string): Promise<CanaryOutcome> {

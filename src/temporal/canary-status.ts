@@ -1,6 +1,6 @@
 /** The state `canaryRollout` keeps, returns from its `status` query and carries over continue-as-new. */
 import type { CanaryAnalysisState } from '../canary/analysis-state.js';
-import type { KpiComparison } from '../canary/kpi-comparison.js';
+import type { KpiComparison, KpiEvidence } from '../canary/kpi-comparison.js';
 
 export type CanaryPhase = 'deploying' | 'shadowing' | 'experimenting' | 'analysing' | 'paused' | 'holding' | 'awaiting-approval' | 'promoting' | 'rolling-back' | 'promoted' | 'rolled-back';
 
@@ -36,6 +36,12 @@ export interface ExperimentState {
   report: KpiComparison[];
   /** The duration is over; the decision is a person's (approval gate `after-experiment`). */
   finished: boolean;
+  /** KPI reports are counted from here on (after experiment.warmup). */
+  countingFrom?: string;
+  /** The KPI sums behind the report, both versions: carried over continue-as-new, as the report is rebuilt from them. */
+  sums?: KpiEvidence;
+  /** Failed measurements in a row (the fail-safe's count), carried over continue-as-new. */
+  consecutiveErrors?: number;
 }
 
 export type ApprovalGate = 'before-canary' | 'before-promotion' | 'after-experiment';
@@ -48,6 +54,8 @@ export interface ApprovalGateState {
   onTimeout: 'reject' | 'proceed';
   /** Checks run while waiting (before-promotion): monitoring does not stop for the gate. */
   checks: number;
+  /** Failed measurements in a row while waiting, carried over continue-as-new. */
+  consecutiveErrors?: number;
   lastCheck?: { at: string; verdict: string; reasons: string[] };
 }
 

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'vitest';
-import type { WorkflowHandle } from '@temporalio/client';
+import type { WorkflowHandle, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { createWorkflowTestEnvironment, type WorkflowTestEnvironment } from './workflow-environment.js';
 import { GATEWAY_TOKEN, startServingStack, type ServingStack } from './serving-stack.js';
 import { PipelineDefinition, type PipelineDefinitionInput } from '../../src/spec/schema.js';
@@ -26,13 +26,15 @@ export interface CanaryHarness {
   dataDir: string;
   /** Short windows come from the definition, as a user would write them for a drill. */
   definition(model: string, deploy?: Partial<NonNullable<PipelineDefinitionInput['deploy']>>, canary?: Record<string, unknown>): PipelineDefinition;
-  rollout(input: CanaryRolloutInput): Promise<{ handle: WorkflowHandle; result: Promise<CanaryOutcome> }>;
+  rollout(input: CanaryRolloutInput): Promise<{ handle: WorkflowHandleWithFirstExecutionRunId; result: Promise<CanaryOutcome> }>;
   /** A model with a champion (v1, promoted directly) taking all traffic, plus a candidate v2. */
   modelWithChampion(name: string, trafficPerSecond?: number): Promise<{ champion: number; candidate: number }>;
   startTraffic(model: string, requestsPerSecond: number, kpi?: TrafficOptions['kpi']): void;
   waitForStatus(handle: WorkflowHandle, predicate: (s: CanaryStatus) => boolean, timeoutMs?: number): Promise<CanaryStatus>;
   alerts(): Promise<{ kind: string; version?: number; model: string; summary: string }[]>;
   registryState(model: string): Promise<{ champion?: number; versions: Awaited<ReturnType<Awaited<ReturnType<typeof openRegistry>>['listVersions']>> }>;
+  /** How many runs the rollout has had so far: its first, and each it continued as new into. */
+  runs(handle: WorkflowHandleWithFirstExecutionRunId): Promise<number>;
   /** [version, weight] pairs the gateway routes for `model`. */
   weights(model: string): Promise<number[][]>;
   close(): Promise<void>;
@@ -106,6 +108,17 @@ export async function startCanaryHarness(prefix: string): Promise<CanaryHarness>
       } finally {
         await registry.close();
       }
+    },
+    async runs(handle) {
+      let runs = 1;
+      let runId: string | undefined = handle.firstExecutionRunId;
+      while (runId) {
+        const history = await env.client.workflow.getHandle(handle.workflowId, runId).fetchHistory();
+        const last = (history.events ?? []).at(-1);
+        runId = last?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? undefined;
+        if (runId) runs++;
+      }
+      return runs;
     },
     async weights(model) {
       return (await admin.routes(model))!.routes.map((route) => [route.version, route.weight]);

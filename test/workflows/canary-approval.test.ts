@@ -101,4 +101,24 @@ describe('approval gates', () => {
     expect(outcome.result).toBe('promoted');
     expect((await first.handle.query(canaryStatusQuery)).events.map((e) => e.message)).toContain('approved at before-canary by timeout after 2s');
   });
+
+  it('a gate that waits across continue-as-new keeps its deadline: onTimeout applies on time, not a run later', async () => {
+    const { champion, candidate } = await h.modelWithChampion('gate-long');
+    const definition = h.definition('gate-long', { approval: { beforePromotion: true, timeout: '8s', onTimeout: 'proceed' } });
+    // A new run every few checks, in the steps and at the gate, as a days-long wait gets every few thousand events.
+    const { handle, result } = await h.rollout({ definition, canaryVersion: candidate, championVersion: champion, continueAsNewAfterEvents: 40 });
+    const { waiting, outcome } = await h.env.run(async () => {
+      const waiting = await h.waitForStatus(handle, (s) => s.phase === 'awaiting-approval', 60_000);
+      return { waiting, outcome: await result };
+    });
+    expect(outcome).toMatchObject({ result: 'promoted', version: candidate });
+    const final = await handle.query(canaryStatusQuery);
+    const timedOut = final.events.find((e) => e.message === 'approved at before-promotion by timeout after 8s');
+    expect(timedOut, JSON.stringify(final.events.map((e) => e.message))).toBeDefined();
+    // Decided at the deadline set when the gate opened (give or take a check), across the runs in between.
+    expect(Date.parse(timedOut!.at) - Date.parse(waiting.approval!.deadline)).toBeLessThan(3_000);
+    expect(Date.parse(timedOut!.at)).toBeGreaterThanOrEqual(Date.parse(waiting.approval!.deadline));
+    expect(await h.runs(handle), 'the rollout continued as new').toBeGreaterThanOrEqual(3);
+    expect((await h.alerts()).filter((a) => a.model === 'gate-long' && a.kind === 'canary-approval')).toHaveLength(1);
+  });
 });

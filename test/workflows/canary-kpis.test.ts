@@ -92,3 +92,39 @@ describe('experiment', () => {
     expect((await h.registryState('kpi-experiment')).versions.find((v) => v.version === candidate)).toMatchObject({ status: 'rejected' });
   });
 });
+
+describe('a long experiment (histories continue as new)', () => {
+  it('keeps its split, clock and KPI sums across runs, waits at the gate across runs, and honours the decision', async () => {
+    const { champion, candidate } = await h.modelWithChampion('kpi-long', 0);
+    h.startTraffic('kpi-long', 200, { name: 'clicked', rate: 0.3, challengerDrop: 0.5 });
+    const definition = h.definition('kpi-long', { experiment: { percent: 50, duration: '12s', kpis: ['clicked'], decisionTimeout: '1h' } });
+    // A check takes ~10 events: a new run every few checks, as a week-long experiment gets every few thousand.
+    const { handle, result } = await h.rollout({ definition, canaryVersion: candidate, championVersion: champion, continueAsNewAfterEvents: 40 });
+    const outcome = await h.env.run(async () => {
+      const waiting = await h.waitForStatus(handle, (s) => s.phase === 'awaiting-approval', 60_000);
+      const experimentRuns = await h.runs(handle);
+      expect(experimentRuns, 'the experiment continued as new').toBeGreaterThanOrEqual(3);
+      const experiment = waiting.experiment!;
+      expect(experiment.finished).toBe(true);
+      // Every check counted, whichever run made it; the sums behind the report came along.
+      expect(experiment.checks).toBeGreaterThanOrEqual(9);
+      const [clicked] = experiment.report;
+      expect(clicked!.withheld, JSON.stringify(clicked)).toBeNull();
+      expect(clicked!.challenger.reports).toBe(experiment.sums!.clicked!.canary.count);
+      expect(clicked!.challenger.reports + clicked!.champion.reports).toBeGreaterThan(600);
+      expect(clicked!.relativeInterval![1]!).toBeLessThan(0);
+      expect(waiting.events.filter((e) => e.message.startsWith('experiment continued in a new run after')).length).toBeGreaterThanOrEqual(1);
+      expect(Object.fromEntries(await h.weights('kpi-long'))).toEqual({ [champion]: 50, [candidate]: 50 });
+      // The gate keeps checking, and so keeps continuing as new, with its deadline unchanged.
+      const later = await h.waitForStatus(handle, (s) => (s.approval?.checks ?? 0) >= 6, 30_000);
+      expect(later.approval!.deadline).toBe(waiting.approval!.deadline);
+      expect(await h.runs(handle)).toBeGreaterThan(experimentRuns);
+      const alerts = (await h.alerts()).filter((a) => a.model === 'kpi-long' && a.kind === 'canary-approval');
+      expect(alerts, 'one approval alert, not one per run').toHaveLength(1);
+      await handle.executeUpdate(approvalUpdate, { args: [{ decision: 'reject', by: 'dave', reason: 'clicks fell' }] });
+      return result;
+    });
+    expect(outcome).toMatchObject({ result: 'rolled-back', reason: 'rejected at after-experiment by dave: clicks fell' });
+    expect(await h.weights('kpi-long')).toEqual([[champion, 100]]);
+  });
+});
