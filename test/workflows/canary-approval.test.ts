@@ -115,8 +115,9 @@ describe('approval gates', () => {
     const final = await handle.query(canaryStatusQuery);
     const timedOut = final.events.find((e) => e.message === 'approved at before-promotion by timeout after 8s');
     expect(timedOut, JSON.stringify(final.events.map((e) => e.message))).toBeDefined();
-    // Decided at the deadline set when the gate opened (give or take a check), across the runs in between.
-    expect(Date.parse(timedOut!.at) - Date.parse(waiting.approval!.deadline)).toBeLessThan(3_000);
+    // Decided at the deadline set when the gate opened, across the runs in between (a deadline
+    // reset by each run would never come: a new run starts every few seconds).
+    expect(Date.parse(timedOut!.at) - Date.parse(waiting.approval!.deadline)).toBeLessThan(10_000);
     expect(Date.parse(timedOut!.at)).toBeGreaterThanOrEqual(Date.parse(waiting.approval!.deadline));
     expect(await h.runs(handle), 'the rollout continued as new').toBeGreaterThanOrEqual(3);
     expect((await h.alerts()).filter((a) => a.model === 'gate-long' && a.kind === 'canary-approval')).toHaveLength(1);
