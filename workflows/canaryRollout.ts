@@ -154,11 +154,19 @@ export async function canaryRollout(input: CanaryRolloutInput): Promise<CanaryOu
         status.analysis = startStep(status.analysis, stepIndex, step.weight, Date.now(), stepWindowMs(config, stepIndex));
         note(`step ${stepIndex + 1}/${config.steps.length}: ${step.weight}% on v${canaryVersion}`);
       }
+      // A run that continued as new while held for a person goes on holding (no second alert).
+      let stillHolding = input.carried !== undefined && status.phase === 'holding';
       status.phase = 'analysing';
       input.carried = undefined;
 
       let nextCheckAt = Date.now() + intervalMs;
       for (;;) {
+        if (stillHolding) {
+          stillHolding = false;
+          status.phase = 'holding';
+          const stopped = await monitorWhileStopped(() => command === undefined);
+          if (stopped) return stopped;
+        }
         // Sleep until the next check, unless a human says something first.
         const waitMs = nextCheckAt - Date.now();
         if (waitMs > 0) await condition(() => command !== undefined || status.paused, waitMs);
@@ -249,13 +257,19 @@ export async function canaryRollout(input: CanaryRolloutInput): Promise<CanaryOu
    * Progression stops (held for a person, or paused) but monitoring does not: every interval a
    * check runs, and a hard limit or the fail-safe still rolls back. Returns the outcome if it did.
    */
-  async function monitorWhileStopped(stillStopped: () => boolean): Promise<CanaryOutcome | undefined> {
+  async function monitorWhileStopped(stillStopped: () => boolean, beforeContinueAsNew?: () => void): Promise<CanaryOutcome | undefined> {
+    // Held over a long weekend at a check a minute outgrows a history: continue as new, still stopped.
+    const mayContinueAsNew = patched('stopped-continue-as-new');
     let errors = 0;
     while (stillStopped()) {
       if (await condition(() => !stillStopped(), intervalMs)) break;
       const { decision, consecutiveErrors } = decideWhileStopped(await measure(), errors, config);
       errors = consecutiveErrors;
       if (decision.action === 'rollback' && command?.kind !== 'approve') return await rollBack(`${decision.reason} (while ${status.phase})`);
+      if (mayContinueAsNew && stillStopped() && historyIsLong()) {
+        beforeContinueAsNew?.();
+        return await continueAsNewCarrying();
+      }
     }
     return undefined;
   }
@@ -263,11 +277,8 @@ export async function canaryRollout(input: CanaryRolloutInput): Promise<CanaryOu
   /**
    * An approval gate: waits for the `approval` Update (or the approve/abort signals) until the
    * gate's timeout. With `monitor`, checks keep running and a hard limit rolls back meanwhile.
-   * Returns the outcome when the rollout ended here, undefined when it goes on.
-   */
-  /**
-   * Waits at an approval gate; `resumed`: the gate was already waiting in the run that continued
-   * as new (its deadline, checks and alert stand).
+   * Returns the outcome when the rollout ended here, undefined when it goes on. `resumed`: the
+   * gate was already waiting in the run that continued as new (its deadline, checks and alert stand).
    */
   async function awaitApproval(gate: ApprovalGate, monitor: boolean, approval: { timeout: string; onTimeout: 'reject' | 'proceed' } = deploy.approval!, resumed = false): Promise<CanaryOutcome | undefined> {
     const mayContinueAsNew = patched('approval-continue-as-new');
@@ -324,7 +335,10 @@ export async function canaryRollout(input: CanaryRolloutInput): Promise<CanaryOu
   async function monitorWhilePaused(): Promise<CanaryOutcome | undefined> {
     status.phase = 'paused';
     pausedAt = Date.now();
-    const stopped = await monitorWhileStopped(() => status.paused && command === undefined);
+    // The pause so far stops the clock before a new run, which starts its own pause.
+    const stopped = await monitorWhileStopped(() => status.paused && command === undefined, () => {
+      status.analysis = pauseClock(status.analysis, Date.now() - pausedAt!);
+    });
     status.analysis = pauseClock(status.analysis, Date.now() - pausedAt);
     pausedAt = undefined;
     if (!stopped) status.phase = 'analysing';

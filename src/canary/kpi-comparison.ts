@@ -183,6 +183,9 @@ export function kpiRiseIsDecisive(challenger: KpiSums, champion: KpiSums, share:
  */
 function ratioIsRejected(challenger: KpiSums, champion: KpiSums, share: number, alpha: number, r0: number, side: 'below' | 'above'): boolean {
   if (withheldBecause(challenger, champion, share)) return false;
+  // A bound relative to the champion needs its mean positive: with a negative one, "20% lower"
+  // flips direction (−12 is below −10 × 1.1 yet better for a lower-is-better KPI).
+  if (!(champion.sum > 0)) return false;
   const { n, a, b, c, d } = pseudoOutcomeMoments(challenger, champion, share);
   const mean = a - r0 * b;
   const variance = Math.max(0, c + r0 * r0 * d - mean * mean);

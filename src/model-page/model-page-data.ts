@@ -35,7 +35,7 @@ export async function gatherModelPage(model: string, deps: { client: Client; lis
   const versions = (await deps.listVersions(model)).sort((a, b) => b.version - a.version);
   const canaries: CanarySummary[] = [];
   // Model names are checked by the route (letters, digits, . _ -): safe inside the quoted value.
-  for await (const execution of deps.client.workflow.list({ query: `WorkflowType = "canaryRollout" AND Model = "${model}"` })) {
+  for await (const execution of deps.client.workflow.list({ query: `WorkflowType = "canaryRollout" AND Model = "${model}" AND ExecutionStatus != "ContinuedAsNew"` })) {
     canaries.push({
       workflowId: execution.workflowId,
       running: execution.status.name === 'RUNNING',

@@ -264,6 +264,7 @@ export const CanarySection = z
          * the champion: roll back once the anytime-valid confidence sequence for the ratio of the
          * means lies wholly below 1 − maxRelativeDrop (clicks, revenue: higher is better) or wholly
          * above 1 + maxRelativeRise (refunds, complaints: lower is better); src/canary/kpi-comparison.ts.
+         * Relative bounds need the champion's mean positive; with a mean ≤ 0 they never roll back.
          */
         kpis: z
           .record(

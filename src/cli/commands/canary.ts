@@ -11,7 +11,8 @@ import { connectClient } from '../temporal-client.js';
 
 export async function findRunningCanary(client: Client, model: string): Promise<WorkflowHandle | undefined> {
   const query = `WorkflowType = "canaryRollout" AND Model = "${model.replaceAll('"', '')}" AND ExecutionStatus = "Running"`;
-  for await (const execution of client.workflow.list({ query })) return client.workflow.getHandle(execution.workflowId, execution.runId);
+  // The workflow id, not the run: a rollout continues as new, and a message goes to whichever run is current.
+  for await (const execution of client.workflow.list({ query })) return client.workflow.getHandle(execution.workflowId);
   return undefined;
 }
 

@@ -149,6 +149,16 @@ describe('KPI bounds where lower is better (maxRelativeRise, fast-check)', () =>
     expect(kpiRiseIsDecisive(refunds(2_000, 0.2), refunds(8_000, 0.05), 0.5, 0.05, 0.1)).toBe(false);
     expect(kpiRiseIsDecisive(refunds(5_000, 0.2), refunds(5_000, 0.05), 0.5, 0.05, 0.1)).toBe(true);
   });
+
+  it('never blames a canary relative to a champion whose mean is not positive (a negative mean flips "lower")', () => {
+    // Lower is better: −10.5 beats −10, yet its ratio 1.05 is "above" 1; higher is better: −8 beats −10, yet 0.8 is "below".
+    const constant = (count: number, value: number): KpiSums => ({ count, sum: count * value, sumSquares: count * (value * value + 1) });
+    expect(kpiRiseIsDecisive(constant(20_000, -10.5), constant(20_000, -10), 0.5, 0.05, 0.01)).toBe(false);
+    expect(kpiDropIsDecisive(constant(20_000, -8), constant(20_000, -10), 0.5, 0.05, 0.05)).toBe(false);
+    expect(kpiRiseIsDecisive(constant(20_000, 1), constant(20_000, 0), 0.5, 0.05, 0.1)).toBe(false);
+    // The same data shifted positive is judged.
+    expect(kpiRiseIsDecisive(constant(20_000, 12), constant(20_000, 10), 0.5, 0.05, 0.1)).toBe(true);
+  });
 });
 
 describe('compareKpi over time (simulated experiments, seeded)', () => {
