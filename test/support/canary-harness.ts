@@ -91,9 +91,13 @@ export async function startCanaryHarness(prefix: string): Promise<CanaryHarness>
     async waitForStatus(handle, predicate, timeoutMs = 30_000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
-        const status = await handle.query(canaryStatusQuery);
-        if (predicate(status)) return status;
-        if (Date.now() > deadline) throw new Error(`status never matched; last: ${JSON.stringify({ phase: status.phase, weight: status.weight, decision: status.analysis.decision, events: status.events.slice(-3) })}`);
+        // A run that just continued as new may not answer a query until its first workflow task.
+        const status = await handle.query(canaryStatusQuery).catch((err: Error) => {
+          if (Date.now() > deadline) throw err;
+          return undefined;
+        });
+        if (status && predicate(status)) return status;
+        if (status && Date.now() > deadline) throw new Error(`status never matched; last: ${JSON.stringify({ phase: status.phase, weight: status.weight, decision: status.analysis.decision, events: status.events.slice(-3) })}`);
         await sleep(100);
       }
     },

@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GATEWAY_TOKEN } from '../support/serving-stack.js';
 import { startCanaryHarness, type CanaryHarness } from '../support/canary-harness.js';
 import { startGateProxy, type GateProxy } from '../support/gate-proxy.js';
-import { abortSignal, canaryStatusQuery } from '../../src/temporal/contract.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { abortSignal, approveSignal, canaryStatusQuery, pauseSignal, resumeSignal } from '../../src/temporal/contract.js';
 
 let h: CanaryHarness;
 let proxy: GateProxy;
@@ -67,6 +68,39 @@ describe('canaryRollout under adversity', () => {
     const next = await h.rollout({ definition, canaryVersion: candidate, championVersion: champion, carried, carriedCommand: { kind: 'approve', by: 'tester' } });
     expect(await h.env.run(() => next.result)).toMatchObject({ result: 'promoted', reason: 'approved by tester' });
     expect((await h.registryState('carried-approve')).champion).toBe(candidate);
+  });
+
+  it('a canary held for a person, and one paused, stay so across continue-as-new: one alert, the window frozen, then honoured', async () => {
+    const held = await h.modelWithChampion('held-long', 0);
+    const paused = await h.modelWithChampion('paused-long');
+    // A new run every few checks, as a hold over a long weekend gets every few thousand events.
+    const quiet = await h.rollout({ definition: h.definition('held-long'), canaryVersion: held.candidate, championVersion: held.champion, continueAsNewAfterEvents: 40 });
+    const busy = await h.rollout({ definition: h.definition('paused-long', {}, { slaWindow: '30s' }), canaryVersion: paused.candidate, championVersion: paused.champion, continueAsNewAfterEvents: 40 });
+    await h.env.run(async () => {
+      await h.waitForStatus(quiet.handle, (s) => s.phase === 'holding');
+      await h.waitForStatus(busy.handle, (s) => s.phase === 'analysing' && s.analysis.checks.length >= 1);
+      await busy.handle.signal(pauseSignal, { by: 'tester' });
+      const pausedAt = await h.waitForStatus(busy.handle, (s) => s.phase === 'paused');
+      const heldRuns = await h.runs(quiet.handle);
+      const pausedRuns = await h.runs(busy.handle);
+      // Both keep checking (a check a second) and so keep continuing as new, still stopped.
+      for (let i = 0; i < 300 && ((await h.runs(quiet.handle)) < heldRuns + 2 || (await h.runs(busy.handle)) < pausedRuns + 2); i++) await sleep(100);
+      expect(await h.runs(quiet.handle)).toBeGreaterThanOrEqual(heldRuns + 2);
+      expect(await h.runs(busy.handle)).toBeGreaterThanOrEqual(pausedRuns + 2);
+      const stillHeld = await h.waitForStatus(quiet.handle, () => true);
+      expect(stillHeld.phase).toBe('holding');
+      expect((await h.alerts()).filter((a) => a.model === 'held-long' && a.kind === 'canary-held')).toHaveLength(1);
+      const stillPaused = await h.waitForStatus(busy.handle, () => true);
+      expect(stillPaused.phase).toBe('paused');
+      // The window's clock stood still over the runs: what remained when paused remains (to a check's rounding).
+      expect(Math.abs(stillPaused.windowRemainingMs! - pausedAt.windowRemainingMs!)).toBeLessThan(1_500);
+      await quiet.handle.signal(approveSignal, { by: 'tester', reason: 'checked by hand' });
+      await busy.handle.signal(resumeSignal, { by: 'tester' });
+      await h.waitForStatus(busy.handle, (s) => s.phase === 'analysing');
+      await busy.handle.signal(abortSignal, { by: 'tester' });
+      expect(await quiet.result).toMatchObject({ result: 'promoted', reason: 'approved by tester: checked by hand' });
+      expect(await busy.result).toMatchObject({ result: 'rolled-back', reason: 'aborted by tester' });
+    });
   });
 
   it('a canary slower than the champion but well under the SLA bound is rolled back by the latency comparison', async () => {
