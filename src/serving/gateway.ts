@@ -66,6 +66,7 @@ const preciseNow = () => performance.timeOrigin + performance.now();
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
   if (!options.adminToken) throw new Error('startGateway: adminToken must not be empty');
   const now = options.now ?? preciseNow;
+  const startedAt = now();
   const onError = options.onError ?? ((error: unknown) => console.error(`gateway: ${(error as Error).message ?? String(error)}`));
   const uploader = options.logStore ? new LogUploader(options.logStore, options.dataDir, onError) : undefined;
   const logLimits = {
@@ -82,7 +83,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     // A predecessor killed with uploads pending (or that did not outlive a store outage) left its
     // last files only on this disk; the drift checks on other hosts would never see them.
     const logs = ['predictions', SHADOW_PREDICTIONS_DIRECTORY, 'labels', KPI_LOG_DIRECTORY];
-    void uploader.resume(logs, now() - (options.resumeUploadsForMs ?? 48 * 3_600_000)).catch(onError);
+    void uploader.resume(logs, startedAt - (options.resumeUploadsForMs ?? 48 * 3_600_000), startedAt).catch(onError);
   }
   const metrics = new GatewayMetrics(() => ({ predictions: predictionLog.stats, labels: labelLog.stats, kpis: kpiLog.stats }));
   if (uploader) {
@@ -96,6 +97,12 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       name: 'mlops_gateway_log_upload_resumed_files', help: 'Log files found at start that an earlier run wrote and the object store lacked', registers: [metrics.registry],
       collect() {
         this.set(uploader.counters.resumed);
+      },
+    });
+    new Gauge({
+      name: 'mlops_gateway_log_upload_vanished_files', help: 'Log files removed from the disk before they were uploaded (dropped, not retried)', registers: [metrics.registry],
+      collect() {
+        this.set(uploader.counters.vanished);
       },
     });
   }

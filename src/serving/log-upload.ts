@@ -24,19 +24,24 @@ export interface LogUploadCounters {
   resumed: number;
   pending: number;
   failedAttempts: number;
+  /** Queued files gone from the disk before they were uploaded (removed by hand): dropped, not retried. */
+  vanished: number;
 }
 
 export class LogUploader {
-  private readonly queue: string[] = [];
+  /** Files this process writes go first: drift and KPI checks read the latest hours. */
+  private readonly live: string[] = [];
+  /** A predecessor's files found at start, uploaded whenever nothing live waits. */
+  private readonly backlog: string[] = [];
   private running: Promise<void> | undefined;
-  readonly counters: LogUploadCounters = { uploaded: 0, resumed: 0, pending: 0, failedAttempts: 0 };
+  readonly counters: LogUploadCounters = { uploaded: 0, resumed: 0, pending: 0, failedAttempts: 0, vanished: 0 };
 
   constructor(private readonly store: BlobStore, private readonly dataDir: string, private readonly onError: (error: unknown) => void = () => undefined) {}
 
   /** Queues a file written below the data directory. */
-  enqueue(file: string): void {
-    this.queue.push(file);
-    this.counters.pending = this.queue.length;
+  enqueue(file: string, queue: 'live' | 'backlog' = 'live'): void {
+    (queue === 'live' ? this.live : this.backlog).push(file);
+    this.counters.pending = this.live.length + this.backlog.length;
     this.running ??= this.drain().finally(() => {
       this.running = undefined;
     });
@@ -45,30 +50,42 @@ export class LogUploader {
   /** Resolves when everything queued so far is uploaded (or `timeoutMs` passed). */
   async settle(timeoutMs = 30_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    while ((this.running || this.queue.length > 0) && Date.now() < deadline) await sleep(20);
+    while ((this.running || this.counters.pending > 0) && Date.now() < deadline) await sleep(20);
   }
 
   /**
    * Queues every file of the logs' hour partitions from `sinceMs` on (`<log>/model=/date=/hour=/`
-   * below the data directory) that the store lacks or holds with another size. One list per hour
-   * partition; temporary dot-files of an interrupted write are not logs and are skipped.
+   * below the data directory) written before `startedAtMs` (file names start with their flush
+   * time; later ones are this process's own) that the store lacks or holds with another size.
+   * One list per hour partition; when the store cannot list (it is down), the partition's files
+   * are all queued, as uploading one again is harmless. Dot-files of interrupted writes are skipped.
    */
-  async resume(logDirectories: readonly string[], sinceMs: number): Promise<{ partitions: number; queued: number }> {
+  async resume(logDirectories: readonly string[], sinceMs: number, startedAtMs = Date.now()): Promise<{ partitions: number; queued: number }> {
     let partitions = 0;
     let queued = 0;
     for (const log of logDirectories) {
       for (const hourDirectory of await recentHourPartitions(path.join(this.dataDir, log), sinceMs)) {
         partitions++;
-        const files = (await readdir(hourDirectory, { withFileTypes: true })).filter((e) => e.isFile() && !e.name.startsWith('.') && e.name.endsWith('.parquet'));
-        if (files.length === 0) continue;
-        const stored = new Map((await this.store.list(`${logKey(this.dataDir, hourDirectory)}/`)).map((info) => [info.key, info.size]));
-        for (const entry of files) {
-          const file = path.join(hourDirectory, entry.name);
-          const { size } = await stat(file);
-          if (stored.get(logKey(this.dataDir, file)) === size) continue;
-          this.enqueue(file);
-          this.counters.resumed++;
-          queued++;
+        try {
+          const files = (await readdir(hourDirectory, { withFileTypes: true }))
+            .filter((e) => e.isFile() && !e.name.startsWith('.') && e.name.endsWith('.parquet') && !(Number(e.name.split('-')[0]) >= startedAtMs));
+          if (files.length === 0) continue;
+          const stored = await this.store.list(`${logKey(this.dataDir, hourDirectory)}/`).then(
+            (infos) => new Map(infos.map((info) => [info.key, info.size])),
+            (error: unknown) => {
+              this.onError(new Error(`listing ${logKey(this.dataDir, hourDirectory)}/ in ${this.store.url} to resume uploads: ${(error as Error).message}; queueing every file of it`));
+              return undefined;
+            },
+          );
+          for (const entry of files) {
+            const file = path.join(hourDirectory, entry.name);
+            if (stored && stored.get(logKey(this.dataDir, file)) === (await stat(file)).size) continue;
+            this.enqueue(file, 'backlog');
+            this.counters.resumed++;
+            queued++;
+          }
+        } catch (error) {
+          this.onError(new Error(`resuming uploads of ${hourDirectory}: ${(error as Error).message}`));
         }
       }
     }
@@ -77,19 +94,27 @@ export class LogUploader {
 
   private async drain(): Promise<void> {
     let failures = 0;
-    while (this.queue.length > 0) {
-      const file = this.queue[0]!;
+    for (;;) {
+      const queue = this.live.length > 0 ? this.live : this.backlog;
+      const file = queue[0];
+      if (file === undefined) return;
       try {
         await this.store.put(logKey(this.dataDir, file), { path: file });
-        this.queue.shift();
+        queue.shift();
         this.counters.uploaded++;
-        this.counters.pending = this.queue.length;
         failures = 0;
       } catch (error) {
-        this.counters.failedAttempts++;
-        this.onError(new Error(`uploading ${file} to ${this.store.url}: ${(error as Error).message}`));
-        await sleep(Math.min(30_000, 250 * 2 ** Math.min(failures++, 7)));
+        if (!(await stat(file).then(() => true, () => false))) {
+          queue.shift();
+          this.counters.vanished++;
+          this.onError(new Error(`${file} is gone from the disk before its upload to ${this.store.url}: dropped`));
+        } else {
+          this.counters.failedAttempts++;
+          this.onError(new Error(`uploading ${file} to ${this.store.url}: ${(error as Error).message}`));
+          await sleep(Math.min(30_000, 250 * 2 ** Math.min(failures++, 7)));
+        }
       }
+      this.counters.pending = this.live.length + this.backlog.length;
     }
   }
 }

@@ -212,7 +212,7 @@ it('runs five pipelines at once on three workers that share nothing on disk, sur
   // Uploads run behind the writes (seconds behind on a loaded machine): wait until every file both
   // replicas wrote is in the store with its bytes, which is the guarantee the drift check relies on.
   const uploadedIn = await untilLogsUploaded(['gateway-a', 'gateway-b'], 'mh-a', 120_000);
-  console.log(`every prediction log file of both replicas was in the store ${uploadedIn} ms after the traffic stopped`);
+  console.log(`every prediction and label log file of both replicas was in the store ${uploadedIn} ms after the traffic stopped`);
   const windowEnd = Date.now() - 1_000;
   const drift = await client.workflow.start('driftMonitor', {
     taskQueue: settings.taskQueue, workflowId: `multi-host/drift/${randomUUID()}`,
@@ -245,7 +245,7 @@ it('runs five pipelines at once on three workers that share nothing on disk, sur
   expect(labelled.some((w) => w.metrics.some((m) => m.realised !== null && m.estimated !== null))).toBe(true);
 }, 600_000);
 
-/** Waits until every prediction log file of the replicas is in the store with the same size; returns the ms it took. */
+/** Waits until every prediction and label log file of the replicas is in the store with the same size; returns the ms it took. */
 async function untilLogsUploaded(replicas: string[], model: string, timeoutMs: number): Promise<number> {
   const started = Date.now();
   let missing: string[] = [];
@@ -253,7 +253,8 @@ async function untilLogsUploaded(replicas: string[], model: string, timeoutMs: n
     const local = new Map<string, number>();
     for (const replica of replicas) {
       const root = path.join(workspace, replica);
-      for (const entry of await readdir(path.join(root, 'predictions', `model=${model}`), { recursive: true, withFileTypes: true })) {
+      const logs = ['predictions', 'labels'].map((log) => path.join(root, log, `model=${model}`));
+      for (const entry of (await Promise.all(logs.map((dir) => readdir(dir, { recursive: true, withFileTypes: true }).catch(() => [])))).flat()) {
         if (!entry.isFile() || !entry.name.endsWith('.parquet')) continue;
         const file = path.join(entry.parentPath, entry.name);
         local.set(['mlops', 'logs', ...path.relative(root, file).split(path.sep)].join('/'), (await stat(file)).size);
@@ -261,11 +262,13 @@ async function untilLogsUploaded(replicas: string[], model: string, timeoutMs: n
     }
     const stored = new Map<string, number>();
     let token: string | undefined;
-    do {
-      const page = await objects.client.send(new ListObjectsV2Command({ Bucket: objects.bucket, Prefix: `mlops/logs/predictions/model=${model}/`, ContinuationToken: token }));
-      for (const object of page.Contents ?? []) stored.set(object.Key!, object.Size ?? -1);
-      token = page.NextContinuationToken;
-    } while (token);
+    for (const log of ['predictions', 'labels']) {
+      do {
+        const page = await objects.client.send(new ListObjectsV2Command({ Bucket: objects.bucket, Prefix: `mlops/logs/${log}/model=${model}/`, ContinuationToken: token }));
+        for (const object of page.Contents ?? []) stored.set(object.Key!, object.Size ?? -1);
+        token = page.NextContinuationToken;
+      } while (token);
+    }
     missing = [...local].filter(([key, size]) => stored.get(key) !== size).map(([key]) => key);
     if (local.size > 0 && missing.length === 0) return Date.now() - started;
     await sleep(250);
