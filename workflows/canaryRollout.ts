@@ -3,6 +3,9 @@
  * it back on its own. Each step holds an SLA window on durable timers while an analysis runs
  * every interval; the verdicts and decisions are pure functions in src/canary/.
  * approve / abort / pause / resume are honoured in every state; `status` returns the state.
+ * One function whose inner steps (experiment, gates, hold, rollback) share the rollout's state
+ * and its pending message, which is why it runs past the usual 400 lines rather than passing
+ * that state around.
  */
 import {
   CancellationScope,
