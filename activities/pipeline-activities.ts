@@ -110,7 +110,8 @@ export function createPipelineActivities(deps: ActivityDependencies) {
         checkDataSource(policy, source);
         const snapshot = await snapshotDataSource(data.source, deps.dataDir, { format: data.format, storage, object: args.dataObject, expectedDataVersion: args.expectedDataVersion });
         if (args.expectedDataVersion && !snapshot.sha256.startsWith(args.expectedDataVersion)) {
-          const version = args.dataObject?.versionId === undefined ? '' : ` (version ${args.dataObject.versionId})`;
+          const object = args.dataObject;
+          const version = object?.versionId !== undefined ? ` (version ${object.versionId})` : object?.generation !== undefined ? ` (generation ${object.generation})` : '';
           throw new DataVersionMismatch(`the data at ${source}${version} changed after the run was started: expected version ${args.expectedDataVersion}, found ${snapshot.dataVersion}`);
         }
         const store = storeOf(args.definition);

@@ -19,6 +19,8 @@ export interface DataObject {
   key: string;
   /** S3 VersionId: read exactly this version, not whatever the key holds now. */
   versionId?: string;
+  /** GCS generation (the object read through GCS's S3-compatible XML API): exactly this generation. */
+  generation?: string;
 }
 
 export const DATA_SOURCE_EXPECTED = 'a path to a CSV or Parquet file, s3://bucket/key (one object) or s3://bucket/prefix/ (every Parquet and CSV part under it)';

@@ -41,15 +41,15 @@ export interface S3SnapshotOptions {
   openBucket?: (bucket: string) => BlobStore;
 }
 
-/** One object, at `object.versionId` when given. */
+/** One object, at `object.versionId` (S3) or `object.generation` (GCS) when given. */
 export async function snapshotS3Object(object: DataObject, dataDir: string, options: S3SnapshotOptions = {}): Promise<DataSnapshot> {
   const url = dataObjectUrl(object);
-  const what = describe(options.field ?? 'data.source', url, object.versionId);
+  const what = describe(options.field ?? 'data.source', url, object.versionId ?? (object.generation === undefined ? undefined : `generation ${object.generation}`));
   const format = options.format ?? formatOf(url, what);
   const store = (options.openBucket ?? ((bucket) => openS3Bucket(bucket, options.storage)))(object.bucket);
   const incoming = await incomingSnapshotPath(dataDir);
   try {
-    const { sha256, size } = await explained(what, () => store.getToFile(object.key, incoming, object.versionId === undefined ? {} : { versionId: object.versionId }));
+    const { sha256, size } = await explained(what, () => store.getToFile(object.key, incoming, { ...(object.versionId !== undefined && { versionId: object.versionId }), ...(object.generation !== undefined && { generation: object.generation }) }));
     return await commitSnapshotFile(incoming, { sha256, sizeBytes: size }, dataDir, { extension: datasetExtension(object.key, format), format, source: url });
   } finally {
     await rm(incoming, { force: true });

@@ -17,15 +17,17 @@ export const PipelineRunInput = z
     /** Data version the starter saw; the run fails if the snapshot differs (the data changed). */
     expectedDataVersion: z.string().regex(/^[0-9a-f]{16,64}$/).optional(),
     /**
-     * Train on this S3 object (the one a new-data event named, at its version) instead of what
-     * `data.source` names. The worker policy's data roots still decide whether it may be read.
+     * Train on this object (the one a new-data event named, at its S3 version or GCS generation)
+     * instead of what `data.source` names. The worker policy's data roots still decide whether it may be read.
      */
     dataObject: z
       .strictObject({
         bucket: z.string().min(1).max(63),
         key: z.string().min(1).max(1024),
         versionId: z.string().min(1).max(1024).optional(),
+        generation: z.string().regex(/^\d{1,20}$/, { error: 'expected a GCS generation (digits)' }).optional(),
       })
+      .refine((object) => object.versionId === undefined || object.generation === undefined, { error: 'expected a versionId (S3) or a generation (GCS), not both' })
       .optional(),
   })
   .refine((input) => (input.pipelineFile === undefined) !== (input.pipeline === undefined), {

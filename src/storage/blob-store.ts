@@ -26,6 +26,11 @@ export interface BlobInfo {
 export interface BlobReadOptions {
   /** One version of a versioned object (S3 VersionId). Stores that keep one version (file://) refuse it. */
   versionId?: string;
+  /**
+   * One generation of a Google Cloud Storage object, read through GCS's S3-compatible XML API
+   * (which names versions this way); the answer must say it served that generation.
+   */
+  generation?: string;
 }
 
 export interface BlobStore {

@@ -120,7 +120,8 @@ export class FileBlobStore implements BlobStore {
 
   private async openVerified(key: string, options: BlobReadOptions = {}): Promise<HashingStream> {
     validateBlobKey(key);
-    if (options.versionId !== undefined) throw new BlobVersionUnsupportedError(key, this.url, options.versionId);
+    const version = options.versionId ?? (options.generation === undefined ? undefined : `generation ${options.generation}`);
+    if (version !== undefined) throw new BlobVersionUnsupportedError(key, this.url, version);
     const handle = await open(this.objectPath(key), 'r').catch((error: NodeJS.ErrnoException) => {
       throw error.code === 'ENOENT' || error.code === 'EISDIR' ? new BlobNotFoundError(key, this.url) : error;
     });

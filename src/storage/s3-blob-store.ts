@@ -143,14 +143,23 @@ export class S3BlobStore implements BlobStore {
     });
   }
 
-  private async openVerified(key: string, { versionId }: BlobReadOptions = {}): Promise<HashingStream> {
+  private async openVerified(key: string, { versionId, generation }: BlobReadOptions = {}): Promise<HashingStream> {
     validateBlobKey(key);
+    const command = new GetObjectCommand({ Bucket: this.bucket, Key: this.fullKey(key), ...(versionId !== undefined ? { VersionId: versionId } : {}) });
+    const served = generation === undefined ? undefined : askForGeneration(command, generation);
     try {
-      const answer = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.fullKey(key), ...(versionId !== undefined ? { VersionId: versionId } : {}) }));
+      const answer = await this.client.send(command);
+      if (served && served.generation !== generation) {
+        (answer.Body as Readable | undefined)?.destroy();
+        throw new BlobStoreAccessError(served.generation === undefined
+          ? `${this.url} did not say which generation of ${JSON.stringify(key)} it served (no x-goog-generation): a generation is read through Google Cloud Storage's XML API (storage.endpoint https://storage.googleapis.com)`
+          : `${this.url} served generation ${served.generation} of ${JSON.stringify(key)}, not ${generation}`);
+      }
       const expected = sha256NamedByKey(key) ?? answer.Metadata?.sha256;
       return throughVerifier(answer.Body as Readable, verifyingStream(key, this.url, expected));
     } catch (error) {
-      throw isNotFound(error) ? new BlobNotFoundError(key, this.url, versionId) : this.translate(error, key);
+      if (error instanceof BlobStoreAccessError) throw error;
+      throw isNotFound(error) ? new BlobNotFoundError(key, this.url, versionId ?? (generation === undefined ? undefined : `generation ${generation}`)) : this.translate(error, key);
     }
   }
 
@@ -224,4 +233,25 @@ function isNotFound(error: unknown): boolean {
   const { name, $metadata } = error as { name?: string; $metadata?: { httpStatusCode?: number } };
   // A missing bucket is also a 404, but a mistake to report, not an absent object.
   return name !== 'NoSuchBucket' && (name === 'NoSuchKey' || name === 'NoSuchVersion' || name === 'NotFound' || $metadata?.httpStatusCode === 404);
+}
+
+/**
+ * GCS's XML API reads one generation of an object by a `generation` query parameter (the S3 API
+ * has VersionId instead) and names the generation it served in `x-goog-generation`. Added before
+ * signing, so the parameter is signed like the rest of the request.
+ */
+function askForGeneration(command: GetObjectCommand, generation: string): { generation?: string } {
+  const served: { generation?: string } = {};
+  command.middlewareStack.add(
+    (next) => async (args) => {
+      const request = args.request as { query?: Record<string, string | string[] | null> };
+      request.query = { ...request.query, generation };
+      const result = await next(args);
+      const headers = (result.response as { headers?: Record<string, string> }).headers ?? {};
+      served.generation = headers['x-goog-generation'];
+      return result;
+    },
+    { step: 'build', name: 'gcsGeneration' },
+  );
+  return served;
 }

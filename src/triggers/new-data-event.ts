@@ -10,7 +10,8 @@
  *   version: the server hashes the object's bytes (new-data-routes.ts), so the same bytes are one
  *   run and different bytes never share one, whatever the events say.
  * - GCS Pub/Sub push (`message.attributes` + base64 `message.data` object resource):
- *   `OBJECT_FINALIZE` on a matching bucket and name. Data version: objectGeneration.
+ *   `OBJECT_FINALIZE` on a matching bucket and name becomes a run on exactly that object and
+ *   generation, read through GCS's S3-compatible XML API and versioned by its bytes like S3.
  * Other events of these services (deletes, test events) are ignored, not errors.
  */
 import { z } from 'zod';
@@ -75,6 +76,8 @@ export interface ObjectNotice {
   dataVersion: string;
   /** S3 only: the version to read, when the bucket keeps versions. */
   versionId?: string;
+  /** GCS only: the generation to read. */
+  generation?: string;
 }
 
 export type NewDataEvent =
@@ -86,7 +89,7 @@ export interface RunRequest {
   pipeline: ServedPipeline;
   /** Undefined: the server hashes the bytes: `object`'s when set, else the definition's data source (as `mlops run` does). */
   dataVersion?: string;
-  /** The S3 object (and version) the run trains on instead of the definition's data source. */
+  /** The object (at its S3 version or GCS generation) the run trains on instead of the definition's data source. */
   object?: DataObject;
   /** Where the data came from, for the run's summary. */
   origin: string;
@@ -127,7 +130,7 @@ export function routeNewDataEvent(event: NewDataEvent, pipelines: readonly Serve
     for (const pipeline of matching) {
       const run: RunRequest = notice.store === 's3'
         ? { pipeline, object: { bucket: notice.bucket, key: notice.key, ...(notice.versionId !== undefined ? { versionId: notice.versionId } : {}) }, origin: notice.versionId === undefined ? url : `${url} (version ${notice.versionId})` }
-        : { pipeline, dataVersion: notice.dataVersion, origin: url };
+        : { pipeline, object: { bucket: notice.bucket, key: notice.key, generation: notice.generation! }, origin: `${url} (generation ${notice.generation})` };
       // One event may list one object twice; one run request per model and object version.
       if (!runs.some((r) => r.pipeline === pipeline && r.origin === run.origin && r.dataVersion === run.dataVersion)) runs.push(run);
     }
@@ -178,7 +181,7 @@ function parseGcs(body: unknown): NewDataEvent {
   }
   if (generation === undefined) throw new NewDataEventError('invalid GCS notification: message.attributes.objectGeneration: required (the data version)', 400);
   if (objectId.endsWith('/')) return { kind: 'objects', notices: [], ignored: [`gs://${bucketId}/${objectId}: a folder marker`] };
-  return { kind: 'objects', notices: [{ store: 'gcs', bucket: bucketId, key: objectId, dataVersion: dataVersionKey(generation) }], ignored: [] };
+  return { kind: 'objects', notices: [{ store: 'gcs', bucket: bucketId, key: objectId, dataVersion: dataVersionKey(generation), generation }], ignored: [] };
 }
 
 function parseSnsNotification(message: string): NewDataEvent {

@@ -113,7 +113,7 @@ async function handleEvent(body: Buffer, options: NewDataRouteOptions): Promise<
     let expectedDataVersion: string | undefined;
     if (request.object !== undefined) {
       const { object, pipeline } = request;
-      const cacheKey = JSON.stringify([object.bucket, object.key, object.versionId ?? null, pipeline.storage ?? null]);
+      const cacheKey = JSON.stringify([object.bucket, object.key, object.versionId ?? null, object.generation ?? null, pipeline.storage ?? null]);
       try {
         if (!objectHashes.has(cacheKey)) objectHashes.set(cacheKey, hashObject(pipeline, object));
         // The full sha256: the run checks its snapshot against it, and finds the one taken here.

@@ -107,6 +107,18 @@ describe('S3BlobStore versions', () => {
     expect((await readAll(await store.get('day.csv', { versionId: first.VersionId! }))).toString()).toBe('a\n1\n');
     await expect(store.get('day.csv', { versionId: 'nosuchversion0000' })).rejects.toMatchObject({ name: 'BlobNotFoundError', message: `no version "nosuchversion0000" of object "day.csv" in s3://${bucket}` });
   });
+
+  it('refuses a GCS generation from a server that does not say which generation it served (not GCS\'s XML API)', async () => {
+    const bucket = `plain-${randomUUID().slice(0, 8)}`;
+    await server.client.send(new CreateBucketCommand({ Bucket: bucket }));
+    const store = openBlobStore({ url: `s3://${bucket}`, endpoint: server.endpoint });
+    await store.put('day.csv', Readable.from([Buffer.from('a\n2\n')]));
+    // SeaweedFS ignores the parameter and answers with the key's bytes: they must not pass for generation 7.
+    await expect(store.get('day.csv', { generation: '7' })).rejects.toMatchObject({
+      name: 'BlobStoreAccessError',
+      message: `s3://${bucket} did not say which generation of "day.csv" it served (no x-goog-generation): a generation is read through Google Cloud Storage's XML API (storage.endpoint https://storage.googleapis.com)`,
+    });
+  });
 });
 
 describe('S3BlobStore with a large object', () => {

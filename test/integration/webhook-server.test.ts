@@ -229,13 +229,6 @@ describe('new-data webhook server', () => {
       expect(answer).toEqual({ status: 400, body: { error: 'invalid S3 event: Records[0].s3.bucket.name: required' } });
     });
 
-    it('maps a GCS OBJECT_FINALIZE to its pipeline, versioned by objectGeneration', async () => {
-      const answer = await send(server.url, standardWebhookDelivery(SECRET, gcsPushNotification({ bucket: 'landing-eu', name: 'fraud/2025-01-04.csv', generation: '1735948800123456' })));
-      expect(answer).toMatchObject({ status: 202, body: { model: modelA, dataVersion: '1735948800123456', workflowId: `pipeline/${modelA}/1735948800123456`, duplicate: false } });
-      const description = await client.workflow.getHandle(`pipeline/${modelA}/1735948800123456`).describe();
-      expect(description.status.name).toBe('RUNNING');
-    });
-
     it('ignores other GCS event types, and rejects a resource whose size is not a string (400 naming the field)', async () => {
       const deleted = await send(server.url, standardWebhookDelivery(SECRET, gcsPushNotification({ bucket: 'landing-eu', name: 'fraud/z.csv', generation: '17', eventType: 'OBJECT_DELETE' })));
       expect(deleted).toEqual({ status: 200, body: { runs: [], ignored: ['gs://landing-eu/fraud/z.csv: OBJECT_DELETE is not OBJECT_FINALIZE'] } });

@@ -26,7 +26,14 @@ describe('new-data events', () => {
     const event = parseNewDataEvent(gcsPushNotification({ bucket: 'landing', name: 'fraud/x.csv', generation: '5' }));
     expect(routeNewDataEvent(event, pipelines)).toEqual({ runs: [], ignored: ['gs://landing/fraud/x.csv: no pipeline routes this bucket and prefix'] });
     const churnEvent = parseNewDataEvent(gcsPushNotification({ bucket: 'landing', name: 'churn/x.csv', generation: '6' }));
-    expect(routeNewDataEvent(churnEvent, pipelines).runs.map((r) => [r.pipeline.model, r.dataVersion])).toEqual([['churn', '6']]);
+    expect(routeNewDataEvent(churnEvent, pipelines).runs.map((r) => r.pipeline.model)).toEqual(['churn']);
+  });
+
+  it('turns a GCS OBJECT_FINALIZE into a run on exactly that object and generation, versioned later by its bytes', () => {
+    const event = parseNewDataEvent(gcsPushNotification({ bucket: 'landing', name: 'churn/2026-12-04.csv', generation: '1764806400123456' }));
+    expect(routeNewDataEvent(event, pipelines).runs).toEqual([
+      { pipeline: churn, object: { bucket: 'landing', key: 'churn/2026-12-04.csv', generation: '1764806400123456' }, origin: 'gs://landing/churn/2026-12-04.csv (generation 1764806400123456)' },
+    ]);
   });
 
   it('unwraps an SNS notification and ignores the S3 test event', () => {
