@@ -261,15 +261,14 @@ export async function canaryRollout(input: CanaryRolloutInput): Promise<CanaryOu
    * check runs, and a hard limit or the fail-safe still rolls back. Returns the outcome if it did.
    */
   async function monitorWhileStopped(stillStopped: () => boolean, beforeContinueAsNew?: () => void): Promise<CanaryOutcome | undefined> {
-    // Held over a long weekend at a check a minute outgrows a history: continue as new, still stopped.
-    const mayContinueAsNew = patched('stopped-continue-as-new');
     let errors = 0;
     while (stillStopped()) {
       if (await condition(() => !stillStopped(), intervalMs)) break;
       const { decision, consecutiveErrors } = decideWhileStopped(await measure(), errors, config);
       errors = consecutiveErrors;
       if (decision.action === 'rollback' && command?.kind !== 'approve') return await rollBack(`${decision.reason} (while ${status.phase})`);
-      if (mayContinueAsNew && stillStopped() && historyIsLong()) {
+      // Held over a long weekend at a check a minute outgrows a history: continue as new, still stopped.
+      if (stillStopped() && historyIsLong() && patched('stopped-continue-as-new')) {
         beforeContinueAsNew?.();
         return await continueAsNewCarrying();
       }
@@ -284,7 +283,6 @@ export async function canaryRollout(input: CanaryRolloutInput): Promise<CanaryOu
    * gate was already waiting in the run that continued as new (its deadline, checks and alert stand).
    */
   async function awaitApproval(gate: ApprovalGate, monitor: boolean, approval: { timeout: string; onTimeout: 'reject' | 'proceed' } = deploy.approval!, resumed = false): Promise<CanaryOutcome | undefined> {
-    const mayContinueAsNew = patched('approval-continue-as-new');
     const previousPhase = resumed ? (gate === 'after-experiment' ? 'experimenting' : 'analysing') : status.phase;
     if (!resumed || !status.approval) {
       gateDecision = undefined;
@@ -322,7 +320,7 @@ export async function canaryRollout(input: CanaryRolloutInput): Promise<CanaryOu
         status.approval.consecutiveErrors = consecutiveErrors;
         if (decision.action === 'rollback') return await rollBack(`${decision.reason} (while awaiting approval)`);
         // A gate may wait for days with a check every interval: the history must not outgrow its limit.
-        if (mayContinueAsNew && !gateDecision && historyIsLong()) return await continueAsNewCarrying();
+        if (!gateDecision && historyIsLong() && patched('approval-continue-as-new')) return await continueAsNewCarrying();
       }
     } finally {
       status.approval = undefined;
@@ -395,8 +393,6 @@ export async function canaryRollout(input: CanaryRolloutInput): Promise<CanaryOu
    * act; then a person decides. Never promoted on its own.
    */
   async function experimentPhase(experiment: NonNullable<DeploySection['experiment']>): Promise<CanaryOutcome> {
-    // Experiments run for days: one check an interval outgrows a history unless it continues as new.
-    const mayContinueAsNew = patched('experiment-continue-as-new');
     if (!status.experiment) {
       await shiftTraffic(experiment.percent);
       status.phase = 'experimenting';
@@ -428,7 +424,9 @@ export async function canaryRollout(input: CanaryRolloutInput): Promise<CanaryOu
       const { decision, consecutiveErrors } = decideWhileStopped(check, state.consecutiveErrors ?? 0, config);
       state.consecutiveErrors = consecutiveErrors;
       if (decision.action === 'rollback') return rollBack(`${decision.reason} (during the experiment)`);
-      if (mayContinueAsNew && Date.now() < endsAt && historyIsLong()) return await continueAsNewCarrying();
+      // Experiments run for days: one check an interval outgrows a history unless it continues as new.
+      // (The patch is asked at the decision, so experiments already running when this shipped get it too.)
+      if (Date.now() < endsAt && historyIsLong() && patched('experiment-continue-as-new')) return await continueAsNewCarrying();
     }
     status.experiment.finished = true;
     note(`experiment over after ${status.experiment.checks} checks: ${status.experiment.report.map(describeKpiComparison).join('; ')}`);

@@ -21,7 +21,7 @@ import {
   type BlobInfo,
   type BlobStore,
 } from '../storage/blob-store.js';
-import { openS3Bucket } from '../storage/open-blob-store.js';
+import { openGcsBucket, openS3Bucket } from '../storage/open-blob-store.js';
 import type { StorageConfig } from '../storage/storage-config.js';
 import { sha256File } from './content-hash.js';
 import { dataObjectUrl, type DataObject } from './data-source-url.js';
@@ -44,9 +44,11 @@ export interface S3SnapshotOptions {
 /** One object, at `object.versionId` (S3) or `object.generation` (GCS) when given. */
 export async function snapshotS3Object(object: DataObject, dataDir: string, options: S3SnapshotOptions = {}): Promise<DataSnapshot> {
   const url = dataObjectUrl(object);
-  const what = describe(options.field ?? 'data.source', url, object.versionId ?? (object.generation === undefined ? undefined : `generation ${object.generation}`));
+  const version = object.versionId !== undefined ? `version ${JSON.stringify(object.versionId)}` : object.generation !== undefined ? `generation ${object.generation}` : undefined;
+  const what = describe(options.field ?? 'data.source', url, version);
   const format = options.format ?? formatOf(url, what);
-  const store = (options.openBucket ?? ((bucket) => openS3Bucket(bucket, options.storage)))(object.bucket);
+  const open = options.openBucket ?? ((bucket: string) => (object.generation !== undefined ? openGcsBucket(bucket, options.storage) : openS3Bucket(bucket, options.storage)));
+  const store = open(object.bucket);
   const incoming = await incomingSnapshotPath(dataDir);
   try {
     const { sha256, size } = await explained(what, () => store.getToFile(object.key, incoming, { ...(object.versionId !== undefined && { versionId: object.versionId }), ...(object.generation !== undefined && { generation: object.generation }) }));
@@ -82,9 +84,9 @@ export async function snapshotS3Prefix(bucket: string, prefix: string, dataDir: 
   }
 }
 
-/** `data.source s3://b/k` or `dataObject s3://b/k (version V)`: how every error here starts. */
-function describe(field: string, url: string, versionId?: string): string {
-  return `${field} ${url}${versionId === undefined ? '' : ` (version ${JSON.stringify(versionId)})`}`;
+/** `data.source s3://b/k` or `dataObject s3://b/k (version "V")`: how every error here starts. */
+function describe(field: string, url: string, version?: string): string {
+  return `${field} ${url}${version === undefined ? '' : ` (${version})`}`;
 }
 
 function formatOf(url: string, what: string): DatasetFormat {

@@ -57,39 +57,51 @@ export class LogUploader {
    * Queues every file of the logs' hour partitions from `sinceMs` on (`<log>/model=/date=/hour=/`
    * below the data directory) written before `startedAtMs` (file names start with their flush
    * time; later ones are this process's own) that the store lacks or holds with another size.
-   * One list per hour partition; when the store cannot list (it is down), the partition's files
-   * are all queued, as uploading one again is harmless. Dot-files of interrupted writes are skipped.
+   * One list per hour partition, retried while the store is down (`listAttempts`, backing off up
+   * to 30 s); a partition it still cannot list has all its files queued, as uploading one again
+   * is harmless. Dot-files of interrupted writes are skipped.
    */
-  async resume(logDirectories: readonly string[], sinceMs: number, startedAtMs = Date.now()): Promise<{ partitions: number; queued: number }> {
+  async resume(logDirectories: readonly string[], sinceMs: number, startedAtMs = Date.now(), listAttempts = 8): Promise<{ partitions: number; queued: number }> {
     let partitions = 0;
     let queued = 0;
     for (const log of logDirectories) {
       for (const hourDirectory of await recentHourPartitions(path.join(this.dataDir, log), sinceMs)) {
         partitions++;
-        try {
-          const files = (await readdir(hourDirectory, { withFileTypes: true }))
-            .filter((e) => e.isFile() && !e.name.startsWith('.') && e.name.endsWith('.parquet') && !(Number(e.name.split('-')[0]) >= startedAtMs));
-          if (files.length === 0) continue;
-          const stored = await this.store.list(`${logKey(this.dataDir, hourDirectory)}/`).then(
-            (infos) => new Map(infos.map((info) => [info.key, info.size])),
-            (error: unknown) => {
-              this.onError(new Error(`listing ${logKey(this.dataDir, hourDirectory)}/ in ${this.store.url} to resume uploads: ${(error as Error).message}; queueing every file of it`));
-              return undefined;
-            },
-          );
-          for (const entry of files) {
-            const file = path.join(hourDirectory, entry.name);
-            if (stored && stored.get(logKey(this.dataDir, file)) === (await stat(file)).size) continue;
-            this.enqueue(file, 'backlog');
-            this.counters.resumed++;
-            queued++;
-          }
-        } catch (error) {
-          this.onError(new Error(`resuming uploads of ${hourDirectory}: ${(error as Error).message}`));
+        const names = await readdir(hourDirectory, { withFileTypes: true }).then(
+          (entries) => entries.filter((e) => e.isFile() && !e.name.startsWith('.') && e.name.endsWith('.parquet') && !(Number(e.name.split('-')[0]) >= startedAtMs)).map((e) => e.name),
+          (error: unknown) => {
+            this.onError(new Error(`resuming uploads of ${hourDirectory}: ${(error as Error).message}`));
+            return [];
+          },
+        );
+        if (names.length === 0) continue;
+        const stored = await this.listWithRetries(`${logKey(this.dataDir, hourDirectory)}/`, listAttempts);
+        for (const name of names) {
+          const file = path.join(hourDirectory, name);
+          // Gone since the listing (removed by hand): nothing to upload.
+          const size = await stat(file).then((info) => info.size, () => undefined);
+          if (size === undefined || (stored && stored.get(logKey(this.dataDir, file)) === size)) continue;
+          this.enqueue(file, 'backlog');
+          this.counters.resumed++;
+          queued++;
         }
       }
     }
     return { partitions, queued };
+  }
+
+  /** key → size under `prefix`, or undefined when the store could not list it in `attempts` tries. */
+  private async listWithRetries(prefix: string, attempts: number): Promise<Map<string, number> | undefined> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return new Map((await this.store.list(prefix)).map((info) => [info.key, info.size]));
+      } catch (error) {
+        const last = attempt >= attempts;
+        this.onError(new Error(`listing ${prefix} in ${this.store.url} to resume uploads: ${(error as Error).message}; ${last ? 'queueing every file of it' : 'trying again'}`));
+        if (last) return undefined;
+        await sleep(Math.min(30_000, 250 * 2 ** attempt));
+      }
+    }
   }
 
   private async drain(): Promise<void> {
@@ -104,13 +116,16 @@ export class LogUploader {
         this.counters.uploaded++;
         failures = 0;
       } catch (error) {
-        if (!(await stat(file).then(() => true, () => false))) {
+        const gone = await stat(file).then(() => false, (statError: NodeJS.ErrnoException) => statError.code === 'ENOENT');
+        if (gone) {
           queue.shift();
           this.counters.vanished++;
           this.onError(new Error(`${file} is gone from the disk before its upload to ${this.store.url}: dropped`));
         } else {
           this.counters.failedAttempts++;
           this.onError(new Error(`uploading ${file} to ${this.store.url}: ${(error as Error).message}`));
+          // To the back of its queue: one file the store keeps refusing must not hold up the rest.
+          queue.push(queue.shift()!);
           await sleep(Math.min(30_000, 250 * 2 ** Math.min(failures++, 7)));
         }
       }

@@ -25,7 +25,7 @@ export const PipelineRunInput = z
         bucket: z.string().min(1).max(63),
         key: z.string().min(1).max(1024),
         versionId: z.string().min(1).max(1024).optional(),
-        generation: z.string().regex(/^\d{1,20}$/, { error: 'expected a GCS generation (digits)' }).optional(),
+        generation: z.string().regex(/^[1-9][0-9]{0,18}$/, { error: 'expected a GCS generation (digits)' }).optional(),
       })
       .refine((object) => object.versionId === undefined || object.generation === undefined, { error: 'expected a versionId (S3) or a generation (GCS), not both' })
       .optional(),

@@ -27,6 +27,14 @@ export function openS3Bucket(bucket: string, storage?: StorageConfig, options: S
   return new S3BlobStore(s3Client(sameBucket ? storage! : {}), bucket, '', options);
 }
 
+/**
+ * A Google Cloud Storage bucket through GCS's S3-compatible XML API: the pipeline's `storage`
+ * endpoint (https://storage.googleapis.com) serves every bucket, the landing one included.
+ */
+export function openGcsBucket(bucket: string, storage: StorageConfig | undefined, options: S3BlobStoreOptions = {}): S3BlobStore {
+  return new S3BlobStore(s3Client(storage ?? {}), bucket, '', options);
+}
+
 function s3Client(settings: Pick<StorageConfig, 'endpoint' | 'region' | 'forcePathStyle'>): S3Client {
   // No `credentials` here on purpose: the SDK's default chain finds them (env, profile, role).
   return new S3Client({

@@ -140,8 +140,20 @@ export async function resolveApiConfig(input: unknown, options: { baseDir?: stri
     if (options.policy) checkDefinition(options.policy, definition, { kind: 'file', file });
     const clash = pipelines.find((p) => p.model === definition.model);
     if (clash) throw new ApiConfigError(`${source}: pipelines[${index}].file: model ${definition.model} is already served by ${clash.file}`);
+    const gcsRoute = route.objects.findIndex((object) => object.store === 'gcs');
+    if (gcsRoute >= 0 && !readsGcs(definition.storage)) {
+      throw new ApiConfigError(
+        `${source}: pipelines[${index}].objects[${gcsRoute}]: a GCS event trains on the object it names, read through GCS's S3-compatible XML API; ` +
+          `${route.file} needs storage.endpoint (https://storage.googleapis.com, with an HMAC key in AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)`,
+      );
+    }
     pipelines.push({ file, model: definition.model, dataSource: definition.data.source, dataFormat: definition.data.format, storage: definition.storage, objects: route.objects });
   }
   const toleranceSeconds = Math.round(durationToMs(config.signatures.tolerance) / 1000);
   return { host: config.host, port: config.port, bodyLimitBytes: config.bodyLimitBytes, toleranceSeconds, maxReplayIds: config.replay.maxIds, secrets, pipelines };
+}
+
+/** GCS objects are read with the pipeline's S3 settings when they name an endpoint (GCS's XML API). */
+export function readsGcs(storage: StorageConfig | undefined): boolean {
+  return storage?.endpoint !== undefined;
 }

@@ -18,7 +18,10 @@ import { z } from 'zod';
 import { ModelName } from '../spec/schema.js';
 import { formatPath } from '../spec/problems.js';
 import type { DataObject } from '../data/data-source-url.js';
-import type { ObjectRoute, ServedPipeline } from './api-config.js';
+import { readsGcs, type ObjectRoute, type ServedPipeline } from './api-config.js';
+
+/** A GCS generation: a positive int64, as GCS writes it (no leading zeros, so it compares as a string). */
+const GENERATION = /^[1-9][0-9]{0,18}$/;
 
 /** Safe in a workflow id and readable; no '/' (the id's separator). */
 const DATA_VERSION_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:=+-]{0,127}$/;
@@ -50,7 +53,7 @@ export const GcsPushMessage = z.looseObject({
       eventType: z.string().min(1),
       bucketId: z.string().min(1),
       objectId: z.string().min(1),
-      objectGeneration: z.string().regex(/^\d+$/, { error: 'expected the generation as a string of digits' }).optional(),
+      objectGeneration: z.string().regex(GENERATION, { error: 'expected the generation as a string of digits' }).optional(),
     }),
     /** base64 of the object resource (JSON), when the notification's payload format is JSON_API_V1. */
     data: z.string().optional(),
@@ -62,7 +65,7 @@ export const GcsPushMessage = z.looseObject({
 export const GcsObjectResource = z.looseObject({
   bucket: z.string().min(1),
   name: z.string().min(1),
-  generation: z.string().regex(/^\d+$/, { error: 'expected the generation as a string of digits' }),
+  generation: z.string().regex(GENERATION, { error: 'expected the generation as a string of digits' }),
   size: z.string({ error: 'expected the size as a string of digits' }).regex(/^\d+$/, { error: 'expected the size as a string of digits' }),
   md5Hash: z.string().regex(/^[A-Za-z0-9+/]+={0,2}$/, { error: 'expected base64' }).optional(),
 });
@@ -125,8 +128,13 @@ export function routeNewDataEvent(event: NewDataEvent, pipelines: readonly Serve
   const ignored = [...event.ignored];
   for (const notice of event.notices) {
     const url = `${notice.store === 's3' ? 's3' : 'gs'}://${notice.bucket}/${notice.key}`;
-    const matching = pipelines.filter((p) => p.objects.some((route) => routeMatches(route, notice)));
+    let matching = pipelines.filter((p) => p.objects.some((route) => routeMatches(route, notice)));
     if (matching.length === 0) ignored.push(`${url}: no pipeline routes this bucket and prefix`);
+    if (notice.store === 'gcs') {
+      // A route for both stores, on a pipeline that cannot reach GCS: say so rather than fail the read.
+      for (const pipeline of matching.filter((p) => !readsGcs(p.storage))) ignored.push(`${url}: ${pipeline.model} has no storage.endpoint to read GCS objects from (GCS's XML API)`);
+      matching = matching.filter((p) => readsGcs(p.storage));
+    }
     for (const pipeline of matching) {
       const run: RunRequest = notice.store === 's3'
         ? { pipeline, object: { bucket: notice.bucket, key: notice.key, ...(notice.versionId !== undefined ? { versionId: notice.versionId } : {}) }, origin: notice.versionId === undefined ? url : `${url} (version ${notice.versionId})` }

@@ -41,7 +41,7 @@ describe('new-data webhook server', () => {
       bodyLimitBytes: 4096,
       signatures: { standardWebhooks: { secretEnv: 'TEST_HOOK_SECRET' }, github: { secretEnv: 'TEST_GITHUB_SECRET' } },
       pipelines: [
-        { file: 'pipeline-a.yaml', objects: [{ store: 's3', bucket: 'landing', prefix: 'fraud/' }, { store: 'gcs', bucket: 'landing-eu', prefix: 'fraud/' }] },
+        { file: 'pipeline-a.yaml', objects: [{ store: 's3', bucket: 'landing', prefix: 'fraud/' }, { bucket: 'landing-eu', prefix: 'fraud/' }] },
         { file: 'pipeline-b.yaml', objects: [{ bucket: 'landing', prefix: 'fraud/daily/' }] },
       ],
     };
@@ -235,6 +235,9 @@ describe('new-data webhook server', () => {
       const badSize = await send(server.url, standardWebhookDelivery(SECRET, gcsPushNotification({ bucket: 'landing-eu', name: 'fraud/z.csv', generation: '18', size: 1024 })));
       expect(badSize).toEqual({ status: 400, body: { error: 'invalid GCS notification: message.data.size: expected the size as a string of digits' } });
       await expectNotStarted(`pipeline/${modelA}/18`);
+      // A route for both stores on a pipeline that cannot read GCS: ignored with the reason, not a failed read retried for days.
+      const unreadable = await send(server.url, standardWebhookDelivery(SECRET, gcsPushNotification({ bucket: 'landing-eu', name: 'fraud/z.csv', generation: '19' })));
+      expect(unreadable).toEqual({ status: 200, body: { runs: [], ignored: [`gs://landing-eu/fraud/z.csv: ${modelA} has no storage.endpoint to read GCS objects from (GCS's XML API)`] } });
     });
   });
 });

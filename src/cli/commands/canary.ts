@@ -26,7 +26,13 @@ export async function canaryCommand(action: 'status' | 'approve' | 'reject' | 'a
     return 1;
   }
   const by = `${os.userInfo().username}@${os.hostname()}`;
-  const waiting = (await handle.query(canaryStatusQuery)).approval;
+  // Abort, pause and resume go out first: a signal needs no worker, a query does (none may be up,
+  // or the run may have just continued as new), and the status printed below may then fail.
+  if (action === 'abort') await handle.signal(abortSignal, { by, reason: options.reason });
+  if (action === 'pause') await handle.signal(pauseSignal, { by });
+  if (action === 'resume') await handle.signal(resumeSignal, { by });
+  // Approve answers a waiting gate by the Update; without an answer to the query the signal does (it answers a gate too).
+  const waiting = action === 'approve' || action === 'reject' ? (await client.connection.withDeadline(Date.now() + 10_000, () => handle.query(canaryStatusQuery)).catch(() => undefined))?.approval : undefined;
   if (action === 'reject' || (action === 'approve' && waiting)) {
     // A waiting gate is answered by the Update: the workflow accepts or refuses it, and says why.
     try {
@@ -39,11 +45,14 @@ export async function canaryCommand(action: 'status' | 'approve' | 'reject' | 'a
     }
   }
   if (action === 'approve' && !waiting) await handle.signal(approveSignal, { by, reason: options.reason });
-  if (action === 'abort') await handle.signal(abortSignal, { by, reason: options.reason });
-  if (action === 'pause') await handle.signal(pauseSignal, { by });
-  if (action === 'resume') await handle.signal(resumeSignal, { by });
   if (action === 'abort' || action === 'pause' || action === 'resume' || (action === 'approve' && !waiting)) console.log(`sent ${action} to ${handle.workflowId}`);
-  console.log(renderCanaryStatus(await handle.query(canaryStatusQuery)));
+  // Not a minute of silence after an abort at 3 a.m.: a query nobody answers fails after 10 s.
+  const status = await client.connection.withDeadline(Date.now() + 10_000, () => handle.query(canaryStatusQuery)).catch((err: Error) => {
+    console.error(`the canary's status is not available (${err.message}): is a worker polling ${settings.taskQueue}?`);
+    return undefined;
+  });
+  if (status) console.log(renderCanaryStatus(status));
+  else if (action === 'status') return 1;
   if (queue) console.log(queue);
   console.log(`Web UI: ${webUiLink(settings, handle.workflowId)}`);
   return 0;

@@ -138,13 +138,32 @@ describe('LogUploader backlog', () => {
     });
     const errors: string[] = [];
     const uploader = new LogUploader(outage, dataDir, (error) => errors.push((error as Error).message));
-    expect(await uploader.resume(['predictions'], Date.parse('2026-12-04T00:00:00Z'), Date.parse('2026-12-05T00:00:00Z'))).toEqual({ partitions: 1, queued: 2 });
-    expect(errors[0]).toMatch(/^listing logs\/predictions\/model=m\/date=2026-12-04\/hour=06\/ in file:\/\/.*: connect ECONNREFUSED; queueing every file of it$/);
+    expect(await uploader.resume(['predictions'], Date.parse('2026-12-04T00:00:00Z'), Date.parse('2026-12-05T00:00:00Z'), 2)).toEqual({ partitions: 1, queued: 2 });
+    expect(errors[0]).toMatch(/^listing logs\/predictions\/model=m\/date=2026-12-04\/hour=06\/ in file:\/\/.*: connect ECONNREFUSED; trying again$/);
+    expect(errors[1]).toMatch(/^listing logs\/predictions\/model=m\/date=2026-12-04\/hour=06\/ in file:\/\/.*: connect ECONNREFUSED; queueing every file of it$/);
     await sleep(600);
     expect(uploader.counters.pending).toBe(2);
     down = false;
     await uploader.settle(20_000);
     expect(uploader.counters).toMatchObject({ uploaded: 2, resumed: 2, pending: 0 });
     expect((await store.list('logs/')).map((info) => path.basename(info.key))).toEqual(['1-w1-1.parquet', '1-w1-2.parquet']);
+  });
+
+  it('lists again while the store comes back, and then queues only what it lacks', async () => {
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'mlops-log-back-'));
+    const store = new FileBlobStore(path.join(dataDir, 'store'));
+    const files = [await writeLog(dataDir, '1-w1-1.parquet'), await writeLog(dataDir, '1-w1-2.parquet')];
+    await store.put(logKey(dataDir, files[0]!), { path: files[0]! });
+    let refusals = 1;
+    const flaky: BlobStore = Object.assign(Object.create(store) as BlobStore, {
+      list: async (prefix: string) => {
+        if (refusals-- > 0) throw new Error('503 Slow Down');
+        return store.list(prefix);
+      },
+    });
+    const uploader = new LogUploader(flaky, dataDir);
+    expect(await uploader.resume(['predictions'], Date.parse('2026-12-04T00:00:00Z'), Date.parse('2026-12-05T00:00:00Z'))).toEqual({ partitions: 1, queued: 1 });
+    await uploader.settle(10_000);
+    expect(uploader.counters).toMatchObject({ uploaded: 1, resumed: 1, pending: 0 });
   });
 });

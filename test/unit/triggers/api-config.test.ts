@@ -27,6 +27,12 @@ describe('API server config', () => {
     });
   });
 
+  it('refuses a GCS route on a pipeline that cannot read GCS objects (no storage.endpoint), naming the route', async () => {
+    await expect(resolveApiConfig({ pipelines: [{ file: 'p.yaml', objects: [{ store: 's3', bucket: 'landing' }, { store: 'gcs', bucket: 'landing-eu' }] }] }, { baseDir: dir, env: { MLOPS_WEBHOOK_SECRET: 's' } })).rejects.toThrow(
+      "API config: pipelines[0].objects[1]: a GCS event trains on the object it names, read through GCS's S3-compatible XML API; p.yaml needs storage.endpoint (https://storage.googleapis.com, with an HMAC key in AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)",
+    );
+  });
+
   it('refuses to start without a secret', async () => {
     await expect(resolveApiConfig({ pipelines: [{ file: 'p.yaml' }] }, { baseDir: dir, env: {} })).rejects.toThrow(
       'API config: environment variable MLOPS_WEBHOOK_SECRET (signatures.standardWebhooks.secretEnv) is not set; refusing to accept unsigned webhooks',

@@ -4,7 +4,10 @@ import { dataVersionKey, parseNewDataEvent, routeNewDataEvent } from '../../../s
 import { gcsPushNotification, s3Notification } from '../../support/webhook-sender.js';
 
 const fraud: ServedPipeline = { file: '/p/fraud.yaml', model: 'fraud', dataSource: '/p/fraud.csv', objects: [{ store: 's3', bucket: 'landing', prefix: 'fraud/' }, { bucket: 'both', prefix: '' }] };
-const churn: ServedPipeline = { file: '/p/churn.yaml', model: 'churn', dataSource: '/p/churn.csv', objects: [{ store: 'gcs', bucket: 'landing', prefix: 'churn/' }] };
+const churn: ServedPipeline = {
+  file: '/p/churn.yaml', model: 'churn', dataSource: '/p/churn.csv', objects: [{ store: 'gcs', bucket: 'landing', prefix: 'churn/' }],
+  storage: { url: 's3://landing/mlops', endpoint: 'https://storage.googleapis.com' },
+};
 const pipelines = [fraud, churn];
 
 describe('new-data events', () => {

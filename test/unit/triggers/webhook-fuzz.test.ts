@@ -82,7 +82,9 @@ describe(`${CASES} fuzzed new-data webhook deliveries`, () => {
   beforeAll(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'mlops-webhook-fuzz-'));
     await writeFile(path.join(dir, 'data.csv'), 'x,y\n1,0\n2,1\n');
-    const pipeline = (model: string, objects: ApiServerSettings['pipelines'][number]['objects']) => ({ file: path.join(dir, `${model}.yaml`), model, dataSource: path.join(dir, 'data.csv'), objects });
+    // Each reads GCS objects through the XML API (storage.endpoint), so GCS events route too.
+    const storage = { url: 's3://landing-eu/mlops', endpoint: 'https://storage.googleapis.com' };
+    const pipeline = (model: string, objects: ApiServerSettings['pipelines'][number]['objects']) => ({ file: path.join(dir, `${model}.yaml`), model, dataSource: path.join(dir, 'data.csv'), storage, objects });
     const settings: ApiServerSettings = {
       host: '127.0.0.1',
       port: 0,
@@ -95,7 +97,7 @@ describe(`${CASES} fuzzed new-data webhook deliveries`, () => {
         pipeline('churn', [{ bucket: 'shared', prefix: '' }]),
       ],
     };
-    const hashObject = async (_pipeline: unknown, object: { bucket: string; key: string; versionId?: string }) => createHash('sha256').update(JSON.stringify([object.bucket, object.key, object.versionId ?? null])).digest('hex');
+    const hashObject = async (_pipeline: unknown, object: { bucket: string; key: string; versionId?: string; generation?: string }) => createHash('sha256').update(JSON.stringify([object.bucket, object.key, object.versionId ?? null, object.generation ?? null])).digest('hex');
     app = await buildWebhookApp({ settings, client: recordingClient(starts), taskQueue: 'fuzz', log: () => undefined, dataDir: path.join(dir, 'data'), hashObject });
   });
 
