@@ -25,6 +25,7 @@ import { REFERENCE_PROFILE_ATTACHMENT } from '../src/drift/reference-profile-att
 import { runTrainingJob, type TrainedModel } from '../src/train/training-job.js';
 import { runEvaluationJob, type Evaluation } from '../src/evaluate/evaluation-job.js';
 import { openBlobStore } from '../src/storage/open-blob-store.js';
+import { readVersionLabel } from '../src/storage/blob-store.js';
 import { localCopy, shareFile } from '../src/storage/shared-file.js';
 import { isPermanentImageFailure, runServingImageJob, type ServingImageSummary } from '../src/build/serving-image-job.js';
 
@@ -110,8 +111,8 @@ export function createPipelineActivities(deps: ActivityDependencies) {
         checkDataSource(policy, source);
         const snapshot = await snapshotDataSource(data.source, deps.dataDir, { format: data.format, storage, object: args.dataObject, expectedDataVersion: args.expectedDataVersion });
         if (args.expectedDataVersion && !snapshot.sha256.startsWith(args.expectedDataVersion)) {
-          const object = args.dataObject;
-          const version = object?.versionId !== undefined ? ` (version ${object.versionId})` : object?.generation !== undefined ? ` (generation ${object.generation})` : '';
+          const label = args.dataObject && readVersionLabel(args.dataObject);
+          const version = label ? ` (${label})` : '';
           throw new DataVersionMismatch(`the data at ${source}${version} changed after the run was started: expected version ${args.expectedDataVersion}, found ${snapshot.dataVersion}`);
         }
         const store = storeOf(args.definition);

@@ -18,6 +18,7 @@ import {
   BlobStoreAccessError,
   HashingStream,
   InvalidBlobKeyError,
+  readVersionLabel,
   type BlobInfo,
   type BlobStore,
 } from '../storage/blob-store.js';
@@ -44,8 +45,7 @@ export interface S3SnapshotOptions {
 /** One object, at `object.versionId` (S3) or `object.generation` (GCS) when given. */
 export async function snapshotS3Object(object: DataObject, dataDir: string, options: S3SnapshotOptions = {}): Promise<DataSnapshot> {
   const url = dataObjectUrl(object);
-  const version = object.versionId !== undefined ? `version ${JSON.stringify(object.versionId)}` : object.generation !== undefined ? `generation ${object.generation}` : undefined;
-  const what = describe(options.field ?? 'data.source', url, version);
+  const what = describe(options.field ?? 'data.source', url, readVersionLabel(object));
   const format = options.format ?? formatOf(url, what);
   const open = options.openBucket ?? ((bucket: string) => (object.generation !== undefined ? openGcsBucket(bucket, options.storage) : openS3Bucket(bucket, options.storage)));
   const store = open(object.bucket);
@@ -198,7 +198,7 @@ async function explained<T>(what: string, read: () => Promise<T>): Promise<T> {
   } catch (error) {
     if (error instanceof DatasetError) throw error;
     if (error instanceof BlobNotFoundError) {
-      const detail = error.versionId === undefined
+      const detail = error.version === undefined
         ? "no such object on the S3 server; expected an existing object (or end the URL with '/' to read every Parquet and CSV part under a prefix)"
         : 'no such version of the object on the S3 server; expected a version the bucket keeps';
       throw new DatasetError(`${what}: ${detail}`, { path: what, problem: 'not_found' });

@@ -13,7 +13,7 @@ import { servingRoutes } from './gateway-serving-routes.js';
 import { Gauge } from 'prom-client';
 import type { BlobStore } from '../storage/blob-store.js';
 import { KPI_LOG_DIRECTORY, KpiLog } from './kpi-log.js';
-import { LogUploader } from './log-upload.js';
+import { LogUploader, type LogUploadCounters } from './log-upload.js';
 import { UpstreamPools, type UpstreamLimits } from './gateway-upstreams.js';
 import { PredictionLog, SHADOW_PREDICTIONS_DIRECTORY } from './prediction-log.js';
 import { RouteTableStore } from './route-table-store.js';
@@ -87,24 +87,14 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   }
   const metrics = new GatewayMetrics(() => ({ predictions: predictionLog.stats, labels: labelLog.stats, kpis: kpiLog.stats }));
   if (uploader) {
-    new Gauge({
-      name: 'mlops_gateway_log_upload_pending_files', help: 'Log files written but not yet in the object store', registers: [metrics.registry],
-      collect() {
-        this.set(uploader.counters.pending);
-      },
-    });
-    new Gauge({
-      name: 'mlops_gateway_log_upload_resumed_files', help: 'Log files found at start that an earlier run wrote and the object store lacked', registers: [metrics.registry],
-      collect() {
-        this.set(uploader.counters.resumed);
-      },
-    });
-    new Gauge({
-      name: 'mlops_gateway_log_upload_vanished_files', help: 'Log files removed from the disk before they were uploaded (dropped, not retried)', registers: [metrics.registry],
-      collect() {
-        this.set(uploader.counters.vanished);
-      },
-    });
+    const gauges: Array<[string, string, keyof LogUploadCounters]> = [
+      ['mlops_gateway_log_upload_pending_files', 'Log files written but not yet in the object store', 'pending'],
+      ['mlops_gateway_log_upload_resumed_files', 'Log files found at start that an earlier run wrote and the object store lacked', 'resumed'],
+      ['mlops_gateway_log_upload_vanished_files', 'Log files removed from the disk before they were uploaded (dropped, not retried)', 'vanished'],
+    ];
+    for (const [name, help, counter] of gauges) {
+      new Gauge({ name, help, registers: [metrics.registry], collect() { this.set(uploader.counters[counter]); } });
+    }
   }
   const stats = new WindowStats();
   const feedbackIndex = new FeedbackIndex(options.feedbackIndex);

@@ -12,11 +12,10 @@ import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BlobStore } from '../storage/blob-store.js';
+import { hourPartition, windowHours } from './prediction-log.js';
 
 /** Where logs go inside the store: the same relative layout as under `<dataDir>`. */
 export const LOG_PREFIX = 'logs';
-
-const HOUR_MS = 3_600_000;
 
 export interface LogUploadCounters {
   uploaded: number;
@@ -65,15 +64,14 @@ export class LogUploader {
     let partitions = 0;
     let queued = 0;
     for (const log of logDirectories) {
-      for (const hourDirectory of await recentHourPartitions(path.join(this.dataDir, log), sinceMs)) {
+      for (const hourDirectory of await hourPartitionsOfEveryModel(path.join(this.dataDir, log), sinceMs, startedAtMs)) {
+        const entries = await readdir(hourDirectory, { withFileTypes: true }).catch((error: NodeJS.ErrnoException) => {
+          if (error.code !== 'ENOENT') this.onError(new Error(`resuming uploads of ${hourDirectory}: ${error.message}`));
+          return undefined;
+        });
+        if (!entries) continue;
         partitions++;
-        const names = await readdir(hourDirectory, { withFileTypes: true }).then(
-          (entries) => entries.filter((e) => e.isFile() && !e.name.startsWith('.') && e.name.endsWith('.parquet') && !(Number(e.name.split('-')[0]) >= startedAtMs)).map((e) => e.name),
-          (error: unknown) => {
-            this.onError(new Error(`resuming uploads of ${hourDirectory}: ${(error as Error).message}`));
-            return [];
-          },
-        );
+        const names = entries.filter((e) => e.isFile() && !e.name.startsWith('.') && e.name.endsWith('.parquet') && !(Number(e.name.split('-')[0]) >= startedAtMs)).map((e) => e.name);
         if (names.length === 0) continue;
         const stored = await this.listWithRetries(`${logKey(this.dataDir, hourDirectory)}/`, listAttempts);
         for (const name of names) {
@@ -138,18 +136,8 @@ export function logKey(dataDir: string, file: string): string {
   return [LOG_PREFIX, ...path.relative(dataDir, file).split(path.sep)].join('/');
 }
 
-/** The `<root>/model=<m>/date=YYYY-MM-DD/hour=HH` directories whose hour ends after `sinceMs`. */
-async function recentHourPartitions(root: string, sinceMs: number): Promise<string[]> {
-  const found: string[] = [];
-  const subdirectories = async (directory: string, prefix: string) =>
-    (await readdir(directory, { withFileTypes: true }).catch(() => [])).filter((e) => e.isDirectory() && e.name.startsWith(prefix)).map((e) => e.name);
-  for (const model of await subdirectories(root, 'model=')) {
-    for (const date of await subdirectories(path.join(root, model), 'date=')) {
-      for (const hour of await subdirectories(path.join(root, model, date), 'hour=')) {
-        const start = Date.parse(`${date.slice(5)}T${hour.slice(5)}:00:00Z`);
-        if (Number.isFinite(start) && start + HOUR_MS > sinceMs) found.push(path.join(root, model, date, hour));
-      }
-    }
-  }
-  return found;
+/** The `<root>/model=<m>/date=…/hour=…` directories of every model there, for each hour from `sinceMs` to `untilMs` (which may not exist). */
+async function hourPartitionsOfEveryModel(root: string, sinceMs: number, untilMs: number): Promise<string[]> {
+  const models = (await readdir(root, { withFileTypes: true }).catch(() => [])).filter((e) => e.isDirectory() && e.name.startsWith('model=')).map((e) => e.name.slice('model='.length));
+  return models.flatMap((model) => windowHours(sinceMs, untilMs).map((hour) => path.join(root, ...hourPartition(model, hour).split('/'))));
 }

@@ -92,6 +92,13 @@ function predictionColumns(records: readonly PredictionRecord[], featureTypes: M
 const lastPartition = { model: '', hour: NaN, path: '' };
 
 /** `model=<m>/date=<YYYY-MM-DD>/hour=<HH>` of an epoch-ms time, in UTC. */
+/** The start of every hour the window from `fromMs` to `toMs` touches (its partitions, with hourPartition). */
+export function windowHours(fromMs: number, toMs: number): number[] {
+  const hours: number[] = [];
+  for (let hour = Math.floor(fromMs / 3_600_000) * 3_600_000; hour < toMs; hour += 3_600_000) hours.push(hour);
+  return hours;
+}
+
 export function hourPartition(model: string, epochMs: number): string {
   const hour = Math.floor(epochMs / 3_600_000);
   // A flush asks for the same partition thousands of times in a row; formatting a date is not free.

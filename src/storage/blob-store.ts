@@ -65,18 +65,24 @@ export class InvalidBlobKeyError extends Error {
   }
 }
 
+/** How a read's version is named in messages: `version "v7"` (S3) or `generation 17` (GCS); undefined for the key's current bytes. */
+export function readVersionLabel({ versionId, generation }: BlobReadOptions): string | undefined {
+  return versionId !== undefined ? `version ${JSON.stringify(versionId)}` : generation !== undefined ? `generation ${generation}` : undefined;
+}
+
 export class BlobNotFoundError extends Error {
   override readonly name = 'BlobNotFoundError';
-  constructor(readonly key: string, storeUrl: string, readonly versionId?: string) {
-    super(versionId === undefined ? `no object ${JSON.stringify(key)} in ${storeUrl}` : `no version ${JSON.stringify(versionId)} of object ${JSON.stringify(key)} in ${storeUrl}`);
+  /** `version`: the version asked for, as readVersionLabel names it. */
+  constructor(readonly key: string, storeUrl: string, readonly version?: string) {
+    super(version === undefined ? `no object ${JSON.stringify(key)} in ${storeUrl}` : `no ${version} of object ${JSON.stringify(key)} in ${storeUrl}`);
   }
 }
 
-/** A version asked of a store that keeps one version of each object. */
+/** A version asked of a store that keeps one version of each object (`version` as readVersionLabel names it). */
 export class BlobVersionUnsupportedError extends Error {
   override readonly name = 'BlobVersionUnsupportedError';
-  constructor(readonly key: string, storeUrl: string, readonly versionId: string) {
-    super(`${storeUrl} keeps one version of each object: cannot read version ${JSON.stringify(versionId)} of ${JSON.stringify(key)}`);
+  constructor(readonly key: string, storeUrl: string, readonly version: string) {
+    super(`${storeUrl} keeps one version of each object: cannot read ${version} of ${JSON.stringify(key)}`);
   }
 }
 

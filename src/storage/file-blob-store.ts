@@ -16,6 +16,7 @@ import { sha256File } from '../data/content-hash.js';
 import {
   BlobNotFoundError,
   BlobVersionUnsupportedError,
+  readVersionLabel,
   RESERVED_KEY_SEGMENT,
   contentAddressedKey,
   isFileSource,
@@ -120,7 +121,7 @@ export class FileBlobStore implements BlobStore {
 
   private async openVerified(key: string, options: BlobReadOptions = {}): Promise<HashingStream> {
     validateBlobKey(key);
-    const version = options.versionId ?? (options.generation === undefined ? undefined : `generation ${options.generation}`);
+    const version = readVersionLabel(options);
     if (version !== undefined) throw new BlobVersionUnsupportedError(key, this.url, version);
     const handle = await open(this.objectPath(key), 'r').catch((error: NodeJS.ErrnoException) => {
       throw error.code === 'ENOENT' || error.code === 'EISDIR' ? new BlobNotFoundError(key, this.url) : error;

@@ -7,12 +7,11 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { LOG_PREFIX } from '../serving/log-upload.js';
-import { hourPartition } from '../serving/prediction-log.js';
+import { hourPartition, windowHours } from '../serving/prediction-log.js';
 import type { BlobStore } from './blob-store.js';
 
 export type LogName = 'predictions' | 'labels' | 'kpis';
 
-const HOUR_MS = 3_600_000;
 /** Gateways write a file per partition per flush (every second by default): many small objects. */
 const PARALLEL_DOWNLOADS = 16;
 
@@ -48,11 +47,4 @@ export async function withLogWindow<T>(window: LogWindow, read: (dataDir: string
   } finally {
     await rm(temporary, { recursive: true, force: true });
   }
-}
-
-/** The start of every hour the window touches. */
-export function windowHours(fromMs: number, toMs: number): number[] {
-  const hours: number[] = [];
-  for (let hour = Math.floor(fromMs / HOUR_MS) * HOUR_MS; hour < toMs; hour += HOUR_MS) hours.push(hour);
-  return hours;
 }

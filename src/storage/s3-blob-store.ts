@@ -33,6 +33,7 @@ import {
   isFileSource,
   sha256NamedByKey,
   throughVerifier,
+  readVersionLabel,
   validateBlobKey,
   validateBlobPrefix,
   verifyingStream,
@@ -159,7 +160,7 @@ export class S3BlobStore implements BlobStore {
       return throughVerifier(answer.Body as Readable, verifyingStream(key, this.url, expected));
     } catch (error) {
       if (error instanceof BlobStoreAccessError) throw error;
-      throw isNotFound(error) ? new BlobNotFoundError(key, this.url, versionId ?? (generation === undefined ? undefined : `generation ${generation}`)) : this.translate(error, key);
+      throw isNotFound(error) ? new BlobNotFoundError(key, this.url, readVersionLabel({ versionId, generation })) : this.translate(error, key);
     }
   }
 
