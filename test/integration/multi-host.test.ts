@@ -148,6 +148,27 @@ async function activityResults<T>(handle: WorkflowHandle, activity: string): Pro
     .map((e) => JSON.parse(Buffer.from(e.activityTaskCompletedEventAttributes!.result!.payloads![0]!.data!).toString('utf8')) as T);
 }
 
+/**
+ * The runs' results; past `ms`, a failure naming where each unfinished run stands (its pending
+ * activities, attempts and last failure, and its child workflows), instead of a silent test timeout.
+ */
+async function resultsWithin(handles: WorkflowHandle[], ms: number, wave: string): Promise<PipelineResult[]> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), ms)));
+  const all = Promise.all(handles.map((handle) => handle.result() as Promise<PipelineResult>));
+  const settled = await Promise.race([all, late]).finally(() => clearTimeout(timer));
+  if (settled !== 'late') return settled;
+  const describeRun = async (workflowId: string): Promise<string> => {
+    const description = await client.workflow.getHandle(workflowId).describe();
+    const pending = (description.raw.pendingActivities ?? []).map((a) => `${a.activityType?.name} attempt ${a.attempt}${a.lastFailure?.message ? ` (${a.lastFailure.message.slice(0, 200)})` : ''}`);
+    const children = (description.raw.pendingChildren ?? []).map((c) => c.workflowId ?? '?');
+    const nested = await Promise.all(children.map((id) => describeRun(id).catch((error: Error) => `${id}: ${error.message}`)));
+    return `${workflowId} ${description.status.name}: pending [${pending.join('; ')}]${nested.length ? `; children { ${nested.join(' | ')} }` : ''}`;
+  };
+  const states = await Promise.all(handles.map((handle) => describeRun(handle.workflowId).catch((error: Error) => `${handle.workflowId}: ${error.message}`)));
+  throw new Error(`${wave} not finished after ${ms / 1000} s:\n${states.join('\n')}`);
+}
+
 /** Which worker (Temporal's identity of the poller) started each activity of a run, in order. */
 async function activityWorkers(handle: WorkflowHandle): Promise<{ activity: string; identity: string }[]> {
   const events = (await handle.fetchHistory()).events ?? [];
@@ -171,7 +192,7 @@ async function mlflowVersions(model: string): Promise<{ version: string; tags?: 
 it('runs five pipelines at once on three workers that share nothing on disk, survives a SIGKILL, and registers each version once', async () => {
   // Wave 1: the first version of each model (promoted directly: nothing to compare with).
   const first = await Promise.all(MODELS.map((model) => startRun(model, 1)));
-  const firstResults = (await Promise.all(first.map((handle) => handle.result()))) as PipelineResult[];
+  const firstResults = await resultsWithin(first, 240_000, 'wave 1');
   expect(firstResults.map((r) => [r.outcome, r.version])).toEqual(MODELS.map(() => ['promoted', 1]));
   for (const model of MODELS) startTraffic(model);
 
@@ -180,7 +201,7 @@ it('runs five pipelines at once on three workers that share nothing on disk, sur
   const killed = workers[0]!;
   for (let i = 0; i < 600 && !(await anyCanaryRunning()); i++) await sleep(100);
   await killed.kill('SIGKILL');
-  const secondResults = (await Promise.all(second.map((handle) => handle.result()))) as PipelineResult[];
+  const secondResults = await resultsWithin(second, 240_000, 'wave 2');
 
   for (const [index, model] of MODELS.entries()) {
     const result = secondResults[index]!;
